@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# Copyright: m365.mail_oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+
+class ModuleDocFragment:
+    """How the Graph modules authenticate; mirrors module_utils/argspec.py GRAPH_AUTH_SPEC."""
+
+    DOCUMENTATION = r'''
+options:
+  tenant_id:
+    description:
+      - Directory (tenant) ID, a GUID, or the tenant's domain such as C(contoso.onmicrosoft.com).
+      - Falls back to the environment variable E(AZURE_TENANT_ID), then E(AZURE_TENANT).
+      - Not needed with O(access_token) or O(managed_identity) (read from the token).
+    type: str
+  client_id:
+    description:
+      - Application (client) ID of the identity the collection runs as (the admin app, not the mail app it manages).
+      - Falls back to E(AZURE_CLIENT_ID).
+    type: str
+  client_secret:
+    description:
+      - Client secret of the admin app.
+      - When no credential option is set at all, E(AZURE_CLIENT_SECRET) or E(AZURE_SECRET) is used.
+      - Mutually exclusive with O(client_certificate_path), O(access_token) and O(managed_identity).
+    type: str
+  client_certificate_path:
+    description:
+      - PEM file with the private key and the certificate of the admin app (certificate credentials).
+      - When no credential option is set at all, E(AZURE_CLIENT_CERTIFICATE_PATH) is used.
+    type: path
+  client_certificate_password:
+    description:
+      - Password of the private key in O(client_certificate_path). Falls back to E(AZURE_CLIENT_CERTIFICATE_PASSWORD).
+    type: str
+  client_certificate_thumbprint:
+    description:
+      - SHA-1 thumbprint (hex) of the certificate, when O(client_certificate_path) holds only the private key.
+    type: str
+  access_token:
+    description:
+      - A ready access token for Microsoft Graph (for example from C(az account get-access-token)).
+      - When no credential option is set at all, E(M365_ACCESS_TOKEN) is used.
+    type: str
+  managed_identity:
+    description:
+      - Use the Azure managed identity of the machine the controller runs on.
+    type: bool
+  managed_identity_client_id:
+    description:
+      - Client ID of a user-assigned managed identity; the system-assigned identity when omitted.
+    type: str
+  cloud:
+    description:
+      - The Microsoft 365 cloud. Sets the login, Graph and Exchange endpoints.
+      - Falls back to E(M365_CLOUD).
+    type: str
+    choices: [china, global, usgovdod, usgovhigh]
+    default: global
+  authority_url:
+    description:
+      - Login host to use instead of the cloud's, without the tenant (for example C(https://login.microsoftonline.com)).
+      - Falls back to E(M365_AUTHORITY_URL).
+    type: str
+  graph_url:
+    description:
+      - Microsoft Graph host to use instead of the cloud's (for example C(https://graph.microsoft.com)).
+      - Falls back to E(M365_GRAPH_URL).
+    type: str
+  ca_path:
+    description:
+      - PEM bundle of certificate authorities to verify the login and Graph endpoints with.
+      - Wins over E(REQUESTS_CA_BUNDLE) and E(CURL_CA_BUNDLE) in the environment. Falls back to E(M365_CA_PATH).
+    type: path
+  validate_certs:
+    description:
+      - Verify TLS certificates. Set to V(false) only against a test endpoint; a warning is shown.
+    type: bool
+    default: true
+  retry_timeout:
+    description:
+      - Seconds to keep retrying throttled (429, 503 with C(Retry-After)), transient (5xx) and
+        replication-delay answers (an object just created not yet visible) before failing.
+    type: int
+    default: 300
+  request_timeout:
+    description:
+      - Seconds to wait for one HTTP answer.
+    type: int
+    default: 60
+notes:
+  - The identity the collection runs as needs the Microsoft Graph application permissions
+    C(Application.ReadWrite.All) and C(AppRoleAssignment.ReadWrite.All), with admin consent.
+  - Credential precedence - options of the task first; the environment only when the task sets no credential option.
+requirements:
+  - python >= 3.8
+  - msal
+  - requests
+'''

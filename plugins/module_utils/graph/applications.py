@@ -1,0 +1,78 @@
+# -*- coding: utf-8 -*-
+# Copyright: m365.mail_oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Applications and their service principals, found by a stable key, never by display name."""
+
+import re
+
+from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import check_guid
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph_client import key_path, odata_string
+
+UNIQUE_NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$')
+
+# Without this tag the portal hides the service principal from "Enterprise applications".
+ENTERPRISE_APP_TAG = 'WindowsAzureActiveDirectoryIntegratedApp'
+
+
+def check_selector(params):
+    """Validate how the application is named (unique_name / app_id / object_id) before any call."""
+    unique_name = params.get('unique_name')
+    if unique_name is not None and not UNIQUE_NAME_RE.match(unique_name):
+        raise ConfigError("unique_name '%s' is not valid: use 1 to 120 letters, digits, '.', '_' or '-', starting with a "
+                          "letter or digit (it is the application's permanent key and cannot be changed later)" % unique_name)
+    check_guid(params.get('app_id'), 'app_id')
+    check_guid(params.get('object_id'), 'object_id')
+
+
+def application_path(params):
+    """The Graph path that addresses the application the options name."""
+    if params.get('object_id'):
+        return 'applications/%s' % params['object_id']
+    if params.get('app_id'):
+        return key_path('applications', 'appId', params['app_id'])
+    return key_path('applications', 'uniqueName', params['unique_name'])
+
+
+def describe_selector(params):
+    for key in ('unique_name', 'app_id', 'object_id'):
+        if params.get(key):
+            return "%s '%s'" % (key, params[key])
+    return 'the application'
+
+
+def find_application(client, params, select=None, retry_missing=False):
+    """The application the options name, or None."""
+    query = {'$select': ','.join(select)} if select else None
+    return client.get(application_path(params), params=query, missing_ok=True, retry_missing=retry_missing)
+
+
+def require_application(client, params, select=None):
+    app = find_application(client, params, select=select)
+    if app is None:
+        raise ConfigError('no application with %s in this tenant: create it first with m365.mail_oauth.azure_app_registration '
+                          '(or check tenant_id)' % describe_selector(params))
+    return app
+
+
+def applications_named(client, display_name):
+    return client.list('applications', params={
+        '$filter': 'displayName eq %s' % odata_string(display_name), '$select': 'id,appId,uniqueName,displayName'})
+
+
+def find_service_principal(client, app_id, select=None, retry_missing=False):
+    query = {'$select': ','.join(select)} if select else None
+    return client.get(key_path('servicePrincipals', 'appId', app_id), params=query, missing_ok=True,
+                      retry_missing=retry_missing)
+
+
+def create_service_principal(client, app_id, tags=(ENTERPRISE_APP_TAG,)):
+    """Create the service principal of an application, riding out the application's replication delay.
+
+    Right after the application is created, Graph answers 400
+    NoBackingApplicationObject until the application has replicated.
+    """
+    principal = client.post('servicePrincipals', {'appId': app_id, 'tags': list(tags)}, retry_missing=True)
+    # Later tasks (secrets, consent, Exchange) look it up by id: wait until it is readable.
+    client.get('servicePrincipals/%s' % principal['id'], params={'$select': 'id'}, retry_missing=True)
+    return principal

@@ -1,0 +1,123 @@
+# -*- coding: utf-8 -*-
+# Copyright: m365.mail_oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Client secrets and certificates of an application: dates, rotation windows, certificate parsing."""
+
+import base64
+import datetime
+
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.serialization import Encoding
+    HAS_CRYPTOGRAPHY = True
+except ImportError:
+    HAS_CRYPTOGRAPHY = False
+
+UTC = datetime.timezone.utc
+# Microsoft recommends secrets shorter than 12 months; 180 days matches the portal's default choice.
+DEFAULT_LIFETIME_DAYS = 180
+
+
+def utcnow():
+    return datetime.datetime.now(UTC)
+
+
+def parse_graph_time(value):
+    """Graph's DateTimeOffset (2026-01-31T10:00:00Z, with or without fractions) as an aware datetime."""
+    if not value:
+        return None
+    text = value.replace('Z', '+00:00')
+    if '.' in text:
+        # Python before 3.11 accepts at most 6 fraction digits; Graph sends up to 7.
+        head, rest = text.split('.', 1)
+        digits = ''.join(ch for ch in rest if ch.isdigit())
+        text = head + '.' + digits[:6].ljust(6, '0') + rest[len(digits):]
+    parsed = datetime.datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def format_graph_time(moment):
+    return moment.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def requested_end(params, now):
+    """The end date the new credential gets, from expires_in_days or end_date_time."""
+    if params.get('end_date_time'):
+        try:
+            end = parse_graph_time(params['end_date_time'])
+        except ValueError:
+            raise ConfigError("end_date_time '%s' is not an ISO 8601 date and time, e.g. 2027-06-30T00:00:00Z"
+                              % params['end_date_time'])
+        if end <= now:
+            raise ConfigError('end_date_time %s is in the past; give a future date' % params['end_date_time'])
+        return end
+    days = DEFAULT_LIFETIME_DAYS if params['expires_in_days'] is None else params['expires_in_days']
+    if days <= 0:
+        raise ConfigError('expires_in_days must be a positive number of days, got %s' % days)
+    return now + datetime.timedelta(days=days)
+
+
+def check_rotation_window(params, end, now):
+    window = params['rotate_before_days']
+    if window < 0:
+        raise ConfigError('rotate_before_days must be 0 or more, got %s' % window)
+    if end - now <= datetime.timedelta(days=window):
+        raise ConfigError('the new credential would expire within rotate_before_days (%s days), so every run would add '
+                          'another one: raise expires_in_days / end_date_time or lower rotate_before_days' % window)
+
+
+def still_valid(credential, now, window_days):
+    """True when the credential does not expire within the rotation window."""
+    end = parse_graph_time(credential.get('endDateTime'))
+    return end is not None and end - now > datetime.timedelta(days=window_days)
+
+
+def describe(credential):
+    """What may be shown of a credential: never a value."""
+    return dict(key_id=credential.get('keyId'), display_name=credential.get('displayName'),
+                hint=credential.get('hint'), start_date_time=credential.get('startDateTime'),
+                end_date_time=credential.get('endDateTime'))
+
+
+def newest(credentials):
+    return max(credentials, key=lambda c: parse_graph_time(c.get('endDateTime'))) if credentials else None
+
+
+def load_certificate(data, source):
+    """A public certificate from PEM or DER bytes (a PEM bundle with a private key is fine: only the certificate is read)."""
+    if not HAS_CRYPTOGRAPHY:
+        raise ConfigError('the python library cryptography is needed for type=certificate')
+    try:
+        if b'-----BEGIN CERTIFICATE-----' in data:
+            return x509.load_pem_x509_certificate(data[data.index(b'-----BEGIN CERTIFICATE-----'):])
+        return x509.load_der_x509_certificate(data)
+    except ValueError:
+        raise ConfigError('%s is not a PEM or DER X.509 certificate' % source)
+
+
+def certificate_key_credential(cert, display_name):
+    """The keyCredential Graph stores for a certificate used to sign client assertions."""
+    thumbprint = cert.fingerprint(hashes.SHA1())  # nosec - Entra ID identifies certificates by SHA-1 thumbprint
+    return {
+        'type': 'AsymmetricX509Cert',
+        'usage': 'Verify',
+        'key': base64.b64encode(cert.public_bytes(Encoding.DER)).decode('ascii'),
+        'customKeyIdentifier': base64.b64encode(thumbprint).decode('ascii'),
+        'displayName': display_name or cert.subject.rfc4514_string(),
+        'startDateTime': format_graph_time(cert.not_valid_before_utc),
+        'endDateTime': format_graph_time(cert.not_valid_after_utc),
+    }, thumbprint.hex().upper()
+
+
+def thumbprint_of(key_credential):
+    """Hex SHA-1 thumbprint of a stored keyCredential (from customKeyIdentifier)."""
+    ident = key_credential.get('customKeyIdentifier')
+    if not ident:
+        return None
+    try:
+        return base64.b64decode(ident).hex().upper()
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,163 @@
+# -*- coding: utf-8 -*-
+# Copyright: m365.mail_oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Microsoft Graph over HTTPS: one request path with retries, paging and error mapping."""
+
+import json
+import uuid
+
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import GraphError
+from ansible_collections.m365.mail_oauth.plugins.module_utils.retry import RETRY_STATUSES, Backoff, parse_retry_after
+
+try:
+    from urllib.parse import quote
+except ImportError:  # pragma: no cover
+    from urllib import quote  # type: ignore
+
+try:
+    import requests
+except ImportError:  # pragma: no cover - the module wrapper reports it
+    requests = None
+
+# Answers that mean "the object this run just created has not reached the
+# replica that served the request yet" (Graph is eventually consistent).
+REPLICATION_CODES = frozenset([
+    'Request_ResourceNotFound', 'NoBackingApplicationObject', 'ResourceNotFound', 'Request_BadRequest',
+])
+REPLICATION_MESSAGES = ('does not exist', 'not found', 'no backing application', 'invalid object identifier')
+
+HINTS = {
+    'Authorization_RequestDenied': 'the identity the collection runs as lacks a Graph application permission: it needs '
+                                   'Application.ReadWrite.All and AppRoleAssignment.ReadWrite.All, with admin consent',
+    'InvalidAuthenticationToken': 'the access token is not valid for Microsoft Graph (expired, or issued for another resource)',
+    'Authentication_ExpiredToken': 'the access token has expired',
+}
+
+
+def odata_string(value):
+    """A string literal for an OData key or $filter: quoted, with quotes doubled."""
+    return "'%s'" % value.replace("'", "''")
+
+
+def key_path(collection, key, value):
+    """collection(key='value'), URL-encoded, for alternate-key addressing such as uniqueName or appId."""
+    return '%s(%s=%s)' % (collection, key, quote(odata_string(value), safe="'"))
+
+
+def _error_from_response(method, url, response):
+    code, message, request_id = None, response.reason, response.headers.get('request-id')
+    try:
+        error = response.json().get('error') or {}
+        code = error.get('code')
+        message = error.get('message') or message
+        request_id = (error.get('innerError') or {}).get('request-id') or request_id
+    except ValueError:
+        pass
+    path = url.split('/v1.0', 1)[-1].split('?', 1)[0]
+    msg = 'Graph %s %s failed: %s %s: %s' % (method, path, response.status_code, code or '', message)
+    if code in HINTS:
+        msg += ' (%s)' % HINTS[code]
+    if request_id:
+        msg += ' [request-id %s]' % request_id
+    return GraphError(msg, status=response.status_code, code=code, request_id=request_id, method=method, url=url)
+
+
+def is_replication_delay(error):
+    if error.status == 404:
+        return True
+    if error.status != 400:
+        return False
+    lowered = (error.msg or '').lower()
+    return error.code in REPLICATION_CODES and any(m in lowered for m in REPLICATION_MESSAGES)
+
+
+class GraphClient:
+    """A thin client: the modules speak Graph's own paths and JSON, this adds the plumbing."""
+
+    def __init__(self, token_provider, cloud, session, retry_timeout=300, request_timeout=60,
+                 api_version='v1.0', backoff_factory=None):
+        self.tokens = token_provider
+        self.cloud = cloud
+        self.session = session
+        self.base = '%s/%s' % (cloud.graph, api_version)
+        self.request_timeout = request_timeout
+        self.backoff_factory = backoff_factory or (lambda: Backoff(retry_timeout))
+        self.calls = 0
+
+    def _url(self, path):
+        return path if path.startswith('https://') or path.startswith('http://') else self.base + '/' + path.lstrip('/')
+
+    def _send(self, method, url, body, params, headers):
+        all_headers = {
+            'Authorization': 'Bearer ' + self.tokens.token(self.cloud.graph),
+            'Accept': 'application/json',
+            'client-request-id': str(uuid.uuid4()),
+        }
+        if body is not None:
+            all_headers['Content-Type'] = 'application/json'
+        all_headers.update(headers or {})
+        self.calls += 1
+        return self.session.request(method, url, params=params, headers=all_headers, timeout=self.request_timeout,
+                                    data=None if body is None else json.dumps(body))
+
+    def request(self, method, path, body=None, params=None, headers=None, retry_missing=False):
+        """Send one request; returns (status, parsed body or None).
+
+        Throttling and transient server errors are retried until the deadline,
+        honouring Retry-After. With retry_missing, 404 and the replication-delay
+        400s are retried too: set it only for objects known to exist (created by
+        this run), or a real "missing" would wait for the whole deadline.
+        """
+        url = self._url(path)
+        backoff = self.backoff_factory()
+        while True:
+            try:
+                response = self._send(method, url, body, params, headers)
+            except requests.exceptions.SSLError as exc:
+                raise GraphError('TLS verification of %s failed: %s; set ca_path to the CA that signed the Graph endpoint '
+                                 '(validate_certs=false only for tests)' % (self.cloud.graph, exc), method=method, url=url)
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                if backoff.wait():
+                    continue
+                raise GraphError('Graph %s %s: no answer from %s: %s' % (method, path, self.cloud.graph, exc), method=method, url=url)
+            if response.status_code < 400:
+                return response.status_code, (response.json() if response.content else None)
+            error = _error_from_response(method, url, response)
+            retryable = response.status_code in RETRY_STATUSES or (retry_missing and is_replication_delay(error))
+            if retryable and backoff.wait(parse_retry_after(response.headers.get('Retry-After'))):
+                continue
+            raise error
+
+    def get(self, path, params=None, missing_ok=False, retry_missing=False):
+        try:
+            return self.request('GET', path, params=params, retry_missing=retry_missing)[1]
+        except GraphError as exc:
+            if missing_ok and exc.not_found:
+                return None
+            raise
+
+    def list(self, path, params=None):
+        """Every item of a collection, following @odata.nextLink."""
+        items = []
+        page = self.request('GET', path, params=params)[1]
+        while True:
+            items.extend(page.get('value', []))
+            next_link = page.get('@odata.nextLink')
+            if not next_link:
+                return items
+            page = self.request('GET', next_link)[1]
+
+    def post(self, path, body, retry_missing=False):
+        return self.request('POST', path, body=body, retry_missing=retry_missing)[1]
+
+    def patch(self, path, body, headers=None, retry_missing=False):
+        return self.request('PATCH', path, body=body, headers=headers, retry_missing=retry_missing)
+
+    def delete(self, path, missing_ok=True):
+        try:
+            self.request('DELETE', path)
+            return True
+        except GraphError as exc:
+            if missing_ok and exc.not_found:
+                return False
+            raise

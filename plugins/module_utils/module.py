@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+# Copyright: m365.mail_oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The wrapper every Graph module is built on: shared options, client, errors to fail_json."""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.m365.mail_oauth.plugins.module_utils.argspec import GRAPH_AUTH_MUTUALLY_EXCLUSIVE, GRAPH_AUTH_SPEC
+from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import (
+    HAS_MSAL, MSAL_IMPORT_ERROR, TokenProvider, credentials_from_params, decode_jwt_claims)
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, M365Error
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph_client import GraphClient
+from ansible_collections.m365.mail_oauth.plugins.module_utils.http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, make_session
+
+
+class GraphModule:
+    """AnsibleModule plus a lazily built Graph client."""
+
+    def __init__(self, argument_spec, mutually_exclusive=None, required_one_of=None, required_if=None,
+                 required_together=None, required_by=None):
+        spec = dict(GRAPH_AUTH_SPEC)
+        spec.update(argument_spec)
+        self.ansible = AnsibleModule(
+            argument_spec=spec,
+            mutually_exclusive=GRAPH_AUTH_MUTUALLY_EXCLUSIVE + (mutually_exclusive or []),
+            required_one_of=required_one_of or [],
+            required_if=required_if or [],
+            required_together=required_together or [],
+            required_by=required_by or {},
+            supports_check_mode=True,
+        )
+        if not HAS_REQUESTS:
+            self.ansible.fail_json(msg=missing_required_lib('requests'), exception=str(REQUESTS_IMPORT_ERROR))
+        if not HAS_MSAL:
+            self.ansible.fail_json(msg=missing_required_lib('msal'), exception=str(MSAL_IMPORT_ERROR))
+        self.params = self.ansible.params
+        self.check_mode = self.ansible.check_mode
+        self.warnings = []
+        self._client = None
+        self._credentials = None
+
+    @property
+    def credentials(self):
+        if self._credentials is None:
+            self._credentials = credentials_from_params(self.params)
+            for value in self._credentials.secrets():
+                self.ansible.no_log_values.add(value)
+        return self._credentials
+
+    @property
+    def client(self):
+        if self._client is None:
+            params = self.params
+            if not params['validate_certs']:
+                self.warn('validate_certs is false: the TLS certificates of the login and Graph endpoints are not verified')
+            session = make_session(params['ca_path'], params['validate_certs'])
+            if params['retry_timeout'] < 0:
+                raise ConfigError('retry_timeout must be 0 or more seconds, got %s' % params['retry_timeout'])
+            tokens = TokenProvider(self.credentials, session, retry_timeout=params['retry_timeout'])
+            self._client = GraphClient(tokens, self.credentials.cloud, session, retry_timeout=params['retry_timeout'],
+                                       request_timeout=params['request_timeout'])
+        return self._client
+
+    @property
+    def tenant_id(self):
+        return self.credentials.tenant_id
+
+    def tenant_guid(self):
+        """The tenant's GUID, also when tenant_id was given as a domain (read from the Graph token)."""
+        token = self.client.tokens.token(self.client.cloud.graph)
+        return decode_jwt_claims(token).get('tid') or self.tenant_id
+
+    def warn(self, msg):
+        self.ansible.warn(msg)
+
+    def protect(self, value):
+        """Keep a value created at run time (a new secret) out of every output."""
+        if value:
+            self.ansible.no_log_values.add(value)
+
+    def run(self, func):
+        """Run func(self) -> result dict; errors of the collection become fail_json with their message."""
+        try:
+            result = func(self)
+        except M365Error as exc:
+            details = dict((k, v) for k, v in exc.details.items() if v is not None)
+            if self._client is not None:
+                details['graph_calls'] = self._client.calls
+            self.ansible.fail_json(msg=exc.msg, **details)
+        self.ansible.exit_json(**result)

@@ -1,0 +1,301 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: m365.mail_oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r'''
+module: api_permission
+short_description: Ensure API permissions of an Entra ID application by name, with admin consent
+version_added: 0.1.0
+description:
+  - Ensures application permissions (app roles) and delegated permissions (scopes) that an application requests from a
+    resource API, by name, resolved at run time from the resource's service principal (default resource Office 365
+    Exchange Online, for C(IMAP.AccessAsApp), C(POP.AccessAsApp), C(SMTP.SendAsApp)).
+  - With O(admin_consent=true), grants admin consent - application permissions as app role assignments on the
+    resource, delegated ones as a tenant-wide C(oauth2PermissionGrant).
+  - With O(exclusive=true), the application requests and holds exactly what is listed, so the delegated Microsoft Graph
+    C(User.Read) that a new registration carries by default is removed, and so is any stale consent.
+author:
+  - m365.mail_oauth contributors (@m365-mail-oauth)
+options:
+  unique_name:
+    description: The application's key (see M(m365.mail_oauth.azure_app_registration)).
+    type: str
+  app_id:
+    description: Application (client) ID of the application.
+    type: str
+  object_id:
+    description: Object ID of the application registration.
+    type: str
+  resource:
+    description:
+      - The resource API - its app ID, or V(exchange) / V(Office 365 Exchange Online), V(graph) / V(Microsoft Graph),
+        or another service principal's display name.
+    type: str
+    default: Office 365 Exchange Online
+  application_permissions:
+    description: Names of application permissions (app roles), for example V(IMAP.AccessAsApp). Matched without regard to case.
+    type: list
+    elements: str
+    default: []
+  delegated_permissions:
+    description: Names of delegated permissions (scopes), for example V(User.Read).
+    type: list
+    elements: str
+    default: []
+  admin_consent:
+    description: Grant (and, with O(exclusive), revoke) admin consent for the permissions.
+    type: bool
+    default: true
+  exclusive:
+    description:
+      - Make the listed permissions the only ones the application requests and holds, on every resource. Removes
+        Microsoft Graph C(User.Read) and consent that is no longer listed.
+    type: bool
+    default: false
+  create_resource_principal:
+    description:
+      - Create the resource's service principal when the tenant has none yet (a tenant that never used Exchange Online).
+    type: bool
+    default: true
+  state:
+    description: V(present) adds the permissions, V(absent) removes them and their consent.
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment:
+  - m365.mail_oauth.graph_auth
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would be requested, consented or revoked; changes nothing.
+  diff_mode:
+    support: full
+    description: Shows requested and consented permissions by name, before and after.
+seealso:
+  - module: m365.mail_oauth.azure_app_registration
+'''
+
+EXAMPLES = r'''
+- name: IMAP and SMTP app-only access, consented, and nothing else (User.Read goes)
+  m365.mail_oauth.api_permission:
+    unique_name: helpdesk-mail-reader
+    application_permissions:
+      - IMAP.AccessAsApp
+      - SMTP.SendAsApp
+    admin_consent: true
+    exclusive: true
+
+- name: Add POP without touching anything else
+  m365.mail_oauth.api_permission:
+    unique_name: helpdesk-mail-reader
+    application_permissions: [POP.AccessAsApp]
+
+- name: Remove POP and its consent
+  m365.mail_oauth.api_permission:
+    unique_name: helpdesk-mail-reader
+    application_permissions: [POP.AccessAsApp]
+    state: absent
+'''
+
+RETURN = r'''
+requested:
+  description: The permissions the application requests after the run, by resource display name.
+  returned: always
+  type: dict
+  sample: {"Office 365 Exchange Online": ["IMAP.AccessAsApp", "SMTP.SendAsApp"]}
+granted:
+  description: Application permissions consented after the run, by resource display name.
+  returned: when O(admin_consent=true)
+  type: dict
+resource_app_id:
+  description: App ID of the resource.
+  returned: always
+  type: str
+resource_service_principal_id:
+  description: Object ID of the resource's service principal in the tenant.
+  returned: when it exists
+  type: str
+service_principal_id:
+  description: Object ID of the application's service principal (the one consent is granted to).
+  returned: when it exists
+  type: str
+app_id:
+  description: Application (client) ID.
+  returned: always
+  type: str
+'''
+
+from ansible_collections.m365.mail_oauth.plugins.module_utils.argspec import (
+    APPLICATION_SELECTOR_EXCLUSIVE, APPLICATION_SELECTOR_REQUIRED, APPLICATION_SELECTOR_SPEC)
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import applications as apps
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import permissions as perms
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph_client import odata_string
+from ansible_collections.m365.mail_oauth.plugins.module_utils.module import GraphModule
+
+
+class Namer:
+    """Names for permission ids of any resource, fetched once per resource, for the diff and the results."""
+
+    def __init__(self, client, known):
+        self.client = client
+        self.resources = dict((r['appId'], r) for r in known if r)
+        self.by_object_id = dict((r['id'], r) for r in known if r)
+
+    def resource(self, app_id=None, object_id=None):
+        if app_id and app_id not in self.resources:
+            self.resources[app_id] = perms.find_resource(self.client, app_id) or {'appId': app_id, 'displayName': app_id}
+        if object_id and object_id not in self.by_object_id:
+            found = self.client.get('servicePrincipals/%s' % object_id, params={'$select': ','.join(perms.RESOURCE_SELECT)},
+                                    missing_ok=True)
+            self.by_object_id[object_id] = found or {'id': object_id, 'displayName': object_id}
+        return self.resources[app_id] if app_id else self.by_object_id[object_id]
+
+    def requested(self, required):
+        view = {}
+        for entry in required:
+            resource = self.resource(app_id=entry['resourceAppId'])
+            names = perms.names_by_id(resource)
+            view[resource.get('displayName') or entry['resourceAppId']] = sorted(
+                names.get(a['id'], a['id']) for a in entry.get('resourceAccess') or [])
+        return view
+
+    def granted(self, assignments):
+        view = {}
+        for assignment in assignments:
+            resource = self.resource(object_id=assignment['resourceId'])
+            name = perms.names_by_id(resource).get(assignment['appRoleId'], assignment['appRoleId'])
+            view.setdefault(resource.get('displayName') or assignment['resourceId'], []).append(name)
+        return dict((k, sorted(v)) for k, v in view.items())
+
+
+def plan_role_assignments(assignments, resource, wanted_roles, exclusive, remove):
+    """(role ids to assign, assignments to delete)."""
+    held = set(a['appRoleId'] for a in assignments if a['resourceId'] == resource['id'])
+    wanted_ids = set(r['id'] for r in wanted_roles)
+    if remove:
+        return [], [a for a in assignments if a['resourceId'] == resource['id'] and a['appRoleId'] in wanted_ids]
+    to_add = sorted(wanted_ids - held)
+    to_delete = [a for a in assignments if exclusive and not (a['resourceId'] == resource['id'] and a['appRoleId'] in wanted_ids)]
+    return to_add, to_delete
+
+
+def plan_grants(grants, resource, wanted_scopes, exclusive, remove):
+    """Writes to tenant-wide delegated grants: [(grant or None to create, scope string or None to delete)]."""
+    wanted = set(s['value'] for s in wanted_scopes)
+    writes = []
+    mine = None
+    for grant in (g for g in grants if g.get('consentType') == 'AllPrincipals'):
+        if grant['resourceId'] != resource['id']:
+            if exclusive:
+                writes.append((grant, None))
+            continue
+        mine = grant
+        current = set((grant.get('scope') or '').split())
+        new = current - wanted if remove else wanted if exclusive else current | wanted
+        if new != current:
+            writes.append((grant, ' '.join(sorted(new)) or None))
+    if mine is None and wanted and not remove:
+        writes.append((None, ' '.join(sorted(wanted))))
+    return writes
+
+
+def consent(module, client, app, resource, roles, scopes, result, namer):
+    params = module.params
+    remove = params['state'] == 'absent'
+    principal = apps.find_service_principal(client, app['appId'], select=['id', 'appId'])
+    if principal is None:
+        if module.check_mode:
+            result['changed'] = True
+            return {}, {}
+        raise ConfigError('the application %s has no service principal, so consent cannot be granted: run '
+                          'm365.mail_oauth.azure_app_registration with service_principal=true first' % app['appId'])
+    result['service_principal_id'] = principal['id']
+    assignments = client.list('servicePrincipals/%s/appRoleAssignments' % principal['id'])
+    to_add, to_delete = plan_role_assignments(assignments, resource, roles, params['exclusive'], remove)
+    grant_writes = []
+    if scopes or params['exclusive'] or remove:
+        grants = client.list('oauth2PermissionGrants', params={'$filter': 'clientId eq %s' % odata_string(principal['id'])})
+        grant_writes = plan_grants(grants, resource, scopes, params['exclusive'], remove)
+    before = namer.granted(assignments)
+    deleted_ids = set(a['id'] for a in to_delete)
+    after_assignments = [a for a in assignments if a['id'] not in deleted_ids] + [
+        {'resourceId': resource['id'], 'appRoleId': role_id} for role_id in to_add]
+    if to_add or to_delete or grant_writes:
+        result['changed'] = True
+    if not module.check_mode:
+        for role_id in to_add:
+            # A principal created moments ago may not have replicated to the resource's partition yet.
+            client.post('servicePrincipals/%s/appRoleAssignedTo' % resource['id'],
+                        {'principalId': principal['id'], 'resourceId': resource['id'], 'appRoleId': role_id}, retry_missing=True)
+        for assignment in to_delete:
+            client.delete('servicePrincipals/%s/appRoleAssignedTo/%s' % (assignment['resourceId'], assignment['id']))
+        for grant, scope in grant_writes:
+            if grant is None:
+                client.post('oauth2PermissionGrants', {'clientId': principal['id'], 'consentType': 'AllPrincipals',
+                                                       'resourceId': resource['id'], 'scope': scope}, retry_missing=True)
+            elif scope is None:
+                client.delete('oauth2PermissionGrants/%s' % grant['id'])
+            else:
+                client.patch('oauth2PermissionGrants/%s' % grant['id'], {'scope': scope})
+    return before, namer.granted(after_assignments)
+
+
+def run(module):
+    params = module.params
+    apps.check_selector(params)
+    if params['state'] == 'absent' and not (params['application_permissions'] or params['delegated_permissions']):
+        raise ConfigError('state=absent needs application_permissions or delegated_permissions: the permissions to remove')
+    client = module.client
+    app = apps.require_application(client, params, select=['id', 'appId', 'requiredResourceAccess'])
+    resource_app = perms.resource_app_id(client, params['resource'])
+    resource, created = perms.ensure_resource(client, resource_app, params['create_resource_principal'], module.check_mode)
+    result = {'changed': created, 'app_id': app['appId'], 'resource_app_id': resource_app}
+    if resource is None:
+        if not params['create_resource_principal']:
+            raise ConfigError('the resource %s has no service principal in this tenant: set create_resource_principal=true '
+                              'or create it with POST /servicePrincipals' % params['resource'])
+        module.warn('the resource %s has no service principal yet; it would be created, and the permission names are '
+                    'checked when it exists' % params['resource'])
+        result['changed'] = True
+        return result
+    result['resource_service_principal_id'] = resource['id']
+    roles, scopes = perms.resolve_permissions(resource, params['application_permissions'], params['delegated_permissions'])
+    wanted = set((r['id'], 'Role') for r in roles) | set((s['id'], 'Scope') for s in scopes)
+
+    required = app.get('requiredResourceAccess') or []
+    new_required = perms.merge_required(required, resource_app, wanted, params['exclusive'], params['state'] == 'absent')
+    namer = Namer(client, [resource])
+    diff_before = {'requested': namer.requested(required)}
+    diff_after = {'requested': namer.requested(new_required)}
+    if perms.normalized(new_required) != perms.normalized(required):
+        result['changed'] = True
+        if not module.check_mode:
+            client.patch('applications/%s' % app['id'], {'requiredResourceAccess': new_required}, retry_missing=True)
+    if params['admin_consent']:
+        diff_before['granted'], diff_after['granted'] = consent(module, client, app, resource, roles, scopes, result, namer)
+        result['granted'] = diff_after['granted']
+    result['requested'] = diff_after['requested']
+    result['diff'] = {'before': diff_before, 'after': diff_after}
+    return result
+
+
+def main():
+    spec = dict(APPLICATION_SELECTOR_SPEC)
+    spec.update(
+        resource=dict(type='str', default='Office 365 Exchange Online'),
+        application_permissions=dict(type='list', elements='str', default=[]),
+        delegated_permissions=dict(type='list', elements='str', default=[]),
+        admin_consent=dict(type='bool', default=True),
+        exclusive=dict(type='bool', default=False),
+        create_resource_principal=dict(type='bool', default=True),
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+    )
+    module = GraphModule(argument_spec=spec, mutually_exclusive=APPLICATION_SELECTOR_EXCLUSIVE,
+                         required_one_of=APPLICATION_SELECTOR_REQUIRED)
+    module.run(run)
+
+
+if __name__ == '__main__':
+    main()

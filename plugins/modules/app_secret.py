@@ -1,0 +1,438 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: m365.mail_oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r'''
+module: app_secret
+short_description: Ensure a client secret or certificate on an Entra ID application, rotated before it expires
+version_added: 0.1.0
+description:
+  - Ensures a client secret (C(passwordCredentials)), identified by its display name, on an application.
+    A secret that does not expire within O(rotate_before_days) is left alone. Otherwise a new one is added and the
+    old one is kept until its own expiry (overlap), unless O(remove_old=true).
+  - The secret value exists only in Graph's answer to C(addPassword). It is written to O(dest) (mode 0600, atomic
+    rename, optionally ansible-vault encrypted) before the module returns, so an interruption later in the play loses
+    nothing. A later run with a valid secret changes nothing and cannot return the value again.
+  - With O(type=certificate), uploads a public certificate to C(keyCredentials), keeping the other keys.
+author:
+  - m365.mail_oauth contributors (@m365-mail-oauth)
+options:
+  unique_name:
+    description: The application's key (see M(m365.mail_oauth.azure_app_registration)).
+    type: str
+  app_id:
+    description: Application (client) ID of the application.
+    type: str
+  object_id:
+    description: Object ID of the application registration.
+    type: str
+  type:
+    description: A client secret (V(password)) or a certificate (V(certificate)).
+    type: str
+    choices: [password, certificate]
+    default: password
+  display_name:
+    description:
+      - Name of the secret; how it is found again. Required for V(password) with O(state=present).
+      - For a certificate, defaults to the certificate's subject.
+    type: str
+  expires_in_days:
+    description:
+      - Lifetime of a new secret in days; 180 when neither this nor O(end_date_time) is set.
+      - Mutually exclusive with O(end_date_time).
+    type: int
+  end_date_time:
+    description: Expiry of a new secret as an ISO 8601 date and time (C(2027-06-30T00:00:00Z)).
+    type: str
+  rotate_before_days:
+    description:
+      - A secret that expires within this many days is rotated - a new one is added.
+      - A certificate that expires within this window gives a warning.
+    type: int
+    default: 30
+  remove_old:
+    description:
+      - After a new secret is written, remove the other secrets (or certificates) with the same display name at once
+        instead of letting them expire.
+    type: bool
+    default: false
+  dest:
+    description:
+      - File to write a new secret to, before the module returns (mode 0600, written atomically).
+      - The directory must exist. Checked before anything is created.
+    type: path
+  dest_format:
+    description:
+      - V(value) writes the secret alone; V(json) writes C(tenant_id), C(client_id), C(client_secret), C(key_id) and
+        C(end_date_time).
+    type: str
+    choices: [value, json]
+    default: json
+  vault_password:
+    description: Encrypt O(dest) with ansible-vault using this password.
+    type: str
+  vault_password_file:
+    description: Encrypt O(dest) with ansible-vault using the password in this file (a plain file, not a script).
+    type: path
+  vault_id:
+    description: Vault ID label for the encrypted file (vault format 1.2).
+    type: str
+  return_secret:
+    description:
+      - Also return the new value as RV(secret). The task must set C(no_log) true, so that the value stays out of
+        the output and the logs; otherwise the module fails before creating anything.
+    type: bool
+    default: false
+  key_id:
+    description: With O(state=absent), remove only the credential with this key ID.
+    type: str
+  certificate:
+    description: The public certificate, PEM text or base64 DER, for O(type=certificate).
+    type: str
+  certificate_path:
+    description:
+      - File with the public certificate (PEM or DER) for O(type=certificate). A PEM file that also holds the private
+        key is fine; only the certificate is read and uploaded.
+    type: path
+  state:
+    description: V(present) ensures the credential; V(absent) removes it (by O(key_id), else every one with O(display_name)).
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment:
+  - m365.mail_oauth.graph_auth
+attributes:
+  check_mode:
+    support: full
+    description: Reports whether a secret would be added, rotated or removed; changes nothing.
+  diff_mode:
+    support: full
+    description: Shows the credentials of that name before and after, by key ID, hint and dates; never a value.
+notes:
+  - Graph never returns a secret value after it was created. Keep O(dest) (or the registered RV(secret) with C(no_log)).
+seealso:
+  - module: m365.mail_oauth.azure_app_registration
+'''
+
+EXAMPLES = r'''
+- name: Ensure a secret, written to a vault-encrypted file the moment it is created
+  m365.mail_oauth.app_secret:
+    unique_name: helpdesk-mail-reader
+    display_name: imap-poller
+    expires_in_days: 180
+    rotate_before_days: 30
+    dest: /etc/mail-poller/m365-secret.json
+    vault_password_file: ~/.vault-pass
+
+- name: Rotate now and drop the old secret once the new one is written
+  m365.mail_oauth.app_secret:
+    unique_name: helpdesk-mail-reader
+    display_name: imap-poller
+    rotate_before_days: 3650
+    expires_in_days: 3700
+    remove_old: true
+    dest: /etc/mail-poller/m365-secret.json
+
+- name: Get the value into a variable (the task must be no_log)
+  m365.mail_oauth.app_secret:
+    unique_name: helpdesk-mail-reader
+    display_name: ci-runner
+    return_secret: true
+  no_log: true
+  register: secret
+
+- name: Use a certificate instead of a secret
+  m365.mail_oauth.app_secret:
+    unique_name: helpdesk-mail-reader
+    type: certificate
+    certificate_path: /etc/mail-poller/app-cert.pem
+
+- name: Remove a secret by name
+  m365.mail_oauth.app_secret:
+    unique_name: helpdesk-mail-reader
+    display_name: imap-poller
+    state: absent
+'''
+
+RETURN = r'''
+key_id:
+  description: Key ID of the current credential (the new one when one was added).
+  returned: when a credential exists
+  type: str
+end_date_time:
+  description: Expiry of the current credential.
+  returned: when a credential exists
+  type: str
+hint:
+  description: First characters of the secret, as Graph shows them.
+  returned: for a password credential
+  type: str
+thumbprint:
+  description: SHA-1 thumbprint (hex) of the certificate.
+  returned: for O(type=certificate)
+  type: str
+secret:
+  description: The new secret value; only with O(return_secret=true) on a run that created it.
+  returned: when created and O(return_secret=true)
+  type: str
+secret_created:
+  description: Whether this run created a new secret (its value is only in O(dest) or RV(secret)).
+  returned: always
+  type: bool
+rotated:
+  description: Whether the new credential replaces one that was about to expire.
+  returned: always
+  type: bool
+removed_key_ids:
+  description: Key IDs of the credentials this run removed.
+  returned: always
+  type: list
+  elements: str
+orphans_removed:
+  description: Key IDs of secrets Graph created during a retried request whose value never reached this run; removed again.
+  returned: always
+  type: list
+  elements: str
+dest:
+  description: Where the new secret was written.
+  returned: when a secret was written
+  type: str
+credentials:
+  description: The credentials with this display name after the run (no values).
+  returned: always
+  type: list
+  elements: dict
+app_id:
+  description: Application (client) ID.
+  returned: always
+  type: str
+tenant_id:
+  description: Directory (tenant) ID.
+  returned: always
+  type: str
+'''
+
+import base64
+import json
+
+from ansible_collections.m365.mail_oauth.plugins.module_utils.argspec import (
+    APPLICATION_SELECTOR_EXCLUSIVE, APPLICATION_SELECTOR_REQUIRED, APPLICATION_SELECTOR_SPEC)
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import applications as apps
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import credentials as creds
+from ansible_collections.m365.mail_oauth.plugins.module_utils.module import GraphModule
+from ansible_collections.m365.mail_oauth.plugins.module_utils.secret_file import check_destination, write_private_file
+from ansible_collections.m365.mail_oauth.plugins.module_utils.vault import read_vault_password_file, vault_encrypt
+
+
+def check_inputs(module):
+    params = module.params
+    apps.check_selector(params)
+    if params['state'] == 'absent':
+        if not (params['key_id'] or params['display_name'] or params['certificate'] or params['certificate_path']):
+            raise ConfigError('state=absent needs key_id or display_name (or the certificate) to know what to remove')
+        return
+    if params['type'] == 'password' and not params['display_name']:
+        raise ConfigError('display_name is required for a client secret: it is how the secret is found on later runs')
+    if params['type'] == 'certificate' and not (params['certificate'] or params['certificate_path']):
+        raise ConfigError('type=certificate needs certificate or certificate_path (the public certificate)')
+    if params['return_secret'] and not module.ansible.no_log:
+        raise ConfigError('return_secret=true needs no_log: true on the task, so the secret stays out of the output')
+    if params['dest']:
+        check_destination(params['dest'])
+    if params['vault_password_file']:
+        read_vault_password_file(params['vault_password_file'])
+
+
+def secret_document(module, app, credential, secret):
+    params = module.params
+    if params['dest_format'] == 'value':
+        text = secret + '\n'
+    else:
+        text = json.dumps({'tenant_id': module.tenant_guid(), 'client_id': app['appId'], 'client_secret': secret,
+                           'key_id': credential['keyId'], 'end_date_time': credential.get('endDateTime')}, indent=2) + '\n'
+    password = params['vault_password'] or (
+        read_vault_password_file(params['vault_password_file']) if params['vault_password_file'] else None)
+    return vault_encrypt(text, password, params['vault_id']) if password else text
+
+
+def add_password(module, client, app, end, started):
+    """addPassword, persist the value at once, then clean up secrets a retried request may have created."""
+    params = module.params
+    path = 'applications/%s' % app['id']
+    new = client.post(path + '/addPassword', {'passwordCredential': {
+        'displayName': params['display_name'], 'endDateTime': creds.format_graph_time(end)}}, retry_missing=True)
+    secret = new.pop('secretText', None)
+    module.protect(secret)
+    if params['dest']:
+        try:
+            write_private_file(params['dest'], secret_document(module, app, new, secret))
+        except Exception as exc:  # pylint: disable=broad-except
+            # Without a copy the secret is useless and must not linger on the app.
+            client.post(path + '/removePassword', {'keyId': new['keyId']}, retry_missing=True)
+            raise ConfigError('writing the new secret to dest %s failed (%s); the secret was removed again' % (params['dest'], exc))
+    # A request retried after a lost answer may have added a secret whose value never reached us.
+    current = client.get(path, params={'$select': 'passwordCredentials'}, retry_missing=True)['passwordCredentials']
+    orphans = [c['keyId'] for c in current if c.get('displayName') == params['display_name'] and c['keyId'] != new['keyId']
+               and (creds.parse_graph_time(c.get('startDateTime')) or started) >= started]
+    for key_id in orphans:
+        client.post(path + '/removePassword', {'keyId': key_id}, retry_missing=True)
+    return new, secret, orphans
+
+
+def ensure_password(module, client, app, result):
+    params = module.params
+    now = creds.utcnow()
+    same = [c for c in app.get('passwordCredentials') or [] if c.get('displayName') == params['display_name']]
+    valid = [c for c in same if creds.still_valid(c, now, params['rotate_before_days'])]
+    before = [creds.describe(c) for c in same]
+    if valid:
+        current = creds.newest(valid)
+        old = [c for c in same if c['keyId'] != current['keyId']] if params['remove_old'] else []
+        result['msg'] = ('secret %s is valid until %s; its value is only where it was stored when it was created'
+                         % (current['keyId'], current['endDateTime']))
+    else:
+        end = creds.requested_end(params, now)
+        creds.check_rotation_window(params, end, now)
+        result['changed'] = True
+        result['rotated'] = bool(same)
+        old = same if params['remove_old'] else []
+        if module.check_mode:
+            current = {'keyId': None, 'displayName': params['display_name'], 'endDateTime': creds.format_graph_time(end)}
+        else:
+            current, secret, result['orphans_removed'] = add_password(module, client, app, end, now.replace(microsecond=0))
+            result['secret_created'] = True
+            if params['dest']:
+                result['dest'] = params['dest']
+            if params['return_secret']:
+                result['secret'] = secret
+    for credential in old:
+        result['changed'] = True
+        result['removed_key_ids'].append(credential['keyId'])
+        if not module.check_mode:
+            client.post('applications/%s/removePassword' % app['id'], {'keyId': credential['keyId']}, retry_missing=True)
+    after = [creds.describe(c) for c in same if c['keyId'] not in result['removed_key_ids']]
+    if current not in same:
+        after.append(creds.describe(current))
+    result['diff'] = {'before': {'credentials': before}, 'after': {'credentials': after}}
+    result['credentials'] = after
+    result.update(key_id=current.get('keyId'), end_date_time=current.get('endDateTime'), hint=current.get('hint'))
+
+
+def read_certificate(params):
+    if params['certificate_path']:
+        try:
+            with open(params['certificate_path'], 'rb') as handle:
+                return creds.load_certificate(handle.read(), 'certificate_path %s' % params['certificate_path'])
+        except (IOError, OSError) as exc:
+            raise ConfigError('certificate_path %s cannot be read: %s' % (params['certificate_path'], exc.strerror or exc))
+    text = params['certificate'].strip()
+    data = text.encode('utf-8') if text.startswith('-----') else base64.b64decode(text)
+    return creds.load_certificate(data, 'certificate')
+
+
+def ensure_certificate(module, client, app, result):
+    params = module.params
+    now = creds.utcnow()
+    cert = read_certificate(params)
+    wanted, thumbprint = creds.certificate_key_credential(cert, params['display_name'])
+    result['thumbprint'] = thumbprint
+    if creds.parse_graph_time(wanted['endDateTime']) <= now:
+        raise ConfigError('the certificate %s expired on %s; give a current certificate' % (thumbprint, wanted['endDateTime']))
+    if not creds.still_valid(wanted, now, params['rotate_before_days']):
+        module.warn('certificate %s expires on %s, within rotate_before_days' % (thumbprint, wanted['endDateTime']))
+    keys = app.get('keyCredentials') or []
+    same_name = [k for k in keys if k.get('displayName') == wanted['displayName']]
+    present = [k for k in keys if creds.thumbprint_of(k) == thumbprint]
+    keep = [k for k in keys if not (params['remove_old'] and k in same_name and creds.thumbprint_of(k) != thumbprint)]
+    if not present:
+        keep.append(wanted)
+    result['removed_key_ids'] = [k['keyId'] for k in keys if k not in keep]
+    before = [creds.describe(k) for k in same_name]
+    after = [creds.describe(k) for k in keep if k.get('displayName') == wanted['displayName']]
+    result['diff'] = {'before': {'credentials': before}, 'after': {'credentials': after}}
+    result['credentials'] = after
+    if not present or result['removed_key_ids']:
+        result['changed'] = True
+        if not module.check_mode:
+            # PATCH replaces the whole collection: send every key that stays, with its key material.
+            client.patch('applications/%s' % app['id'], {'keyCredentials': keep}, retry_missing=True)
+    current = present[0] if present else wanted
+    result.update(key_id=current.get('keyId'), end_date_time=current.get('endDateTime'))
+
+
+def ensure_absent(module, client, app, result):
+    params = module.params
+    if params['type'] == 'password':
+        existing = app.get('passwordCredentials') or []
+        matches = [c for c in existing if (c['keyId'] == params['key_id'] if params['key_id']
+                                           else c.get('displayName') == params['display_name'])]
+        for credential in matches:
+            if not module.check_mode:
+                client.post('applications/%s/removePassword' % app['id'], {'keyId': credential['keyId']}, retry_missing=True)
+    else:
+        existing = app.get('keyCredentials') or []
+        thumbprint = creds.certificate_key_credential(read_certificate(params), None)[1] \
+            if params['certificate'] or params['certificate_path'] else None
+        matches = [k for k in existing if (k['keyId'] == params['key_id'] if params['key_id'] else
+                                           creds.thumbprint_of(k) == thumbprint if thumbprint else
+                                           k.get('displayName') == params['display_name'])]
+        if matches and not module.check_mode:
+            client.patch('applications/%s' % app['id'], {'keyCredentials': [k for k in existing if k not in matches]},
+                         retry_missing=True)
+    result['changed'] = bool(matches)
+    result['removed_key_ids'] = [c['keyId'] for c in matches]
+    result['diff'] = {'before': {'credentials': [creds.describe(c) for c in matches]}, 'after': {'credentials': []}}
+    result['credentials'] = []
+
+
+def run(module):
+    check_inputs(module)
+    params = module.params
+    client = module.client
+    field = 'passwordCredentials' if params['type'] == 'password' else 'keyCredentials'
+    # keyCredentials carry their key material only when selected explicitly, and PATCH needs it back.
+    app = apps.require_application(client, params, select=['id', 'appId', field])
+    result = {'changed': False, 'secret_created': False, 'rotated': False, 'removed_key_ids': [], 'orphans_removed': [],
+              'app_id': app['appId'], 'tenant_id': module.tenant_guid()}
+    if params['state'] == 'absent':
+        ensure_absent(module, client, app, result)
+    elif params['type'] == 'password':
+        ensure_password(module, client, app, result)
+    else:
+        ensure_certificate(module, client, app, result)
+    return result
+
+
+def main():
+    spec = dict(APPLICATION_SELECTOR_SPEC)
+    spec.update(
+        type=dict(type='str', choices=['password', 'certificate'], default='password'),
+        display_name=dict(type='str'),
+        expires_in_days=dict(type='int'),
+        end_date_time=dict(type='str'),
+        rotate_before_days=dict(type='int', default=30),
+        remove_old=dict(type='bool', default=False),
+        dest=dict(type='path'),
+        dest_format=dict(type='str', choices=['value', 'json'], default='json'),
+        vault_password=dict(type='str', no_log=True),
+        vault_password_file=dict(type='path', no_log=False),
+        vault_id=dict(type='str'),
+        return_secret=dict(type='bool', default=False),
+        key_id=dict(type='str', no_log=False),
+        certificate=dict(type='str'),
+        certificate_path=dict(type='path'),
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+    )
+    module = GraphModule(
+        argument_spec=spec,
+        mutually_exclusive=APPLICATION_SELECTOR_EXCLUSIVE + [
+            ['expires_in_days', 'end_date_time'], ['certificate', 'certificate_path'], ['vault_password', 'vault_password_file']],
+        required_one_of=APPLICATION_SELECTOR_REQUIRED,
+    )
+    module.run(run)
+
+
+if __name__ == '__main__':
+    main()
