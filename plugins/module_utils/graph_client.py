@@ -89,7 +89,7 @@ class GraphClient:
 
     def _send(self, method, url, body, params, headers):
         all_headers = {
-            'Authorization': 'Bearer ' + self.tokens.token(self.cloud.graph),
+            'Authorization': 'Bearer ' + self.tokens.token(self.cloud.graph_resource),
             'Accept': 'application/json',
             'client-request-id': str(uuid.uuid4()),
         }

@@ -67,7 +67,7 @@ class GraphModule:
 
     def tenant_guid(self):
         """The tenant's GUID, also when tenant_id was given as a domain (read from the Graph token)."""
-        token = self.client.tokens.token(self.client.cloud.graph)
+        token = self.client.tokens.token(self.client.cloud.graph_resource)
         return decode_jwt_claims(token).get('tid') or self.tenant_id
 
     def warn(self, msg):

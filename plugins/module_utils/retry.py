@@ -28,7 +28,7 @@ class Backoff:
     The clock and sleep are injectable so unit tests run instantly.
     """
 
-    def __init__(self, deadline_seconds, base=0.5, cap=30.0, clock=time.monotonic, sleep=time.sleep, rand=random.random):
+    def __init__(self, deadline_seconds, base=0.5, cap=8.0, clock=time.monotonic, sleep=time.sleep, rand=random.random):
         self.clock = clock
         self.sleep = sleep
         self.rand = rand

@@ -204,11 +204,12 @@ def plan_grants(grants, resource, wanted_scopes, exclusive, remove):
 def consent(module, client, app, resource, roles, scopes, result, namer):
     params = module.params
     remove = params['state'] == 'absent'
-    principal = apps.find_service_principal(client, app['appId'], select=['id', 'appId'])
+    principal = apps.find_service_principal(client, app['appId'], select=['id', 'appId']) if app['appId'] else None
     if principal is None:
         if module.check_mode:
-            result['changed'] = True
-            return {}, {}
+            result['changed'] = bool(roles) and not remove
+            would = {resource['displayName']: sorted(r['value'] for r in roles)} if roles and not remove else {}
+            return {}, would
         raise ConfigError('the application %s has no service principal, so consent cannot be granted: run '
                           'm365.mail_oauth.azure_app_registration with service_principal=true first' % app['appId'])
     result['service_principal_id'] = principal['id']
@@ -248,7 +249,11 @@ def run(module):
     if params['state'] == 'absent' and not (params['application_permissions'] or params['delegated_permissions']):
         raise ConfigError('state=absent needs application_permissions or delegated_permissions: the permissions to remove')
     client = module.client
-    app = apps.require_application(client, params, select=['id', 'appId', 'requiredResourceAccess'])
+    app = apps.require_application(client, params, select=['id', 'appId', 'requiredResourceAccess'], check_mode=module.check_mode)
+    if app is None:
+        # Check mode on a tenant where an earlier task would create the application.
+        app = {'id': None, 'appId': None, 'requiredResourceAccess': []}
+        module.warn('%s does not exist yet; reporting what would be done once it does' % apps.describe_selector(params))
     resource_app = perms.resource_app_id(client, params['resource'])
     resource, created = perms.ensure_resource(client, resource_app, params['create_resource_principal'], module.check_mode)
     result = {'changed': created, 'app_id': app['appId'], 'resource_app_id': resource_app}

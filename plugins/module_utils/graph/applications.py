@@ -47,9 +47,10 @@ def find_application(client, params, select=None, retry_missing=False):
     return client.get(application_path(params), params=query, missing_ok=True, retry_missing=retry_missing)
 
 
-def require_application(client, params, select=None):
+def require_application(client, params, select=None, check_mode=False):
+    """The application the options name; in check mode None when it is missing (an earlier task would create it)."""
     app = find_application(client, params, select=select)
-    if app is None:
+    if app is None and not check_mode:
         raise ConfigError('no application with %s in this tenant: create it first with m365.mail_oauth.azure_app_registration '
                           '(or check tenant_id)' % describe_selector(params))
     return app

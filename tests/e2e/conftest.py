@@ -1,0 +1,28 @@
+"""End-to-end fixtures: the sandbox tenant, started once, reset before every test."""
+
+import pytest
+
+from m365_sandbox.client import SandboxHandle
+
+from playbook import sandbox_auth
+
+
+@pytest.fixture(scope='session')
+def sandbox(tmp_path_factory):
+    handle = SandboxHandle(state_dir=str(tmp_path_factory.mktemp('sandbox')), tenants=2, mailboxes=5)
+    handle.start()
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def tenant(sandbox):
+    """A clean tenant for one test: seeded state, no faults, counters at zero."""
+    sandbox.reset()
+    yield sandbox
+    sandbox.reset()
+
+
+@pytest.fixture
+def auth(tenant):
+    return {'m365_auth': sandbox_auth(tenant)}
