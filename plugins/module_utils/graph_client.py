@@ -24,7 +24,8 @@ except ImportError:  # pragma: no cover - the module wrapper reports it
 REPLICATION_CODES = frozenset([
     'Request_ResourceNotFound', 'NoBackingApplicationObject', 'ResourceNotFound', 'Request_BadRequest',
 ])
-REPLICATION_MESSAGES = ('does not exist', 'not found', 'no backing application', 'invalid object identifier')
+REPLICATION_MESSAGES = ('does not exist', 'not found', 'does not reference a valid application object',
+                        'invalid object identifier')
 
 HINTS = {
     'Authorization_RequestDenied': 'the identity the collection runs as lacks a Graph application permission: it needs '
@@ -48,7 +49,9 @@ def _error_from_response(method, url, response):
     code, message, request_id = None, response.reason, response.headers.get('request-id')
     try:
         error = response.json().get('error') or {}
-        code = error.get('code')
+        # The specific reason is sometimes only in details (NoBackingApplicationObject under Request_BadRequest).
+        details = [d.get('code') for d in error.get('details') or [] if d.get('code')]
+        code = details[0] if details and error.get('code') in (None, 'Request_BadRequest') else error.get('code')
         message = error.get('message') or message
         request_id = (error.get('innerError') or {}).get('request-id') or request_id
     except ValueError:

@@ -1,7 +1,7 @@
 """The Entra ID playbook converges through throttling, server errors and replication delay."""
 
 from playbook import play, run_playbook
-from test_entra_modules import APP, app_state, provision_tasks
+from test_entra_modules import app_state, provision_tasks
 
 
 def test_converges_through_throttling_and_30s_replication_delay(tenant, auth, tmp_path):

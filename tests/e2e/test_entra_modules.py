@@ -54,8 +54,7 @@ def test_create_rerun_check_and_absent(tenant, auth, tmp_path):
     assert second.rc == 0 and second.changed == 0, second
     check = run_playbook(tmp_path, play(provision_tasks(dest)), 'check', extra_vars=auth, check=True, diff=True)
     assert check.rc == 0 and check.changed == 0, check
-    _, apps = app_state(tenant)
-    assert len(apps) == 1
+    assert len(app_state(tenant)[1]) == 1
 
     absent = [{'name': 'remove', 'm365.mail_oauth.azure_app_registration': {'unique_name': APP, 'state': 'absent'}}]
     checked = run_playbook(tmp_path, play(absent), 'absent-check', extra_vars=auth, check=True)
@@ -96,8 +95,7 @@ def test_drift_is_repaired(tenant, auth, tmp_path):
     dest = tmp_path / 'secret.json'
     assert run_playbook(tmp_path, play(provision_tasks(dest)), 'create', extra_vars=auth).rc == 0
     # An admin adds User.Read back by hand and changes the display name.
-    _, apps = app_state(tenant)
-    app = apps[0]
+    app = app_state(tenant)[1][0]
     tenant.drift({'action': 'patch_application', 'id': app['id'], 'set': {
         'displayName': 'renamed by hand',
         'requiredResourceAccess': app['requiredResourceAccess'] + [{

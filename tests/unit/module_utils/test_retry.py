@@ -26,7 +26,7 @@ def test_retry_after_is_honoured_until_the_deadline():
 def test_jittered_backoff_grows_and_is_capped():
     clock = FakeClock()
     backoff = Backoff(1000, base=1, cap=8, clock=clock.clock, sleep=clock.sleep, rand=lambda: 1.0)
-    for _ in range(6):
+    for _attempt in range(6):
         assert backoff.wait()
     assert clock.slept == [1, 2, 4, 8, 8, 8]
 

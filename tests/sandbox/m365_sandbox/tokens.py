@@ -1,0 +1,288 @@
+"""The login service: OIDC discovery, JWKS, the client-credentials token
+endpoint with secrets and certificate assertions, and token verification for
+the services that consume the tokens.
+"""
+
+import base64
+import datetime
+import hmac
+import time
+import uuid
+
+import jwt
+from cryptography import x509
+
+from . import pki
+from .objects import parse_iso
+
+CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+
+
+class TokenError(Exception):
+    """An AADSTS answer of the token endpoint."""
+
+    def __init__(self, status, error, code, description):
+        super().__init__(description)
+        self.status = status
+        self.error = error
+        self.code = code
+        self.description = description
+
+
+class InvalidToken(Exception):
+    """A bearer token a resource must refuse; the message is Graph's wording."""
+
+
+def _aadsts(status, error, code, text):
+    return TokenError(status, error, code, 'AADSTS%d: %s' % (code, text))
+
+
+def error_body(exc, correlation_id):
+    trace_id = str(uuid.uuid4())
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M:%SZ')
+    return {
+        'error': exc.error,
+        'error_description': '%s Trace ID: %s Correlation ID: %s Timestamp: %s' % (exc.description, trace_id, correlation_id, stamp),
+        'error_codes': [exc.code],
+        'timestamp': stamp,
+        'trace_id': trace_id,
+        'correlation_id': correlation_id,
+        'error_uri': 'https://login.microsoftonline.com/error?code=%d' % exc.code,
+    }
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+class TokenService:
+    def __init__(self, directory, signing_key, signing_cert, base_url, settings):
+        self.directory = directory
+        self.settings = settings
+        self.signing_key = signing_key
+        self.signing_cert = signing_cert
+        self.kid = pki.b64url(bytes.fromhex(pki.sha1_thumbprint(pki.cert_der(signing_cert))))
+        self.base_url = base_url
+
+    # Discovery -------------------------------------------------------------
+
+    def _tenant_or_error(self, key):
+        tenant = self.directory.tenant(key)
+        if tenant is None:
+            raise _aadsts(400, 'invalid_request', 90002,
+                          "Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud." % key)
+        return tenant
+
+    def openid_configuration(self, tenant_key):
+        with self.directory.lock:
+            tid = self._tenant_or_error(tenant_key).tenant_id
+        root = '%s/%s' % (self.base_url, tid)
+        return {
+            'token_endpoint': root + '/oauth2/v2.0/token',
+            'token_endpoint_auth_methods_supported': ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+            'jwks_uri': root + '/discovery/v2.0/keys',
+            'response_modes_supported': ['query', 'fragment', 'form_post'],
+            'subject_types_supported': ['pairwise'],
+            'id_token_signing_alg_values_supported': ['RS256'],
+            'response_types_supported': ['code', 'id_token', 'code id_token', 'id_token token'],
+            'scopes_supported': ['openid', 'profile', 'email', 'offline_access'],
+            'issuer': root + '/v2.0',
+            'request_uri_parameter_supported': False,
+            'userinfo_endpoint': self.base_url + '/oidc/userinfo',
+            'authorization_endpoint': root + '/oauth2/v2.0/authorize',
+            'device_authorization_endpoint': root + '/oauth2/v2.0/devicecode',
+            'http_logout_supported': True,
+            'frontchannel_logout_supported': True,
+            'end_session_endpoint': root + '/oauth2/v2.0/logout',
+            'claims_supported': ['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'tid', 'ver', 'oid', 'roles'],
+            'tenant_region_scope': 'NA',
+            'cloud_instance_name': 'microsoftonline.com',
+        }
+
+    def jwks(self):
+        return {'keys': [pki.rsa_jwk(self.signing_key.public_key(), self.kid, self.signing_cert)]}
+
+    # Token endpoint --------------------------------------------------------
+
+    def issue(self, tenant_key, form):
+        """Handle one token request (form: dict of str); return (response dict, outcome)."""
+        with self.directory.lock:
+            tenant = self._tenant_or_error(tenant_key)
+            if form.get('grant_type') != 'client_credentials':
+                raise _aadsts(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.')
+            client_id = form.get('client_id', '')
+            if not client_id:
+                raise _aadsts(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_id'.")
+            app = tenant.app_by('appId', client_id)
+            if app is None:
+                raise _aadsts(400, 'unauthorized_client', 700016,
+                              "Application with identifier '%s' was not found in the directory '%s'. This can happen if the "
+                              "application has not been installed by the administrator of the tenant or consented to by any user "
+                              "in the tenant. You may have sent your authentication request to the wrong tenant." % (client_id, tenant.domain))
+            if form.get('client_assertion'):
+                self._check_assertion(tenant, app, form)
+                acr = '2'
+            elif form.get('client_secret'):
+                self._check_secret(tenant, app, form['client_secret'])
+                acr = '1'
+            else:
+                raise _aadsts(401, 'invalid_client', 7000218,
+                              "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+            client_sp = tenant.sp_by_app_id(app['appId'])
+            if client_sp is None:
+                raise _aadsts(400, 'invalid_client', 7000229,
+                              'The client application %s is missing service principal in the tenant %s.' % (app['appId'], tenant.tenant_id))
+            if not client_sp.get('accountEnabled', True):
+                raise _aadsts(400, 'unauthorized_client', 7000112, "Application '%s'(%s) is disabled." % (app['appId'], app.get('displayName')))
+            resource, resource_sp = self._resource(tenant, form.get('scope', ''))
+            roles = tenant.roles_granted(client_sp['id'], resource_sp)
+            claims = self._claims(tenant, app, client_sp, resource, roles, acr)
+        lifetime = claims['exp'] - claims['iat']
+        return {'token_type': 'Bearer', 'expires_in': lifetime, 'ext_expires_in': lifetime, 'access_token': self.sign(claims)}
+
+    def sign(self, claims):
+        return jwt.encode(claims, self.signing_key, algorithm='RS256', headers={'typ': 'JWT', 'kid': self.kid, 'x5t': self.kid})
+
+    def mint(self, tenant, app, resource, roles=None, lifetime=None, iat_offset=0):
+        """A token as the endpoint would issue it, for tests (control API); caller holds the lock."""
+        client_sp = tenant.sp_by_app_id(app['appId'])
+        resource_sp = tenant.sp_by_resource(resource)
+        if client_sp is None or resource_sp is None:
+            raise ValueError('client or resource service principal missing')
+        if roles is None:
+            roles = tenant.roles_granted(client_sp['id'], resource_sp)
+        claims = self._claims(tenant, app, client_sp, resource.rstrip('/'), roles, '1', lifetime)
+        for name in ('iat', 'nbf', 'exp'):
+            claims[name] += iat_offset
+        return self.sign(claims)
+
+    def _resource(self, tenant, scope):
+        scopes = scope.split()
+        if len(scopes) != 1 or not scopes[0].endswith('/.default'):
+            raise _aadsts(400, 'invalid_scope', 1002012,
+                          "The provided value for scope %s is not valid. Client credential flows must have a scope value with "
+                          "/.default suffixed to the resource identifier (application ID URI)." % scope)
+        resource = scopes[0][:-len('/.default')]
+        resource_sp = tenant.sp_by_resource(resource)
+        if resource_sp is None:
+            raise _aadsts(400, 'invalid_resource', 500011,
+                          'The resource principal named %s was not found in the tenant named %s. This can happen if the '
+                          'application has not been installed by the administrator of the tenant or consented to by any user '
+                          'in the tenant. You might have sent your authentication request to the wrong tenant.' % (resource, tenant.domain))
+        return resource.rstrip('/'), resource_sp
+
+    def _claims(self, tenant, app, client_sp, resource, roles, acr, lifetime=None):
+        now = int(time.time())
+        issuer = 'https://sts.windows.net/%s/' % tenant.tenant_id
+        claims = {
+            'aud': resource,
+            'iss': issuer,
+            'iat': now,
+            'nbf': now,
+            'exp': now + int(self.settings['token_lifetime'] if lifetime is None else lifetime),
+            'app_displayname': app.get('displayName'),
+            'appid': app['appId'],
+            'appidacr': acr,
+            'azp': app['appId'],
+            'idp': issuer,
+            'idtyp': 'app',
+            'oid': client_sp['id'],
+            'sub': client_sp['id'],
+            'tid': tenant.tenant_id,
+            'uti': pki.b64url(uuid.uuid4().bytes),
+            'ver': '1.0',
+        }
+        if roles:
+            claims['roles'] = roles
+        return claims
+
+    @staticmethod
+    def _check_secret(tenant, app, secret):
+        now = _now()
+        matched = []
+        for cred in app.get('passwordCredentials') or []:
+            stored = tenant.secrets.get(cred['keyId'])
+            if stored is not None and hmac.compare_digest(stored.encode('utf-8'), secret.encode('utf-8')):
+                matched.append(cred)
+        valid = [c for c in matched if parse_iso(c['startDateTime']) <= now < parse_iso(c['endDateTime'])]
+        if valid:
+            return
+        if matched:
+            raise _aadsts(401, 'invalid_client', 7000222, "The provided client secret keys for app '%s' are expired. Visit the Azure portal "
+                          "to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate "
+                          "credentials for added security: https://aka.ms/certCreds." % app['appId'])
+        raise _aadsts(401, 'invalid_client', 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the "
+                      "client secret value, not the client secret ID, for a secret added to app '%s'." % app['appId'])
+
+    def _check_assertion(self, tenant, app, form):
+        if form.get('client_assertion_type') != CLIENT_ASSERTION_TYPE:
+            raise _aadsts(400, 'invalid_request', 50027, "Invalid JWT token. The client_assertion_type must be '%s'." % CLIENT_ASSERTION_TYPE)
+        assertion = form['client_assertion']
+        try:
+            header = jwt.get_unverified_header(assertion)
+        except jwt.InvalidTokenError:
+            raise _aadsts(401, 'invalid_client', 50027, 'JWT token is invalid or malformed.') from None
+        if header.get('alg') not in ('RS256', 'PS256'):
+            raise _aadsts(401, 'invalid_client', 5002738, "Invalid JWT token. '%s' is not a supported signature algorithm." % header.get('alg'))
+        cert, thumbprint = self._find_certificate(app, header)
+        if cert is None:
+            raise _aadsts(401, 'invalid_client', 700027, "Client assertion contains an invalid signature. [Reason - The key was not found., "
+                          "Thumbprint of key used by client: '%s', Please visit the Azure Portal, Graph Explorer or directly use MS Graph "
+                          "to see configured keys for app Id '%s'.]" % (thumbprint, app['appId']))
+        root = '%s/%s' % (self.base_url, tenant.tenant_id)
+        audiences = [root + '/oauth2/v2.0/token', root + '/oauth2/token', root + '/v2.0',
+                     '%s/%s/oauth2/v2.0/token' % (self.base_url, tenant.domain)]
+        try:
+            claims = jwt.decode(assertion, cert.public_key(), algorithms=['RS256', 'PS256'], audience=audiences,
+                                options={'require': ['exp', 'aud', 'iss', 'sub']}, leeway=300)
+        except jwt.ExpiredSignatureError:
+            raise _aadsts(401, 'invalid_client', 700024, 'Client assertion is not within its valid time range.') from None
+        except jwt.InvalidAudienceError:
+            raise _aadsts(401, 'invalid_client', 700212, 'No matching federated identity record found for presented assertion audience.') from None
+        except jwt.InvalidTokenError:
+            raise _aadsts(401, 'invalid_client', 700027, 'Client assertion failed signature validation.') from None
+        if claims.get('iss') != app['appId'] or claims.get('sub') != app['appId']:
+            raise _aadsts(401, 'invalid_client', 700021, 'Client assertion application identifier doesn\'t match \'client_id\' parameter.')
+
+    @staticmethod
+    def _find_certificate(app, header):
+        """The app certificate named by the assertion's x5t (SHA-1) or x5t#S256 header."""
+        wanted = header.get('x5t#S256') or header.get('x5t') or ''
+        padded = wanted + '=' * (-len(wanted) % 4)
+        try:
+            thumbprint = base64.urlsafe_b64decode(padded.encode('ascii')).hex().upper()
+        except ValueError:
+            thumbprint = ''
+        now = _now()
+        for cred in app.get('keyCredentials') or []:
+            if (cred.get('usage') or 'Verify') != 'Verify' or not cred.get('key'):
+                continue
+            der = base64.b64decode(cred['key'])
+            if thumbprint in (pki.sha1_thumbprint(der), pki.sha256_thumbprint(der)):
+                if not parse_iso(cred['startDateTime']) <= now < parse_iso(cred['endDateTime']):
+                    raise _aadsts(401, 'invalid_client', 700027, 'The certificate with identifier used to sign the client assertion is expired on application.')
+                return x509.load_der_x509_certificate(der), thumbprint
+        return None, thumbprint
+
+    # Verification for resources --------------------------------------------
+
+    def verify_token(self, token, audiences=None):
+        """Claims of a sandbox-issued token; raises InvalidToken (bad signature, expiry, audience)."""
+        if not token:
+            raise InvalidToken('Access token is empty.')
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError:
+            raise InvalidToken('IDX14100: JWT is not well formed, there are no dots (.).') from None
+        if header.get('kid') != self.kid:
+            raise InvalidToken('Access token validation failure. Invalid signing key.')
+        try:
+            return jwt.decode(token, self.signing_key.public_key(), algorithms=['RS256'],
+                              audience=list(audiences) if audiences else None,
+                              options={'verify_aud': bool(audiences), 'require': ['exp', 'iat', 'tid']})
+        except jwt.ExpiredSignatureError:
+            raise InvalidToken('Lifetime validation failed, the token is expired.') from None
+        except jwt.InvalidAudienceError:
+            raise InvalidToken('Access token validation failure. Invalid audience.') from None
+        except jwt.InvalidTokenError:
+            raise InvalidToken('Access token validation failure.') from None
