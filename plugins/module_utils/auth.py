@@ -15,6 +15,7 @@ import re
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.clouds import CLOUDS, resolve_cloud
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import AuthError, ConfigError
+from ansible_collections.m365.mail_oauth.plugins.module_utils.http import SSL_ERRORS
 from ansible_collections.m365.mail_oauth.plugins.module_utils.retry import Backoff
 
 try:
@@ -186,10 +187,16 @@ def load_certificate_credential(path, password=None, thumbprint=None):
     return {'private_key': key_pem.decode('ascii'), 'thumbprint': thumbprint}
 
 
+def _ssl_reason(exc):
+    text = str(exc)
+    marker = 'certificate verify failed: '
+    return text[text.index(marker):].split(' (_ssl', 1)[0] if marker in text else text
+
+
 def _describe_msal_error(result, credentials):
     description = result.get('error_description') or result.get('error') or 'unknown error'
     first_line = description.splitlines()[0]
-    code = first_line.split(':', 1)[0].strip()
+    code = first_line.split(':', 1)[0].strip() if first_line.startswith('AADSTS') else result.get('error')
     hint = AADSTS_HINTS.get(code)
     msg = 'token request for client %s in tenant %s failed: %s' % (credentials.client_id, credentials.tenant_id, first_line)
     return msg + ('; ' + hint if hint else ''), code
@@ -246,6 +253,11 @@ class TokenProvider:
             except ValueError as exc:
                 # msal raises ValueError for an authority it cannot discover (wrong host, tenant or TLS).
                 result = {'error': 'authority', 'error_description': str(exc), 'retryable': False}
+            except SSL_ERRORS as exc:
+                # A certificate problem does not heal by itself: say how to fix it instead of retrying.
+                raise AuthError('TLS verification of the login endpoint %s failed (%s): set ca_path to the CA that signed it '
+                                '(validate_certs=false only for tests)' % (self.credentials.cloud.login, _ssl_reason(exc)),
+                                code='tls')
             except Exception as exc:  # pylint: disable=broad-except
                 # Network failures arrive as requests' exceptions; they are worth another try.
                 result = {'error': 'connection', 'error_description': 'token endpoint unreachable: %s' % exc,

@@ -7,6 +7,7 @@ import json
 import uuid
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import GraphError
+from ansible_collections.m365.mail_oauth.plugins.module_utils.http import SSL_ERRORS
 from ansible_collections.m365.mail_oauth.plugins.module_utils.retry import RETRY_STATUSES, Backoff, parse_retry_after
 
 try:
@@ -116,7 +117,7 @@ class GraphClient:
         while True:
             try:
                 response = self._send(method, url, body, params, headers)
-            except requests.exceptions.SSLError as exc:
+            except SSL_ERRORS as exc:
                 raise GraphError('TLS verification of %s failed: %s; set ca_path to the CA that signed the Graph endpoint '
                                  '(validate_certs=false only for tests)' % (self.cloud.graph, exc), method=method, url=url)
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:

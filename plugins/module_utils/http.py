@@ -12,6 +12,9 @@ except ImportError as exc:  # pragma: no cover - reported by the module wrapper
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = exc
 
+# What a certificate problem raises; an empty tuple catches nothing when requests is missing.
+SSL_ERRORS = (requests.exceptions.SSLError,) if HAS_REQUESTS else ()
+
 USER_AGENT = 'm365.mail_oauth/0.1.0 (Ansible collection)'
 
 
