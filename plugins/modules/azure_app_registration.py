@@ -134,8 +134,10 @@ created:
   returned: always
   type: bool
 same_display_name_count:
-  description: How many other applications have the same display name (left alone; reported so duplicates made by other tools can be found).
-  returned: when O(state=present)
+  description:
+    - How many other applications have the same display name when this one is created (left alone; a warning names them,
+      so duplicates made by other tools can be found).
+  returned: when the application is created
   type: int
 '''
 
@@ -193,15 +195,14 @@ def ensure_present(module, client, params, result):
     principal = apps.find_service_principal(client, app['appId'], select=['id', 'appId']) if app else None
     before = view(app, principal)
     changes = wanted_changes(params, app)
-    result['same_display_name_count'] = 0
-    name = params['display_name'] or (app or {}).get('displayName')
-    if name:
-        others = [a for a in apps.applications_named(client, name) if not app or a['id'] != app['id']]
-        result['same_display_name_count'] = len(others)
-
     if app is None:
         if not params['display_name']:
             raise ConfigError("display_name is required to create the application '%s'" % params['unique_name'])
+        # Only worth a call when creating: other tools' duplicates are what an admin wants to hear about then.
+        result['same_display_name_count'] = len(apps.applications_named(client, params['display_name']))
+        if result['same_display_name_count']:
+            module.warn('%d other application(s) are named %s; they were left alone (this one is keyed by unique_name %s)'
+                        % (result['same_display_name_count'], params['display_name'], params['unique_name']))
         changes.setdefault('signInAudience', 'AzureADMyOrg')
         result['changed'] = result['created'] = True
         if not module.check_mode:

@@ -82,10 +82,11 @@ def test_check_mode_on_empty_tenant_changes_nothing(tenant, auth, tmp_path):
 def test_no_duplicate_when_display_name_taken(tenant, auth, tmp_path):
     tenant.seed_application({'displayName': 'Mail OAuth e2e'})
     tasks = provision_tasks(tmp_path / 's.json')[:1]
-    for name in ('dup1', 'dup2'):
-        run = run_playbook(tmp_path, play(tasks), name, extra_vars=auth)
-        assert run.rc == 0, run
-    assert run.results()['register']['localhost']['same_display_name_count'] == 1
+    runs = [run_playbook(tmp_path, play(tasks), name, extra_vars=auth) for name in ('dup1', 'dup2')]
+    assert [r.rc for r in runs] == [0, 0], runs
+    assert runs[0].results()['register']['localhost']['same_display_name_count'] == 1
+    assert '1 other application(s) are named Mail OAuth e2e' in runs[0].output
+    assert runs[1].changed == 0
     state, apps = app_state(tenant)
     assert len(apps) == 1
     assert len([a for a in state['applications'] if a['displayName'] == 'Mail OAuth e2e']) == 2

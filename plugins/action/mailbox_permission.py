@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+# Copyright: m365.mail_oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action for m365.mail_oauth.mailbox_permission; the documentation is in plugins/modules/mailbox_permission.py."""
+
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, M365Error
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_action import ExchangeAction, check_plan
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_args import PRINCIPAL_SPEC
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.mailbox_list import resolve_mailboxes
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.permission_plan import PermissionPlan
+
+SPEC = dict(
+    PRINCIPAL_SPEC,
+    mailboxes=dict(type='list', elements='str'),
+    mailboxes_file=dict(type='path'),
+    access_rights=dict(type='list', elements='str', choices=['FullAccess', 'SendAs'], default=['FullAccess']),
+    automapping=dict(type='bool', default=False),
+    exclusive=dict(type='bool', default=False),
+    state=dict(type='str', choices=['present', 'absent'], default='present'),
+    missing=dict(type='str', choices=['fail', 'warn'], default='fail'),
+)
+
+
+class ActionModule(ExchangeAction):
+    OWN_SPEC = SPEC
+    REQUIRED_ONE_OF = [['app_id', 'object_id'], ['mailboxes', 'mailboxes_file']]
+    MUTUALLY_EXCLUSIVE = [['mailboxes', 'mailboxes_file']]
+
+    def execute(self, params):
+        mailboxes = resolve_mailboxes(params['mailboxes'], params['mailboxes_file'], self.read_controller_file)
+        rights = [r for r in ('FullAccess', 'SendAs') if r in params['access_rights']]
+        if not rights:
+            raise ConfigError('access_rights must name FullAccess and/or SendAs')
+        if params['exclusive'] and params['state'] == 'absent':
+            raise ConfigError('exclusive applies to state=present only (it keeps access on the listed mailboxes and removes it elsewhere)')
+        if params['exclusive'] and not mailboxes:
+            raise ConfigError('exclusive=true with an empty mailbox list would remove the principal\'s %s from every mailbox; '
+                              'list the mailboxes to keep, or use state=absent with the mailboxes to remove' % ' and '.join(rights))
+        principal = self.principal(params.get('app_id'), params.get('object_id'))
+        result = {'changed': False, 'principal': principal, 'mailbox_count': len(mailboxes)}
+        if not mailboxes:
+            return result
+        plan = PermissionPlan(principal['object_id'], mailboxes, rights, params['state'], params['exclusive'], params['automapping'])
+        answer = self.session().converge(plan.reads, plan.writes, check_mode=self.check_mode)
+        if answer.failed:
+            answer.raise_for_failure()
+        outcome = plan.outcome(answer)
+        warnings = list(answer.warnings)
+        if not outcome['principal_in_exchange'] and not outcome['errors']:
+            msg = ('Exchange Online has no service principal with object id %s (app %s): create it first with '
+                   'm365.mail_oauth.exchange_service_principal' % (principal['object_id'], principal['app_id']))
+            if not self.check_mode:
+                raise ConfigError(msg)
+            warnings.append(msg + '; in check mode every listed mailbox is reported as changing')
+            outcome['added'] = dict((r, list(mailboxes)) for r in rights if params['state'] == 'present')
+        if not self.check_mode:
+            check_plan(answer, outcome['expected'])
+        result.update(
+            changed=bool(outcome['added'] or outcome['removed']),
+            added=outcome['added'], removed=outcome['removed'], missing=outcome['missing'],
+            unchanged=len(mailboxes) - len(outcome['missing']) - len([m for m in outcome['before'] if m in set(mailboxes)]),
+            organization=self.session().connection.get('organization'),
+        )
+        if self.diff_mode:
+            result['diff'] = {'before': outcome['before'], 'after': outcome['after']}
+        if outcome['missing'] and params['missing'] == 'warn':
+            warnings.append('%d mailbox(es) not found, skipped: %s' % (len(outcome['missing']), ', '.join(outcome['missing'][:20])))
+        if warnings:
+            result['warnings'] = warnings
+        problems = []
+        if answer.stopped:
+            try:
+                answer.raise_for_failure()
+            except M365Error as exc:
+                problems.append(exc.msg)
+        if outcome['errors']:
+            problems.append('Exchange Online failed for: %s' % '; '.join(outcome['errors'][:10]))
+        if outcome['missing'] and params['missing'] == 'fail':
+            problems.append('mailbox(es) not found: %s (the other mailboxes were processed; set missing=warn to accept this)'
+                            % ', '.join(outcome['missing'][:20]))
+        if problems:
+            result.update(failed=True, msg='; '.join(problems))
+        return result

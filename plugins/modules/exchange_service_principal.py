@@ -1,0 +1,98 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: m365.mail_oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r'''
+module: exchange_service_principal
+short_description: Ensure Exchange Online's service principal for an Entra ID application (New-ServicePrincipal)
+version_added: 0.1.0
+description:
+  - Ensures the Exchange Online service principal that app-only IMAP, POP and SMTP access needs before mailbox permissions
+    can be granted to the application.
+  - The ids are checked in Microsoft Graph first - Exchange itself accepts any ids. O(object_id) is the service principal's
+    (enterprise application's) object id; the application registration's object id is refused with both ids named,
+    before Exchange is touched.
+  - An existing entry with other ids is removed and created again (C(Set-ServicePrincipal) can only change the display name).
+  - This is an action plugin - it runs Exchange Online PowerShell on the task's host, so C(delegate_to) a Windows host
+    (or a host with pwsh).
+author:
+  - m365.mail_oauth contributors (@m365-mail-oauth)
+options:
+  app_id:
+    description: Application (client) ID of the mail application. Needed unless O(object_id) is given.
+    type: str
+  object_id:
+    description:
+      - Object ID of the application's service principal (Entra admin center, Enterprise applications), NOT the object id
+        of the app registration. Looked up from Graph by O(app_id) when omitted, checked against Graph when given.
+    type: str
+  display_name:
+    description: Display name of the Exchange entry. Defaults to the service principal's display name in Entra ID.
+    type: str
+  state:
+    description: V(present) creates or repairs the entry, V(absent) removes it.
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment:
+  - m365.mail_oauth.graph_auth
+  - m365.mail_oauth.exchange_connection
+attributes:
+  check_mode:
+    support: full
+    description: Reads the entry in Exchange (one round trip, no writes) and reports what would change.
+  diff_mode:
+    support: full
+    description: Shows the Exchange entries before and after.
+seealso:
+  - module: m365.mail_oauth.mailbox_permission
+  - module: m365.mail_oauth.azure_app_registration
+'''
+
+EXAMPLES = r'''
+- name: Register the mail app with Exchange Online (object id looked up in Graph)
+  m365.mail_oauth.exchange_service_principal:
+    app_id: "{{ mail_app.app_id }}"
+  delegate_to: exchange-admin-host
+
+- name: With an explicit object id (checked against Graph) and a name
+  m365.mail_oauth.exchange_service_principal:
+    app_id: "{{ mail_app.app_id }}"
+    object_id: "{{ mail_app.service_principal_id }}"
+    display_name: Helpdesk mail reader
+  delegate_to: exchange-admin-host
+'''
+
+RETURN = r'''
+app_id:
+  description: Application (client) ID.
+  returned: always
+  type: str
+object_id:
+  description: Object ID of the service principal, as registered in Exchange.
+  returned: always
+  type: str
+display_name:
+  description: Display name of the Exchange entry.
+  returned: always
+  type: str
+actions:
+  description: The Exchange cmdlets the run called (or would call in check mode), by operation name.
+  returned: always
+  type: list
+  elements: str
+  sample: [remove_service_principal, new_service_principal]
+recreated:
+  description: Whether an entry with wrong ids was removed and created again.
+  returned: always
+  type: bool
+organization:
+  description: The organization Exchange Online was connected to.
+  returned: when connected
+  type: str
+round_trips:
+  description: Round trips to the PowerShell host (one per task).
+  returned: always
+  type: int
+'''

@@ -1,0 +1,147 @@
+# -*- coding: utf-8 -*-
+# Copyright: m365.mail_oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What every Exchange action plugin shares: options, Graph checks, the connection, errors and secrets.
+
+A subclass declares OWN_SPEC (and the usual constraint lists) and implements
+execute(params) -> result dict; it gets self.graph (ControllerGraph),
+self.principal(...) and self.session() (ExchangeSession through the task's
+connection, which honours delegate_to).
+"""
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.parameters import remove_values
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.m365.mail_oauth.plugins.module_utils.clouds import resolve_cloud
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, M365Error
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_args import (
+    EXCHANGE_REQUIRED_IF, MUTUALLY_EXCLUSIVE, action_spec)
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_graph import ControllerGraph
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import ExchangeSession
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.powershell_transport import PowerShellTransportError
+
+
+class ExchangeAction(ActionBase):
+    _supports_check_mode = True
+    _supports_async = False
+
+    OWN_SPEC = {}
+    MUTUALLY_EXCLUSIVE = []
+    REQUIRED_ONE_OF = []
+    REQUIRED_IF = []
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ExchangeAction, self).run(tmp, task_vars)
+        self._secrets = set()
+        self._session = None
+        self.graph = None
+        try:
+            validation, params = self.validate_argument_spec(
+                argument_spec=action_spec(self.OWN_SPEC),
+                mutually_exclusive=MUTUALLY_EXCLUSIVE + self.MUTUALLY_EXCLUSIVE,
+                required_one_of=self.REQUIRED_ONE_OF,
+                required_if=EXCHANGE_REQUIRED_IF + self.REQUIRED_IF,
+            )
+            self._secrets.update(validation._no_log_values)  # pylint: disable=protected-access
+            for warning in validation._warnings:  # pylint: disable=protected-access
+                self._display.warning(warning.get('warning') if isinstance(warning, dict) else str(warning))
+            self.params = params
+            self.graph = ControllerGraph(params)
+            result.update(self.execute(params))
+        except AnsibleActionFail as exc:
+            result.update(failed=True, msg=str(exc.message))
+        except PowerShellTransportError as exc:
+            # Ansible's own convention: the host could not be reached or the
+            # connection broke; the message says whether writes may be partial.
+            result.update(unreachable=exc.unreachable, failed=not exc.unreachable, msg=exc.msg)
+        except M365Error as exc:
+            result.update(failed=True, msg=exc.msg)
+            result.update((k, v) for k, v in exc.details.items() if v is not None and k not in result)
+        finally:
+            if self.graph is not None:
+                self._secrets.update(self.graph.secrets())
+            if self._session is not None:
+                self._secrets.update(self._session.secrets)
+                result.setdefault('round_trips', self._session.round_trips)
+        # Like win_powershell: the task's own arguments, minus every secret, stand for the invocation.
+        result['invocation'] = {'module_args': dict(self._task.args)}
+        secrets = [s for s in self._secrets if s]
+        return remove_values(result, secrets) if secrets else result
+
+    # -- for subclasses ---------------------------------------------------------------
+
+    def execute(self, params):
+        raise NotImplementedError
+
+    @property
+    def check_mode(self):
+        return bool(self._task.check_mode)
+
+    @property
+    def diff_mode(self):
+        return bool(self._task.diff)
+
+    def principal(self, app_id=None, object_id=None):
+        return self.graph.service_principal(app_id=app_id, object_id=object_id)
+
+    def read_controller_file(self, path):
+        """A file on the controller, found like other actions find their files (role files/, playbook dir)."""
+        real = self._find_needle('files', path)
+        with open(real, 'rb') as handle:
+            return handle.read().decode('utf-8-sig')
+
+    def session(self):
+        """The Exchange session of this task (settings resolved once, secrets registered)."""
+        if self._session is None:
+            self._session = ExchangeSession(self, self.connection_settings(self.params), interpreter=self.params.get('powershell_interpreter'))
+        return self._session
+
+    def connection_settings(self, params):
+        auth = params['exchange_auth']
+        cloud = resolve_cloud(params.get('cloud') or 'global')
+        settings = {'auth': auth, 'environment': cloud.exchange_environment, 'install_module': params['install_module'],
+                    'module_scope': params['module_scope'], 'min_version': params.get('min_version')}
+        if auth != 'existing_session':
+            settings['organization'] = params.get('organization') or self.graph.initial_domain()
+        if auth == 'access_token':
+            token = params.get('exchange_access_token') or self.graph.exchange_token()
+            self._secrets.add(token)
+            settings['access_token'] = token
+        elif auth in ('certificate_thumbprint', 'certificate_file'):
+            settings['app_id'] = params.get('exchange_app_id') or params.get('client_id')
+            if not settings['app_id']:
+                raise ConfigError('exchange_app_id (the admin app that logs in to Exchange with the certificate) is required '
+                                  'with exchange_auth=%s' % auth)
+            settings['certificate_thumbprint'] = params.get('exchange_certificate_thumbprint')
+            settings['certificate_path'] = params.get('exchange_certificate_path')
+            settings['certificate_password'] = params.get('exchange_certificate_password')
+        elif auth == 'managed_identity':
+            settings['managed_identity'] = True
+            settings['managed_identity_account_id'] = params.get('exchange_managed_identity_account_id')
+        return settings
+
+
+def write_keys(result):
+    """(op, key) of every write the runner attempted, in order."""
+    return [(r['op'], _fold(r.get('key'))) for r in result.results if r['op_index'] >= result.first_write]
+
+
+def check_plan(result, expected):
+    """Fail loudly when the host did other writes than the controller's plan for the same before-state."""
+    planned = [(op, _fold(key)) for op, key in expected]
+    done = write_keys(result)
+    extra = [w for w in done if w not in set(planned)]
+    missing = [w for w in planned if w not in set(done)]
+    if extra or (missing and not result.stopped and not result.failed):
+        raise M365Error('the runner on the host did not do what the plan said for the state it read (a runner/controller '
+                        'version mismatch?): unplanned writes %s; planned but not done %s' % (_brief(extra), _brief(missing)))
+
+
+def _brief(items):
+    text = ', '.join('%s %s' % (op, key or '') for op, key in items[:5])
+    return (text + ' (and %d more)' % (len(items) - 5)) if len(items) > 5 else (text or 'none')
+
+
+def _fold(value):
+    return value.lower() if isinstance(value, str) else value

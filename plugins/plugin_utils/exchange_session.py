@@ -1,0 +1,228 @@
+# -*- coding: utf-8 -*-
+# Copyright: m365.mail_oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Exchange Online through the runner: the API the action plugins use.
+
+    session = ExchangeSession(self, connection_settings)
+    found = session.read([{'op': 'get_mailbox_permission', 'params': {'User': sp}, 'for_each': mailboxes}])
+    if not self._task.check_mode:
+        done = session.write([...])
+
+Every call is one round trip and one Connect-ExchangeOnline on the host;
+converge(reads, writes, check_mode) reads and writes in that one round trip
+with writes conditional on what the reads found.
+"""
+
+import re
+
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, M365Error
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils import exchange_runner, powershell_transport
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import (
+    InvalidOperation,
+    is_write,
+    validate_operations,
+)
+
+AUTH_METHODS = ('access_token', 'certificate_thumbprint', 'certificate_file', 'managed_identity', 'existing_session')
+ENVIRONMENTS = ('O365Default', 'O365USGovGCCHigh', 'O365USGovDoD', 'O365China', 'O365GermanyCloud')
+MODULE_SCOPES = ('CurrentUser', 'AllUsers')
+# -AccessToken arrived in ExchangeOnlineManagement 3.1.0.
+MIN_VERSION_ACCESS_TOKEN = '3.1.0'
+MIN_VERSION_DEFAULT = '3.0.0'
+_VERSION_RE = re.compile(r'^\d+(\.\d+){1,3}$')
+_THUMBPRINT_RE = re.compile(r'^[0-9a-fA-F]{40}$')
+# Which settings each method needs, besides organization.
+_REQUIRED = {
+    'access_token': ('access_token',),
+    'certificate_thumbprint': ('app_id', 'certificate_thumbprint'),
+    'certificate_file': ('app_id', 'certificate_path'),
+    'managed_identity': (),
+    'existing_session': (),
+}
+SECRET_SETTINGS = ('access_token', 'certificate_password')
+DEFAULT_RETRY = {'attempts': 4, 'delay': 2, 'max_delay': 30}
+
+
+class ExchangeError(M365Error):
+    """Exchange Online (or the runner on the host) reported a failure."""
+
+
+def _version_tuple(text):
+    return tuple(int(part) for part in text.split('.'))
+
+
+def connection_payload(settings):
+    """Validate the connection settings and return the 'connection' part of the payload."""
+    settings = dict((k, v) for k, v in (settings or {}).items() if v is not None)
+    auth = settings.get('auth')
+    if auth is None:
+        auth = 'access_token' if settings.get('access_token') else None
+        auth = auth or ('certificate_thumbprint' if settings.get('certificate_thumbprint') else None)
+        auth = auth or ('certificate_file' if settings.get('certificate_path') else None)
+        auth = auth or ('managed_identity' if settings.get('managed_identity') else None)
+    if auth not in AUTH_METHODS:
+        raise ConfigError('Exchange Online authentication must be one of %s (got %r)' % (', '.join(AUTH_METHODS), auth))
+    if auth != 'existing_session' and not settings.get('organization'):
+        raise ConfigError('organization (the tenant\'s initial domain, e.g. contoso.onmicrosoft.com) is required for app-only Exchange Online')
+    missing = [key for key in _REQUIRED[auth] if not settings.get(key)]
+    if missing:
+        raise ConfigError('Exchange Online authentication %s needs %s' % (auth, ', '.join(missing)))
+    if auth == 'certificate_thumbprint' and not _THUMBPRINT_RE.match(settings['certificate_thumbprint']):
+        raise ConfigError('certificate_thumbprint must be 40 hexadecimal characters')
+    environment = settings.get('environment', 'O365Default')
+    if environment not in ENVIRONMENTS:
+        raise ConfigError('environment must be one of %s (got %r)' % (', '.join(ENVIRONMENTS), environment))
+    default_min = MIN_VERSION_ACCESS_TOKEN if auth == 'access_token' else MIN_VERSION_DEFAULT
+    min_version = str(settings.get('min_version', default_min))
+    if not _VERSION_RE.match(min_version):
+        raise ConfigError('min_version must look like 3.1.0 (got %r)' % min_version)
+    if auth == 'access_token' and _version_tuple(min_version) < _version_tuple(MIN_VERSION_ACCESS_TOKEN):
+        raise ConfigError('Connect-ExchangeOnline -AccessToken needs ExchangeOnlineManagement %s or later' % MIN_VERSION_ACCESS_TOKEN)
+    scope = settings.get('module_scope', 'CurrentUser')
+    if scope not in MODULE_SCOPES:
+        raise ConfigError('module_scope must be one of %s' % ', '.join(MODULE_SCOPES))
+    connection = {
+        'auth': auth,
+        'organization': settings.get('organization'),
+        'environment': environment,
+        'min_version': min_version,
+        'install_module': bool(settings.get('install_module', False)),
+        'module_scope': scope,
+    }
+    for key in ('app_id', 'access_token', 'certificate_thumbprint', 'certificate_path', 'certificate_password', 'managed_identity_account_id'):
+        if settings.get(key):
+            connection[key] = str(settings[key])
+    return connection
+
+
+def build_payload(connection, operations, retry=None):
+    try:
+        checked = validate_operations(operations)
+    except InvalidOperation as exc:
+        raise ConfigError(str(exc))
+    return {
+        'version': exchange_runner.PROTOCOL_VERSION,
+        'connection': connection,
+        'operations': checked,
+        'retry': dict(DEFAULT_RETRY, **(retry or {})),
+    }
+
+
+class ExchangeResult(object):
+    """The runner's answer, with the operations it answered."""
+
+    def __init__(self, raw, operations, first_write=None):
+        self.raw = raw
+        self.operations = operations
+        # Index of the first write operation (len(operations) when only reads were sent).
+        self.first_write = len(operations) if first_write is None else first_write
+
+    @property
+    def failed(self):
+        return bool(self.raw.get('failed'))
+
+    @property
+    def msg(self):
+        return self.raw.get('msg')
+
+    @property
+    def stopped(self):
+        return bool(self.raw.get('stopped'))
+
+    @property
+    def warnings(self):
+        return list(self.raw.get('warnings') or [])
+
+    @property
+    def results(self):
+        return list(self.raw.get('results') or [])
+
+    def calls(self, op_index):
+        """Results of one operation: one entry per value of its for_each list."""
+        return [r for r in self.results if r.get('op_index') == op_index]
+
+    def by_key(self, op_index):
+        return dict((r.get('key'), r) for r in self.calls(op_index))
+
+    def errors(self):
+        return [r for r in self.results if not r.get('ok')]
+
+    def done(self):
+        """Write calls that succeeded, in order: what changed even when the run stopped."""
+        return [r for r in self.results if r.get('ok') and is_write(self.operations[r['op_index']])]
+
+    def raise_for_failure(self):
+        if self.failed:
+            raise ExchangeError('Exchange Online: %s' % (self.msg or 'the runner failed'), error=self.raw.get('error'))
+        if self.stopped:
+            where = self.raw.get('stopped_at') or {}
+            failed = [r for r in self.errors() if r.get('op_index') == where.get('op_index') and r.get('key') == where.get('key')]
+            reason = (failed[0].get('error') or {}).get('message') if failed else 'unknown error'
+            raise ExchangeError('Exchange Online stopped at %s %s: %s (%d write(s) done, %d skipped)'
+                                % (where.get('op'), where.get('key') or '', reason, len(self.done()), self.raw.get('skipped', 0)),
+                                done=self.done(), skipped=self.raw.get('skipped', 0))
+        return self
+
+
+class ExchangeSession(object):
+    """Runs allow-listed Exchange Online operations through the task's connection.
+
+    ``action`` is the ActionBase of the running task; ``connection`` the
+    settings for Connect-ExchangeOnline (see connection_payload).
+    ``interpreter`` forces a PowerShell executable (``pwsh``) for hosts whose
+    shell plugin is not powershell, e.g. ssh to Linux with pwsh installed.
+    """
+
+    def __init__(self, action, connection, retry=None, interpreter=None, execute=None):
+        self.action = action
+        self.connection = connection_payload(connection)
+        self.retry = retry
+        self.interpreter = interpreter
+        self._execute = execute or powershell_transport.run_json
+        self.round_trips = 0
+
+    @property
+    def secrets(self):
+        """Values an action plugin must keep out of its output and logs."""
+        return [self.connection[k] for k in SECRET_SETTINGS if self.connection.get(k)]
+
+    def run(self, operations):
+        """One round trip: connect, run every operation in order, disconnect."""
+        payload = build_payload(self.connection, operations, self.retry)
+        in_data = exchange_runner.build_stdin(payload)
+        self.round_trips += 1
+        raw = self._execute(self.action, exchange_runner.BOOTSTRAP, in_data, interpreter=self.interpreter)
+        if raw.get('version') != exchange_runner.PROTOCOL_VERSION:
+            raise ExchangeError('The host answered with runner protocol version %r, expected %d'
+                                % (raw.get('version'), exchange_runner.PROTOCOL_VERSION))
+        return ExchangeResult(raw, payload['operations'])
+
+    def read(self, operations):
+        """Run read-only operations (safe in check mode); refuses any write."""
+        writes = [o.get('op') for o in operations if isinstance(o, dict) and o.get('op') and _is_known_write(o)]
+        if writes:
+            raise ConfigError('read() got write operations: %s' % ', '.join(writes))
+        return self.run(operations)
+
+    def write(self, operations):
+        """Run operations that change Exchange; the runner stops at the first failed write."""
+        return self.run(operations)
+
+    def converge(self, reads, writes, check_mode=False):
+        """One round trip: the reads, then the writes whose conditions the reads satisfy.
+
+        The writes carry their conditions (see exchange_operations); in check
+        mode only the reads go, so nothing can change. Either way the answer
+        holds the before-state (the reads' rows) for the caller's own plan.
+        """
+        operations = list(reads) if check_mode else list(reads) + list(writes)
+        result = self.run(operations)
+        result.first_write = len(reads)
+        return result
+
+
+def _is_known_write(operation):
+    try:
+        return is_write(operation)
+    except KeyError:
+        return False

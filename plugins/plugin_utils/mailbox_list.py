@@ -1,0 +1,82 @@
+# -*- coding: utf-8 -*-
+# Copyright: m365.mail_oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The mailbox list of a task: from the option or from a file on the controller, checked and de-duplicated."""
+
+import json
+import re
+
+from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import MAX_BULK
+
+try:
+    import yaml
+except ImportError:  # pragma: no cover - ansible-core requires PyYAML
+    yaml = None
+
+_CONTROL = re.compile(r'[\x00-\x1f\x7f]')
+# Wildcards widen a lookup to many mailboxes; Exchange identities never need them.
+_FORBIDDEN = ('*', '?')
+
+
+def identity_problem(value):
+    """Why value is not a usable mailbox identity, or None."""
+    if not isinstance(value, str) or not value.strip():
+        return 'it is empty'
+    if value != value.strip():
+        return 'it has leading or trailing spaces'
+    if _CONTROL.search(value):
+        return 'it contains control characters'
+    if any(c in value for c in _FORBIDDEN):
+        return 'it contains a wildcard (* or ?)'
+    if len(value) > 256:
+        return 'it is longer than 256 characters'
+    if '@' in value:
+        local, _sep, domain = value.rpartition('@')
+        if not local or '@' in local or '.' not in domain or domain.startswith('.') or domain.endswith('.') or ' ' in value:
+            return 'it is not a valid e-mail address or UPN'
+    return None
+
+
+def parse_mailbox_file(path, text):
+    """One identity per line (# comments), or a YAML/JSON list."""
+    stripped = text.lstrip()
+    if stripped.startswith('[') or stripped.startswith('- ') or stripped.startswith('---'):
+        try:
+            values = json.loads(text) if stripped.startswith('[') else yaml.safe_load(text)
+        except ValueError as exc:
+            raise ConfigError('mailboxes_file %s is not a valid JSON/YAML list: %s' % (path, exc))
+        if not isinstance(values, list):
+            raise ConfigError('mailboxes_file %s must hold a list of mailbox identities' % path)
+        return [to_text(v) if v is not None else '' for v in values]
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith('#')]
+
+
+def resolve_mailboxes(mailboxes, mailboxes_file=None, read_file=None):
+    """The checked, de-duplicated (case-insensitive, order kept) list of identities."""
+    source = 'mailboxes'
+    if mailboxes_file:
+        source = 'mailboxes_file %s' % mailboxes_file
+        try:
+            text = read_file(mailboxes_file)
+        except (IOError, OSError) as exc:
+            raise ConfigError('mailboxes_file %s cannot be read: %s' % (mailboxes_file, getattr(exc, 'strerror', None) or exc))
+        mailboxes = parse_mailbox_file(mailboxes_file, text)
+    problems = []
+    unique, seen = [], set()
+    for index, value in enumerate(mailboxes or []):
+        problem = identity_problem(value)
+        if problem:
+            problems.append("%s[%d] %r: %s" % (source, index, value, problem))
+            continue
+        if value.lower() not in seen:
+            seen.add(value.lower())
+            unique.append(value)
+    if problems:
+        raise ConfigError('malformed mailbox identity: %s%s' % ('; '.join(problems[:10]), ' (and %d more)' % (len(problems) - 10)
+                                                               if len(problems) > 10 else ''))
+    if len(unique) > MAX_BULK:
+        raise ConfigError('%d mailboxes is more than one task handles (%d); split the list' % (len(unique), MAX_BULK))
+    return unique

@@ -1,0 +1,147 @@
+# -*- coding: utf-8 -*-
+# Copyright: m365.mail_oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""mailbox_permission's operations, and its own reading of the before-state.
+
+operations() builds reads and conditional writes for one round trip;
+outcome() decides from the rows read what has to change, independently of the
+runner's condition evaluation, so check_plan can compare the two.
+"""
+
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import is_not_found
+
+FULL_ACCESS_MATCH = {'AccessRights': 'FullAccess', 'IsInherited': False, 'Deny': False}
+SEND_AS_MATCH = {'AccessRights': 'SendAs'}
+R_PRINCIPAL, R_FULL, R_SEND_AS = 0, 1, 2
+
+
+def _rights(row):
+    value = row.get('AccessRights')
+    if isinstance(value, str):
+        value = value.split(',')
+    return set(v.strip().lower() for v in value or [])
+
+
+def holds_full_access(row):
+    return 'fullaccess' in _rights(row) and not row.get('IsInherited') and not row.get('Deny')
+
+
+def holds_send_as(row):
+    return 'sendas' in _rights(row)
+
+
+class PermissionPlan(object):
+    def __init__(self, principal_id, mailboxes, rights, state='present', exclusive=False, automapping=False):
+        self.principal = principal_id
+        self.mailboxes = mailboxes
+        self.full = 'FullAccess' in rights
+        self.send_as = 'SendAs' in rights
+        self.state = state
+        self.exclusive = exclusive
+        self.automapping = automapping
+        self.reads, self.writes = [], []
+        self.index = {}
+        self._build()
+
+    def _read(self, name, operation):
+        self.index[name] = len(self.reads)
+        self.reads.append(operation)
+
+    def _build(self):
+        p = self.principal
+        self._read('principal', {'op': 'get_service_principal', 'params': {'Identity': p}})
+        # Read even when only SendAs is managed: it is also how a missing mailbox shows.
+        self._read('full', {'op': 'get_mailbox_permission', 'for_each': self.mailboxes, 'params': {'User': p}})
+        if self.send_as:
+            self._read('send_as', {'op': 'get_recipient_permission', 'for_each': self.mailboxes,
+                                   'params': {'Trustee': p, 'AccessRights': ['SendAs']}})
+        if self.exclusive:
+            if self.full:
+                self._read('find_full', {'op': 'find_mailbox_permission', 'params': {'User': p}})
+            if self.send_as:
+                self._read('find_send_as', {'op': 'find_recipient_permission', 'params': {'Trustee': p}})
+            self._read('canonical', {'op': 'get_mailbox', 'for_each': self.mailboxes})
+        exists = {'read': self.index['principal'], 'key': None, 'rows': 'some', 'match': {}}
+        present = self.state == 'present'
+        want = 'none' if present else 'some'
+        if self.full:
+            params = {'User': p, 'AccessRights': ['FullAccess'], 'InheritanceType': 'All'}
+            if present:
+                params['AutoMapping'] = self.automapping
+            self.writes.append({'op': 'add_mailbox_permission' if present else 'remove_mailbox_permission', 'for_each': self.mailboxes,
+                                'params': params, 'when': [exists, {'read': self.index['full'], 'rows': want, 'match': FULL_ACCESS_MATCH}]})
+        if self.send_as:
+            self.writes.append({'op': 'add_recipient_permission' if present else 'remove_recipient_permission', 'for_each': self.mailboxes,
+                                'params': {'Trustee': p, 'AccessRights': ['SendAs']},
+                                'when': [exists, {'read': self.index['send_as'], 'rows': want, 'match': SEND_AS_MATCH}]})
+        if self.exclusive:
+            except_listed = {'read': self.index['canonical'], 'field': 'UserPrincipalName'}
+            if self.full:
+                self.writes.append({'op': 'remove_mailbox_permission', 'params': {'User': p, 'AccessRights': ['FullAccess'], 'InheritanceType': 'All'},
+                                    'for_each_from': {'read': self.index['find_full'], 'match': FULL_ACCESS_MATCH, 'except': except_listed},
+                                    'when': [exists]})
+            if self.send_as:
+                self.writes.append({'op': 'remove_recipient_permission', 'params': {'Trustee': p, 'AccessRights': ['SendAs']},
+                                    'for_each_from': {'read': self.index['find_send_as'], 'match': SEND_AS_MATCH, 'except': except_listed},
+                                    'when': [exists]})
+
+    # -- after the round trip ----------------------------------------------------
+
+    def outcome(self, result):
+        """What the before-state means: per mailbox rights before/after, the writes due, missing and failed mailboxes."""
+        by_key = dict(((r['op_index'], (r.get('key') or '').lower()), r) for r in result.results)
+        principal = by_key.get((self.index['principal'], ''))
+        out = {'principal_in_exchange': bool(principal and principal.get('ok')), 'before': {}, 'after': {}, 'expected': [],
+               'missing': [], 'errors': [], 'added': {}, 'removed': {}}
+        if principal is not None and not principal.get('ok') and not is_not_found(principal.get('error')):
+            out['errors'].append('Get-ServicePrincipal %s: %s' % (self.principal, (principal.get('error') or {}).get('message')))
+        if not out['principal_in_exchange']:
+            return out
+        present = self.state == 'present'
+        for mailbox in self.mailboxes:
+            full = by_key.get((self.index['full'], mailbox.lower()))
+            if full is None or not full.get('ok'):
+                error = (full or {}).get('error') or {}
+                (out['missing'] if is_not_found(error) else out['errors']).append(
+                    mailbox if is_not_found(error) else '%s: %s' % (mailbox, error.get('message') or 'no answer'))
+                continue
+            before = set()
+            if any(holds_full_access(row) for row in full.get('output') or []):
+                before.add('FullAccess')
+            if self.send_as:
+                send_as = by_key.get((self.index['send_as'], mailbox.lower())) or {}
+                if any(holds_send_as(row) for row in send_as.get('output') or []):
+                    before.add('SendAs')
+            managed = set(r for r, on in (('FullAccess', self.full), ('SendAs', self.send_as)) if on)
+            after = (before | managed) if present else (before - managed)
+            self._record(out, mailbox, before, after)
+        if self.exclusive:
+            listed = set()
+            for r in result.results:
+                if r['op_index'] == self.index['canonical'] and r.get('ok'):
+                    listed.update((row.get('UserPrincipalName') or '').lower() for row in r.get('output') or [])
+            unlisted = {}
+            for right, name, test in (('FullAccess', 'find_full', holds_full_access), ('SendAs', 'find_send_as', holds_send_as)):
+                if name not in self.index:
+                    continue
+                for r in result.results:
+                    key = r.get('key')
+                    if r['op_index'] != self.index[name] or not r.get('ok') or not key or key.lower() in listed:
+                        continue
+                    if any(test(row) for row in r.get('output') or []):
+                        unlisted.setdefault(key, set()).add(right)
+            for mailbox, rights in unlisted.items():
+                self._record(out, mailbox, rights, set())
+        return out
+
+    def _record(self, out, mailbox, before, after):
+        if before == after:
+            return
+        out['before'][mailbox] = sorted(before)
+        out['after'][mailbox] = sorted(after)
+        for right in sorted(after - before):
+            out['added'].setdefault(right, []).append(mailbox)
+            out['expected'].append(('add_mailbox_permission' if right == 'FullAccess' else 'add_recipient_permission', mailbox))
+        for right in sorted(before - after):
+            out['removed'].setdefault(right, []).append(mailbox)
+            out['expected'].append(('remove_mailbox_permission' if right == 'FullAccess' else 'remove_recipient_permission', mailbox))
