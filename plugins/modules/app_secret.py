@@ -61,11 +61,15 @@ options:
     description:
       - File to write a new secret to, before the module returns (mode 0600, written atomically).
       - The directory must exist. Checked before anything is created.
+      - For O(type=certificate), the same document with the certificate's thumbprint instead of a secret, written when
+        the certificate is added or the file is missing.
     type: path
   dest_format:
     description:
-      - V(value) writes the secret alone; V(json) writes C(tenant_id), C(client_id), C(client_secret), C(key_id) and
-        C(end_date_time).
+      - V(value) writes the secret alone.
+      - V(json) writes the handover document for the mail client - C(tenant_id), C(client_id), C(client_secret) (or
+        C(certificate_thumbprint)), C(key_id), C(end_date_time), C(token_endpoint), C(scope) and the C(imap), C(pop)
+        and C(smtp) host, port and security of the tenant's cloud.
     type: str
     choices: [value, json]
     default: json
@@ -214,7 +218,7 @@ tenant_id:
 '''
 
 import base64
-import json
+import os
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.argspec import (
     APPLICATION_SELECTOR_EXCLUSIVE, APPLICATION_SELECTOR_REQUIRED, APPLICATION_SELECTOR_SPEC)
@@ -222,8 +226,9 @@ from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import Conf
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import applications as apps
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import credentials as creds
 from ansible_collections.m365.mail_oauth.plugins.module_utils.module import GraphModule
-from ansible_collections.m365.mail_oauth.plugins.module_utils.secret_file import check_destination, write_private_file
-from ansible_collections.m365.mail_oauth.plugins.module_utils.vault import read_vault_password_file, vault_encrypt
+from ansible_collections.m365.mail_oauth.plugins.module_utils.handover import connection_settings, write_handover
+from ansible_collections.m365.mail_oauth.plugins.module_utils.secret_file import check_destination
+from ansible_collections.m365.mail_oauth.plugins.module_utils.vault import read_vault_password_file
 
 
 def check_inputs(module):
@@ -245,16 +250,10 @@ def check_inputs(module):
         read_vault_password_file(params['vault_password_file'])
 
 
-def secret_document(module, app, credential, secret):
-    params = module.params
-    if params['dest_format'] == 'value':
-        text = secret + '\n'
-    else:
-        text = json.dumps({'tenant_id': module.tenant_guid(), 'client_id': app['appId'], 'client_secret': secret,
-                           'key_id': credential['keyId'], 'end_date_time': credential.get('endDateTime')}, indent=2) + '\n'
-    password = params['vault_password'] or (
-        read_vault_password_file(params['vault_password_file']) if params['vault_password_file'] else None)
-    return vault_encrypt(text, password, params['vault_id']) if password else text
+def handover_document(module, app, **credential):
+    document = connection_settings(module.credentials.cloud, module.tenant_guid(), app['appId'])
+    document.update(credential)
+    return document
 
 
 def add_password(module, client, app, end, started):
@@ -269,7 +268,8 @@ def add_password(module, client, app, end, started):
         module.protect(secret)
     if params['dest']:
         try:
-            write_private_file(params['dest'], secret_document(module, app, new, secret))
+            write_handover(params, handover_document(module, app, client_secret=secret, key_id=new['keyId'],
+                                                     end_date_time=new.get('endDateTime')), secret)
         except Exception as exc:  # pylint: disable=broad-except
             # Without a copy the secret is useless and must not linger on the app.
             client.post(path + '/removePassword', {'keyId': new['keyId']}, retry_missing=True)
@@ -362,6 +362,14 @@ def ensure_certificate(module, client, app, result):
             client.patch('applications/%s' % app['id'], {'keyCredentials': keep}, retry_missing=True)
     current = present[0] if present else wanted
     result.update(key_id=current.get('keyId'), end_date_time=current.get('endDateTime'))
+    if params['dest'] and (not present or not os.path.exists(params['dest'])):
+        # No secret in it, so it can be written whenever the certificate changes or the file is missing.
+        result['changed'] = True
+        if not module.check_mode:
+            write_handover(params, handover_document(module, app, certificate_thumbprint=thumbprint,
+                                                     certificate_path=params['certificate_path'],
+                                                     end_date_time=current.get('endDateTime')))
+            result['dest'] = params['dest']
 
 
 def ensure_absent(module, client, app, result):

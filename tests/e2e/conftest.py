@@ -9,7 +9,8 @@ from playbook import sandbox_auth
 
 @pytest.fixture(scope='session')
 def sandbox(tmp_path_factory):
-    handle = SandboxHandle(state_dir=str(tmp_path_factory.mktemp('sandbox')), tenants=2, mailboxes=5)
+    # winrm_port=0: the emulated Windows/Exchange host runs inside the sandbox process, for the Exchange tests.
+    handle = SandboxHandle(state_dir=str(tmp_path_factory.mktemp('sandbox')), tenants=2, mailboxes=5, winrm_port=0)
     handle.start()
     yield handle
     handle.stop()

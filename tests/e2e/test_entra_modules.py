@@ -41,6 +41,9 @@ def test_create_rerun_check_and_absent(tenant, auth, tmp_path):
     assert stat.S_IMODE(os.stat(dest).st_mode) == 0o600
     stored = json.loads(dest.read_text())
     assert stored['client_id'] == app['app_id'] and stored['tenant_id'] == app['tenant_id']
+    assert stored['token_endpoint'] == '%s/oauth2/v2.0/token' % tenant.authority(0)
+    assert stored['scope'] == 'https://outlook.office365.com/.default'
+    assert stored['imap'] == {'host': 'outlook.office365.com', 'port': 993, 'security': 'tls', 'sasl': 'XOAUTH2'}
     assert results['permissions']['localhost']['granted'] == {
         'Office 365 Exchange Online': ['IMAP.AccessAsApp', 'POP.AccessAsApp', 'SMTP.SendAsApp']}
 

@@ -1,0 +1,201 @@
+# -*- coding: utf-8 -*-
+# Copyright: m365.mail_oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""SASL XOAUTH2 logins over IMAP, POP and SMTP that change nothing and never send mail.
+
+Each check returns a LoginResult instead of raising, so that one mailbox or
+protocol failing never hides the answers of the others.
+"""
+
+import base64
+import imaplib
+import poplib
+import smtplib
+import socket
+import ssl
+
+PROTOCOLS = ('imap', 'pop', 'smtp')
+DEFAULT_PORTS = {'imap': 993, 'pop': 995, 'smtp': 587}
+ANSWER_LIMIT = 400
+
+
+def xoauth2_string(user, token):
+    """The raw SASL XOAUTH2 initial response (before base64)."""
+    if not user or any(c in user for c in '\x01\r\n\t '):
+        raise ValueError('mailbox %r cannot be used in an XOAUTH2 login' % (user,))
+    return 'user=%s\x01auth=Bearer %s\x01\x01' % (user, token)
+
+
+def xoauth2_base64(user, token):
+    return base64.b64encode(xoauth2_string(user, token).encode('utf-8')).decode('ascii')
+
+
+def redact(text, secrets):
+    """Server answers are untrusted text: make sure no secret travels back inside one."""
+    if isinstance(text, bytes):
+        text = text.decode('utf-8', 'replace')
+    text = str(text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, '********')
+    text = ' '.join(text.split())
+    return text[:ANSWER_LIMIT] + ('...' if len(text) > ANSWER_LIMIT else '')
+
+
+class LoginResult:
+    """What one login attempt gave: ok, or the failing stage with the server's answer."""
+
+    # kind of failure: auth (the server refused the token), connect, tls, protocol (unexpected answer or no XOAUTH2)
+    def __init__(self, ok, stage, answer='', kind=None, code=None):
+        self.ok = ok
+        self.stage = stage
+        self.answer = answer
+        self.kind = kind
+        self.code = code
+
+    def as_dict(self):
+        return dict(ok=self.ok, stage=self.stage, answer=self.answer, failure=self.kind, code=self.code)
+
+
+def _failure(stage, exc, secrets):
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return LoginResult(False, stage, redact(exc.verify_message or exc, secrets), 'tls')
+    if isinstance(exc, ssl.SSLError):
+        return LoginResult(False, stage, redact(exc, secrets), 'tls')
+    if isinstance(exc, (socket.timeout, OSError)):
+        return LoginResult(False, stage, redact('%s: %s' % (type(exc).__name__, exc), secrets), 'connect')
+    return LoginResult(False, stage, redact(exc, secrets), 'protocol')
+
+
+class _Responder:
+    """XOAUTH2 answers: the credentials once, then empty lines (how a client acknowledges an error challenge)."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.sent = False
+
+    def __call__(self, _challenge=None):
+        if self.sent:
+            return b''
+        self.sent = True
+        return self.raw
+
+
+def check_imap(host, port, user, token, context, timeout):
+    """AUTHENTICATE XOAUTH2, SELECT INBOX (read-only), LOGOUT."""
+    raw = xoauth2_string(user, token).encode('utf-8')
+    secrets = (token, base64.b64encode(raw).decode('ascii'))
+    stage = 'connect'
+    client = None
+    try:
+        client = imaplib.IMAP4_SSL(host, port, ssl_context=context, timeout=timeout)
+        stage = 'authenticate'
+        if 'AUTH=XOAUTH2' not in client.capabilities:
+            return LoginResult(False, stage, 'the server does not offer AUTH=XOAUTH2 (capabilities: %s)' % ' '.join(client.capabilities),
+                               'protocol')
+        try:
+            typ, data = client.authenticate('XOAUTH2', _Responder(raw))
+        except imaplib.IMAP4.error as exc:
+            return LoginResult(False, stage, redact(exc, secrets), 'auth')
+        stage = 'select'
+        typ, data = client.select('INBOX', readonly=True)
+        if typ != 'OK':
+            return LoginResult(False, stage, redact(b' '.join(d for d in data if d), secrets), 'access')
+        return LoginResult(True, stage, redact('SELECT INBOX: %s messages' % data[0].decode('ascii', 'replace'), secrets))
+    except imaplib.IMAP4.error as exc:
+        return LoginResult(False, stage, redact(exc, secrets), 'access' if stage == 'select' else 'protocol')
+    except Exception as exc:  # pylint: disable=broad-except
+        return _failure(stage, exc, secrets)
+    finally:
+        if client is not None:
+            try:
+                client.logout()
+            except Exception:  # pylint: disable=broad-except
+                pass
+
+
+def check_pop(host, port, user, token, context, timeout):
+    """AUTH XOAUTH2 (continuation form, as Exchange documents it), STAT, QUIT."""
+    b64 = xoauth2_base64(user, token)
+    secrets = (token, b64)
+    stage = 'connect'
+    client = None
+    try:
+        client = poplib.POP3_SSL(host, port, context=context, timeout=timeout)
+        stage = 'authenticate'
+        # poplib has no SASL helper; these are its own line primitives.
+        client._putcmd('AUTH XOAUTH2')  # pylint: disable=protected-access
+        line, _ = client._getline()  # pylint: disable=protected-access
+        if not line.startswith(b'+'):
+            return LoginResult(False, stage, redact(line, secrets), 'protocol')
+        client._putcmd(b64)  # pylint: disable=protected-access
+        line, _ = client._getline()  # pylint: disable=protected-access
+        if line.startswith(b'+ ') or line == b'+':
+            # An error challenge (JSON); an empty line brings the final answer.
+            client._putcmd('')  # pylint: disable=protected-access
+            line, _ = client._getline()  # pylint: disable=protected-access
+        if not line.startswith(b'+OK'):
+            return LoginResult(False, stage, redact(line, secrets), 'auth')
+        stage = 'stat'
+        count, size = client.stat()
+        return LoginResult(True, stage, 'STAT: %d messages, %d bytes' % (count, size))
+    except poplib.error_proto as exc:
+        return LoginResult(False, stage, redact(exc.args[0] if exc.args else exc, secrets), 'access' if stage == 'stat' else 'protocol')
+    except Exception as exc:  # pylint: disable=broad-except
+        return _failure(stage, exc, secrets)
+    finally:
+        if client is not None:
+            try:
+                client.quit()
+            except Exception:  # pylint: disable=broad-except
+                pass
+
+
+def check_smtp(host, port, user, token, context, timeout):
+    """EHLO, STARTTLS, EHLO, AUTH XOAUTH2, QUIT. No MAIL command is ever sent."""
+    b64 = xoauth2_base64(user, token)
+    secrets = (token, b64)
+    stage = 'connect'
+    client = None
+    try:
+        client = smtplib.SMTP(host, port, timeout=timeout)
+        stage = 'starttls'
+        client.ehlo()
+        if not client.has_extn('starttls'):
+            return LoginResult(False, stage, 'the server does not offer STARTTLS', 'protocol')
+        code, answer = client.starttls(context=context)
+        if code != 220:
+            return LoginResult(False, stage, redact('%d %s' % (code, answer.decode('utf-8', 'replace')), secrets), 'protocol', code)
+        client.ehlo()
+        stage = 'authenticate'
+        mechanisms = (client.esmtp_features.get('auth') or '').upper().split()
+        if 'XOAUTH2' not in mechanisms:
+            return LoginResult(False, stage, 'the server offers AUTH %s, not XOAUTH2' % (' '.join(mechanisms) or 'nothing'), 'protocol')
+        code, answer = client.docmd('AUTH', 'XOAUTH2 ' + b64)
+        if code == 334:
+            # An error challenge (JSON); an empty line brings the final answer.
+            code, answer = client.docmd('')
+        text = redact('%d %s' % (code, answer.decode('utf-8', 'replace')), secrets)
+        if code != 235:
+            return LoginResult(False, stage, text, 'auth', code)
+        return LoginResult(True, stage, text, code=code)
+    except Exception as exc:  # pylint: disable=broad-except
+        return _failure(stage, exc, secrets)
+    finally:
+        if client is not None:
+            try:
+                client.quit()
+            except Exception:  # pylint: disable=broad-except
+                client.close()
+
+
+LOGINS = {'imap': check_imap, 'pop': check_pop, 'smtp': check_smtp}
+
+
+def tls_context(ca_path=None, validate_certs=True):
+    """The TLS settings for the mail servers; ca_path replaces the system store, like the HTTP side's."""
+    context = ssl.create_default_context(cafile=ca_path) if validate_certs else ssl.create_default_context()
+    if not validate_certs:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
