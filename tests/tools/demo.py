@@ -36,17 +36,25 @@ def main():
         inventory = os.path.join(work, 'inventory.yml')
         hosts = {}
         for index, tenant in enumerate(sandbox.tenants):
-            hosts['tenant%d' % (index + 1)] = {
-                'm365_tenant_id': tenant['tenant_id'], 'm365_client_id': tenant['admin']['client_id'],
-                'm365_client_secret': tenant['admin']['client_secret'], 'm365_authority_url': sandbox.authority_url,
-                'm365_graph_url': sandbox.graph_url, 'm365_ca_path': sandbox.ca_path}
-            print('tenant%d: %s (%s)' % (index + 1, tenant['tenant_id'], tenant['domain']))
+            name = 'tenant%d' % (index + 1)
+            hosts[name] = {
+                'mailbox_access_tenant_id': tenant['tenant_id'],
+                'mailbox_access_graph_auth': {
+                    'client_id': tenant['admin']['client_id'], 'client_secret': tenant['admin']['client_secret'],
+                    'authority_url': sandbox.authority_url, 'graph_url': sandbox.graph_url, 'ca_path': sandbox.ca_path},
+                'mailbox_access_app_unique_name': 'demo-mail-reader',
+                'mailbox_access_app_display_name': 'Demo mail reader',
+                'mailbox_access_protocols': ['imap', 'pop', 'smtp'],
+                'mailbox_access_handover_dest': os.path.join(handover, '%s-mail-app.json' % name),
+                'mailbox_access_mailboxes': tenant['mailboxes'],
+            }
+            print('%s: %s (%s), %d mailboxes' % (name, tenant['tenant_id'], tenant['domain'], len(tenant['mailboxes'])))
         with open(inventory, 'w') as handle:
             json.dump({'tenants': {'hosts': hosts}}, handle, indent=2)
         banner('First run: register the app, add a secret, grant IMAP/POP/SMTP app permissions, for 2 tenants')
         playbook(inventory)
         for name in sorted(hosts):
-            path = os.path.join(handover, '%s-secret.json' % name)
+            path = os.path.join(handover, '%s-mail-app.json' % name)
             with open(path) as handle:
                 data = json.load(handle)
             data['client_secret'] = data['client_secret'][:3] + '*' * 8
