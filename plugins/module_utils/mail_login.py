@@ -125,15 +125,15 @@ def check_pop(host, port, user, token, context, timeout):
         stage = 'authenticate'
         # poplib has no SASL helper; these are its own line primitives.
         client._putcmd('AUTH XOAUTH2')  # pylint: disable=protected-access
-        line, _ = client._getline()  # pylint: disable=protected-access
+        line = client._getline()[0]  # pylint: disable=protected-access
         if not line.startswith(b'+'):
             return LoginResult(False, stage, redact(line, secrets), 'protocol')
         client._putcmd(b64)  # pylint: disable=protected-access
-        line, _ = client._getline()  # pylint: disable=protected-access
+        line = client._getline()[0]  # pylint: disable=protected-access
         if line.startswith(b'+ ') or line == b'+':
             # An error challenge (JSON); an empty line brings the final answer.
             client._putcmd('')  # pylint: disable=protected-access
-            line, _ = client._getline()  # pylint: disable=protected-access
+            line = client._getline()[0]  # pylint: disable=protected-access
         if not line.startswith(b'+OK'):
             return LoginResult(False, stage, redact(line, secrets), 'auth')
         stage = 'stat'

@@ -53,8 +53,20 @@ options:
     default: 30
   remove_old:
     description:
-      - After a new secret is written, remove the other secrets (or certificates) with the same display name at once
-        instead of letting them expire.
+      - After a new secret is written, remove the other secrets (or certificates) with the same display name instead of
+        letting them expire - at once, or once O(remove_old_grace_days) have passed since the newest one was created.
+    type: bool
+    default: false
+  remove_old_grace_days:
+    description:
+      - With O(remove_old), keep the older secrets of that name until the newest one is this many days old, so every
+        client has time to switch to it. A later run removes them.
+    type: int
+    default: 0
+  force_rotate:
+    description:
+      - Add a new secret now even when the current one is valid (an on-demand rotation, for example after a leak).
+        Not idempotent by design; every run with it adds a secret.
     type: bool
     default: false
   dest:
@@ -238,6 +250,8 @@ def check_inputs(module):
         if not (params['key_id'] or params['display_name'] or params['certificate'] or params['certificate_path']):
             raise ConfigError('state=absent needs key_id or display_name (or the certificate) to know what to remove')
         return
+    if params['remove_old_grace_days'] < 0:
+        raise ConfigError('remove_old_grace_days must be 0 or more days, got %s' % params['remove_old_grace_days'])
     if params['type'] == 'password' and not params['display_name']:
         raise ConfigError('display_name is required for a client secret: it is how the secret is found on later runs')
     if params['type'] == 'certificate' and not (params['certificate'] or params['certificate_path']):
@@ -289,17 +303,21 @@ def ensure_password(module, client, app, result):
     same = [c for c in app.get('passwordCredentials') or [] if c.get('displayName') == params['display_name']]
     valid = [c for c in same if creds.still_valid(c, now, params['rotate_before_days'])]
     before = [creds.describe(c) for c in same]
-    if valid:
+    if valid and not params['force_rotate']:
         current = creds.newest(valid)
         old = [c for c in same if c['keyId'] != current['keyId']] if params['remove_old'] else []
-        result['msg'] = ('secret %s is valid until %s; its value is only where it was stored when it was created'
-                         % (current['keyId'], current['endDateTime']))
+        if old and not creds.older_than(current, now, params['remove_old_grace_days']):
+            # Clients still switch to the newest secret during the grace period: the old ones stay until it ends.
+            result['msg'] = 'old secrets kept until %s days after %s was created' % (params['remove_old_grace_days'], current['keyId'])
+            old = []
+        result.setdefault('msg', 'secret %s is valid until %s; its value is only where it was stored when it was created'
+                          % (current['keyId'], current['endDateTime']))
     else:
         end = creds.requested_end(params, now)
         creds.check_rotation_window(params, end, now)
         result['changed'] = True
         result['rotated'] = bool(same)
-        old = same if params['remove_old'] else []
+        old = same if params['remove_old'] and params['remove_old_grace_days'] == 0 else []
         if module.check_mode:
             current = {'keyId': None, 'displayName': params['display_name'], 'endDateTime': creds.format_graph_time(end)}
         else:
@@ -428,6 +446,8 @@ def main():
         end_date_time=dict(type='str'),
         rotate_before_days=dict(type='int', default=30),
         remove_old=dict(type='bool', default=False),
+        remove_old_grace_days=dict(type='int', default=0),
+        force_rotate=dict(type='bool', default=False),
         dest=dict(type='path'),
         dest_format=dict(type='str', choices=['value', 'json'], default='json'),
         vault_password=dict(type='str', no_log=True),

@@ -31,11 +31,15 @@ class ExchangeAction(ActionBase):
     REQUIRED_ONE_OF = []
     REQUIRED_IF = []
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ExchangeAction, self).run(tmp, task_vars)
+    def __init__(self, *args, **kwargs):
+        super(ExchangeAction, self).__init__(*args, **kwargs)
         self._secrets = set()
         self._session = None
         self.graph = None
+        self.params = {}
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ExchangeAction, self).run(tmp, task_vars)
         try:
             validation, params = self.validate_argument_spec(
                 argument_spec=action_spec(self.OWN_SPEC),

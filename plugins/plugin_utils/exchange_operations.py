@@ -377,17 +377,20 @@ def condition_holds(condition, key, results_by_key):
     if found is None:
         return False
     if not found.get('ok'):
-        if condition['missing'] != 'act' or not is_not_found(found.get('error')):
+        if condition.get('missing') != 'act' or not is_not_found(found.get('error')):
             return False
         rows = []
     else:
         rows = found.get('output') or []
-    some = any(row_matches(row, condition['match']) for row in rows)
-    return some if condition['rows'] == 'some' else not some
+    some = any(row_matches(row, condition.get('match') or {}) for row in rows)
+    return some if condition.get('rows') == 'some' else not some
 
 
 def should_run(operation, key, results_by_key):
-    return all(condition_holds(c, key, results_by_key) for c in operation.get('when') or [])
+    conditions = operation.get('when') or []
+    # One condition may come as a mapping, as the runner's @($operation.when) accepts it.
+    conditions = [conditions] if isinstance(conditions, dict) else conditions
+    return all(condition_holds(c, key, results_by_key) for c in conditions)
 
 
 def keys_from(source, results):
@@ -404,7 +407,7 @@ def keys_from(source, results):
         folded = key_of(result['key'])
         if folded in excluded or folded in seen:
             continue
-        if any(row_matches(row, source['match']) for row in result.get('output') or []):
+        if any(row_matches(row, source.get('match') or {}) for row in result.get('output') or []):
             seen.add(folded)
             keys.append(result['key'])
     return keys

@@ -19,6 +19,7 @@ except ImportError:  # pragma: no cover - ansible-core requires PyYAML
 _CONTROL = re.compile(r'[\x00-\x1f\x7f]')
 # Wildcards widen a lookup to many mailboxes; Exchange identities never need them.
 _FORBIDDEN = ('*', '?')
+_ADDRESS = re.compile(r'^[^@\s]+@[^@\s.][^@\s]*\.[^@\s.]+$')
 
 
 def identity_problem(value):
@@ -33,10 +34,8 @@ def identity_problem(value):
         return 'it contains a wildcard (* or ?)'
     if len(value) > 256:
         return 'it is longer than 256 characters'
-    if '@' in value:
-        local, _sep, domain = value.rpartition('@')
-        if not local or '@' in local or '.' not in domain or domain.startswith('.') or domain.endswith('.') or ' ' in value:
-            return 'it is not a valid e-mail address or UPN'
+    if '@' in value and not _ADDRESS.match(value):
+        return 'it is not a valid e-mail address or UPN'
     return None
 
 
@@ -75,8 +74,8 @@ def resolve_mailboxes(mailboxes, mailboxes_file=None, read_file=None):
             seen.add(value.lower())
             unique.append(value)
     if problems:
-        raise ConfigError('malformed mailbox identity: %s%s' % ('; '.join(problems[:10]), ' (and %d more)' % (len(problems) - 10)
-                                                               if len(problems) > 10 else ''))
+        more = ' (and %d more)' % (len(problems) - 10) if len(problems) > 10 else ''
+        raise ConfigError('malformed mailbox identity: %s%s' % ('; '.join(problems[:10]), more))
     if len(unique) > MAX_BULK:
         raise ConfigError('%d mailboxes is more than one task handles (%d); split the list' % (len(unique), MAX_BULK))
     return unique

@@ -81,11 +81,14 @@ def play(tasks, auth=True, hosts='localhost', extra=None):
 
 
 def run_playbook(tmp_path, plays, name='play', extra_vars=None, check=False, diff=False, verbosity=0,
-                 env=None, timeout=600, inventory=None):
+                 env=None, timeout=600, inventory=None, extra_args=()):
     """Run ansible-playbook for real; every run's output is kept under tests/output/logs for the secret scan."""
     os.makedirs(LOG_DIR, exist_ok=True)
-    path = tmp_path / ('%s.yml' % name)
-    path.write_text(yaml.safe_dump(plays, sort_keys=False))
+    if isinstance(plays, str):
+        path = plays  # an existing playbook, e.g. playbooks/provision.yml
+    else:
+        path = tmp_path / ('%s.yml' % name)
+        path.write_text(yaml.safe_dump(plays, sort_keys=False))
     vars_path = tmp_path / ('%s-vars.json' % name)
     vars_path.write_text(json.dumps(extra_vars or {}))
     if inventory is None:
@@ -98,6 +101,7 @@ def run_playbook(tmp_path, plays, name='play', extra_vars=None, check=False, dif
         args.append('--diff')
     if verbosity:
         args.append('-' + 'v' * verbosity)
+    args.extend(extra_args)
     run_env = dict(os.environ)
     run_env.update({
         'ANSIBLE_COLLECTIONS_PATH': os.path.join(REPO, '.build', 'collections'),

@@ -75,6 +75,12 @@ def still_valid(credential, now, window_days):
     return end is not None and end - now > datetime.timedelta(days=window_days)
 
 
+def older_than(credential, now, days):
+    """True when the credential was created at least this many days ago."""
+    start = parse_graph_time(credential.get('startDateTime'))
+    return start is None or now - start >= datetime.timedelta(days=days)
+
+
 def describe(credential):
     """What may be shown of a credential: never a value."""
     return dict(key_id=credential.get('keyId'), display_name=credential.get('displayName'),

@@ -1,0 +1,403 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: m365.mail_oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r'''
+module: mail_oauth_check
+short_description: Prove that a mail application can log in to its mailboxes with OAuth (IMAP, POP, SMTP XOAUTH2)
+version_added: 0.1.0
+description:
+  - Gets an access token with the mail application's own credentials (client credentials, scope
+    C(https://outlook.office365.com/.default) or the national cloud's), and reports its C(roles), C(aud) and expiry.
+    The claims are decoded B(without checking the signature); they are only read to explain failures.
+  - Then logs in to every mailbox with SASL XOAUTH2 over each protocol in O(protocols) - IMAP (TLS, C(SELECT INBOX)
+    read-only), POP (TLS, C(STAT)) and SMTP (STARTTLS, C(EHLO) and C(AUTH)) - and logs out. Never sends mail, never
+    changes a mailbox.
+  - Permissions, consent, the Exchange service principal and FullAccess take minutes to an hour to reach Exchange, so
+    failed logins are tried again with backoff until O(wait_timeout); answers that waiting cannot change
+    (wrong audience, untrusted certificate, SMTP AUTH disabled, a supplied token that expired) are not.
+  - Each mailbox and protocol is reported as ok, or failed with the server's answer and a diagnosis - no consent
+    (no C(roles) claim), a missing role, wrong audience, expired token, SMTP AUTH disabled (535 5.7.139), or, when the
+    token is right, a missing Exchange service principal or FullAccess.
+  - The token and the XOAUTH2 string never appear in the output.
+author:
+  - m365.mail_oauth contributors (@m365-mail-oauth)
+options:
+  client_id:
+    description:
+      - Application (client) ID of the B(mail application) whose access is checked (not the admin app).
+      - Falls back to E(AZURE_CLIENT_ID).
+  client_secret:
+    description:
+      - Client secret of the mail application, as the mail client will use it.
+      - When no credential option is set at all, E(AZURE_CLIENT_SECRET) or E(AZURE_SECRET) is used.
+  client_certificate_path:
+    description:
+      - PEM file with the private key and the certificate of the mail application.
+  access_token:
+    description:
+      - A ready access token for Exchange Online (audience C(https://outlook.office365.com)) to check instead of getting one.
+        It cannot be renewed, so a token-level failure is reported at once instead of retried.
+      - When no credential option is set at all, E(M365_ACCESS_TOKEN) is used.
+  ca_path:
+    description:
+      - PEM bundle of certificate authorities to verify the login endpoint with (see O(mail_ca_path) for the mail servers).
+      - Wins over E(REQUESTS_CA_BUNDLE) and E(CURL_CA_BUNDLE) in the environment. Falls back to E(M365_CA_PATH).
+  validate_certs:
+    description:
+      - Verify TLS certificates of the login endpoint and of the mail servers. Set to V(false) only against a test
+        endpoint; a warning is shown.
+  mailboxes:
+    description:
+      - Mailboxes (user principal names or primary SMTP addresses) to log in to.
+      - With none, only the token is checked.
+    type: list
+    elements: str
+    default: []
+  protocols:
+    description: Protocols to log in with.
+    type: list
+    elements: str
+    choices: [imap, pop, smtp]
+    default: [imap]
+  imap_host:
+    description: IMAP server; the cloud's (C(outlook.office365.com) for V(global)) when omitted.
+    type: str
+  imap_port:
+    description: IMAP port (implicit TLS).
+    type: int
+    default: 993
+  pop_host:
+    description: POP server; the cloud's (C(outlook.office365.com) for V(global)) when omitted.
+    type: str
+  pop_port:
+    description: POP port (implicit TLS).
+    type: int
+    default: 995
+  smtp_host:
+    description: SMTP submission server; the cloud's (C(smtp.office365.com) for V(global)) when omitted.
+    type: str
+  smtp_port:
+    description: SMTP submission port (STARTTLS).
+    type: int
+    default: 587
+  mail_ca_path:
+    description:
+      - PEM bundle of certificate authorities to verify the mail servers with, instead of the system's.
+      - Needed only behind a TLS-inspecting proxy or against a test server.
+    type: path
+  wait_timeout:
+    description:
+      - Seconds to keep trying failed logins (with backoff, and a fresh token for each round) before reporting them.
+      - V(0) tries once.
+    type: int
+    default: 300
+  login_timeout:
+    description: Seconds to wait for a mail server's answer, per connection.
+    type: int
+    default: 30
+  fail_on_error:
+    description:
+      - Fail the task when any login fails, or when the token alone shows a problem and there are no O(mailboxes).
+      - With V(false), only report (for audits and drift reports); RV(ok) tells whether everything worked.
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - m365.mail_oauth.graph_auth
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same checks in check mode.
+  diff_mode:
+    support: none
+    description: Nothing is changed, so there is nothing to compare.
+notes:
+  - Log in with the same credentials the mail client will use; the admin credentials of the other modules prove nothing here.
+  - O(graph_url), O(managed_identity) and O(managed_identity_client_id) are accepted for symmetry with the other modules;
+    Graph is not called.
+seealso:
+  - module: m365.mail_oauth.api_permission
+  - module: m365.mail_oauth.app_secret
+'''
+
+EXAMPLES = r'''
+- name: Check IMAP and SMTP for two mailboxes with the mail app's secret
+  m365.mail_oauth.mail_oauth_check:
+    tenant_id: contoso.onmicrosoft.com
+    client_id: "{{ mail_app.app_id }}"
+    client_secret: "{{ mail_app_secret }}"
+    mailboxes:
+      - helpdesk@contoso.com
+      - invoices@contoso.com
+    protocols: [imap, smtp]
+    wait_timeout: 1800
+  register: mail_check
+
+- name: Report only, for an audit
+  m365.mail_oauth.mail_oauth_check:
+    tenant_id: contoso.onmicrosoft.com
+    client_id: "{{ mail_app.app_id }}"
+    client_certificate_path: /etc/mail-poller/app.pem
+    mailboxes: "{{ shared_mailboxes }}"
+    protocols: [imap, pop, smtp]
+    wait_timeout: 0
+    fail_on_error: false
+  register: audit_mail
+
+- name: Show what to fix
+  ansible.builtin.debug:
+    msg: "{{ audit_mail.checks | rejectattr('ok') | map(attribute='diagnosis') | list }}"
+'''
+
+RETURN = r'''
+ok:
+  description: Whether every login worked (and, without mailboxes, whether the token shows no problem).
+  returned: always
+  type: bool
+token:
+  description: What the token says (decoded without a signature check); never the token itself.
+  returned: always
+  type: dict
+  contains:
+    aud:
+      description: Audience of the token.
+      type: str
+    expected_audience:
+      description: The audience the mail servers accept.
+      type: str
+    audience_ok:
+      description: Whether RV(token.aud) is the expected audience.
+      type: bool
+    roles:
+      description: Application roles in the token (empty without admin consent).
+      type: list
+      elements: str
+    has_roles_claim:
+      description: Whether the token has a roles claim at all.
+      type: bool
+    missing_roles:
+      description: Roles that O(protocols) need and the token lacks.
+      type: list
+      elements: str
+    app_id:
+      description: Application (client) ID the token was issued to.
+      type: str
+    tenant_id:
+      description: Tenant ID of the token.
+      type: str
+    service_principal_id:
+      description: Object ID of the application's service principal (the ID New-ServicePrincipal needs).
+      type: str
+    app_display_name:
+      description: Display name of the application.
+      type: str
+    expires_at:
+      description: Expiry of the token (UTC, ISO 8601).
+      type: str
+    expires_in:
+      description: Seconds until the token expires, when checked (negative when expired).
+      type: int
+    expired:
+      description: Whether the token had expired when checked.
+      type: bool
+    signature_checked:
+      description: Always false; the mail servers check the signature.
+      type: bool
+    problems:
+      description: Causes visible in the token alone (C(token_expired), C(wrong_audience), C(consent_missing), C(role_missing)).
+      type: list
+      elements: str
+checks:
+  description: One entry per mailbox and protocol.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    mailbox:
+      description: The mailbox.
+      type: str
+    protocol:
+      description: C(imap), C(pop) or C(smtp).
+      type: str
+    host:
+      description: Server logged in to.
+      type: str
+    port:
+      description: Port.
+      type: int
+    ok:
+      description: Whether the login (and SELECT or STAT) worked.
+      type: bool
+    stage:
+      description: Last stage reached (C(connect), C(starttls), C(authenticate), C(select), C(stat)).
+      type: str
+    answer:
+      description: The server's answer at that stage (never containing the token).
+      type: str
+    cause:
+      description:
+        - V(ok), V(token_expired), V(wrong_audience), V(consent_missing), V(role_missing), V(smtp_auth_disabled),
+          V(not_connected), V(access_denied), V(unreachable), V(tls_error) or V(protocol_error).
+      type: str
+    diagnosis:
+      description: What the cause means and what to fix.
+      type: str
+    attempts:
+      description: Logins tried.
+      type: int
+    seconds:
+      description: Seconds from the first try to the result.
+      type: float
+failed_checks:
+  description: Number of checks that failed.
+  returned: always
+  type: int
+msg:
+  description: Summary.
+  returned: always
+  type: str
+'''
+
+import time
+
+from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import TokenProvider, decode_jwt_claims
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
+from ansible_collections.m365.mail_oauth.plugins.module_utils.http import make_session
+from ansible_collections.m365.mail_oauth.plugins.module_utils.mail_diagnosis import diagnose, token_facts
+from ansible_collections.m365.mail_oauth.plugins.module_utils.mail_login import (
+    DEFAULT_PORTS, LOGINS, PROTOCOLS, tls_context, xoauth2_base64, xoauth2_string)
+from ansible_collections.m365.mail_oauth.plugins.module_utils.module import GraphModule
+from ansible_collections.m365.mail_oauth.plugins.module_utils.retry import Backoff
+
+ARGUMENT_SPEC = dict(
+    mailboxes=dict(type='list', elements='str', default=[]),
+    protocols=dict(type='list', elements='str', choices=list(PROTOCOLS), default=['imap']),
+    imap_host=dict(type='str'),
+    imap_port=dict(type='int', default=DEFAULT_PORTS['imap']),
+    pop_host=dict(type='str'),
+    pop_port=dict(type='int', default=DEFAULT_PORTS['pop']),
+    smtp_host=dict(type='str'),
+    smtp_port=dict(type='int', default=DEFAULT_PORTS['smtp']),
+    mail_ca_path=dict(type='path'),
+    wait_timeout=dict(type='int', default=300),
+    login_timeout=dict(type='int', default=30),
+    fail_on_error=dict(type='bool', default=True),
+)
+# Causes a fresh token may cure (consent and roles propagate); a supplied access_token cannot be renewed.
+TOKEN_CAUSES = ('token_expired', 'wrong_audience', 'consent_missing', 'role_missing')
+# Backoff between rounds: propagation is slow, so there is no point in hammering the servers.
+ROUND_BASE = 2.0
+ROUND_CAP = 30.0
+
+
+def check_inputs(params):
+    for name in ('wait_timeout', 'retry_timeout'):
+        if params[name] < 0:
+            raise ConfigError('%s must be 0 or more seconds, got %s' % (name, params[name]))
+    if params['login_timeout'] <= 0:
+        raise ConfigError('login_timeout must be more than 0 seconds, got %s' % params['login_timeout'])
+    for protocol in PROTOCOLS:
+        port = params['%s_port' % protocol]
+        if not 0 < port < 65536:
+            raise ConfigError('%s_port must be a TCP port (1-65535), got %s' % (protocol, port))
+    for mailbox in params['mailboxes']:
+        try:
+            xoauth2_string(mailbox, 'x')
+        except ValueError:
+            raise ConfigError('mailbox %r is empty or contains whitespace or control characters' % mailbox)
+    if not params['protocols']:
+        raise ConfigError('protocols must name at least one of imap, pop, smtp')
+
+
+class MailCheck:
+    """Token, then rounds of logins until every check is settled or the deadline passes."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.credentials = module.credentials
+        self.cloud = self.credentials.cloud
+        self.session = make_session(self.params['ca_path'], self.params['validate_certs'])
+        self.context = tls_context(self.params['mail_ca_path'], self.params['validate_certs'])
+        self.protocols = list(dict.fromkeys(self.params['protocols']))
+        self.renewable = self.credentials.kind != 'access_token'
+        self.token = None
+        self.facts = None
+
+    def host(self, protocol):
+        return self.params['%s_host' % protocol] or getattr(self.cloud, '%s_host' % protocol)
+
+    def fetch_token(self):
+        # A new provider per round: msal caches per client, and a token issued before consent stays roleless.
+        provider = TokenProvider(self.credentials, self.session, retry_timeout=self.params['retry_timeout'])
+        token = provider.token(self.cloud.exchange)
+        self.module.protect(token)
+        self.token = token
+        self.facts = token_facts(decode_jwt_claims(token), self.cloud.exchange, self.protocols, time.time())
+
+    def login(self, mailbox, protocol):
+        self.module.protect(xoauth2_base64(mailbox, self.token))
+        self.module.protect(xoauth2_string(mailbox, self.token))
+        host, port = self.host(protocol), self.params['%s_port' % protocol]
+        result = LOGINS[protocol](host, port, mailbox, self.token, self.context, self.params['login_timeout']).as_dict()
+        result['context'] = dict(mailbox=mailbox, host=host, port=port)
+        cause, diagnosis, retryable = diagnose(protocol, result, self.facts)
+        if cause in TOKEN_CAUSES and not self.renewable:
+            retryable = False
+        return dict(mailbox=mailbox, protocol=protocol, host=host, port=port, ok=result['ok'], stage=result['stage'],
+                    answer=result['answer'], cause=cause, diagnosis=diagnosis), retryable
+
+    def run(self):
+        started = time.monotonic()
+        self.fetch_token()
+        pending = [(m, p) for m in dict.fromkeys(self.params['mailboxes']) for p in self.protocols]
+        results, attempts = {}, {}
+        backoff = Backoff(self.params['wait_timeout'], base=ROUND_BASE, cap=ROUND_CAP)
+        while pending:
+            retry = []
+            for key in pending:
+                attempts[key] = attempts.get(key, 0) + 1
+                entry, retryable = self.login(*key)
+                entry.update(attempts=attempts[key], seconds=round(time.monotonic() - started, 2))
+                results[key] = entry
+                if not entry['ok'] and retryable:
+                    retry.append(key)
+            pending = retry
+            if not pending or not backoff.wait():
+                break
+            if self.renewable:
+                self.fetch_token()
+        checks = [results[key] for key in results]
+        return self.report(checks)
+
+    def report(self, checks):
+        failed = [c for c in checks if not c['ok']]
+        token_only = not checks and bool(self.facts['problems'])
+        ok = not failed and not token_only
+        if ok:
+            msg = '%d of %d logins worked' % (len(checks), len(checks)) if checks else 'the token shows no problem'
+        elif token_only:
+            msg = 'the token shows: %s' % ', '.join(self.facts['problems'])
+        else:
+            msg = '%d of %d logins failed: %s' % (len(failed), len(checks), '; '.join(
+                '%s %s: %s' % (c['protocol'].upper(), c['mailbox'], c['cause']) for c in failed))
+        return dict(changed=False, ok=ok, token=self.facts, checks=checks, failed_checks=len(failed), msg=msg)
+
+
+def run(module):
+    check_inputs(module.params)
+    if not module.params['validate_certs']:
+        module.warn('validate_certs is false: the TLS certificates of the login endpoint and the mail servers are not verified')
+    result = MailCheck(module).run()
+    if not result['ok'] and module.params['fail_on_error']:
+        module.ansible.fail_json(**result)
+    return result
+
+
+def main():
+    GraphModule(ARGUMENT_SPEC).run(run)
+
+
+if __name__ == '__main__':
+    main()
