@@ -27,8 +27,12 @@ collection:
 	@mkdir -p $(dir $(COLLECTION_LINK))
 	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
 
+# Real Dovecot and Postfix for the XOAUTH2 tests (Debian packages, installed only when missing; needs root).
+mailservers:
+	tests/mailservers/install.sh
+
 # Every test: unit, sandbox, end-to-end playbooks, ansible-test sanity and ansible-lint (those two run as pytest cases).
-test: venv collection
+test: venv collection $(if $(filter 0,$(shell id -u)),mailservers)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 unit: venv collection

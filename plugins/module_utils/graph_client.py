@@ -46,24 +46,29 @@ def key_path(collection, key, value):
     return '%s(%s=%s)' % (collection, key, quote(odata_string(value), safe="'"))
 
 
-def _error_from_response(method, url, response):
-    code, message, request_id = None, response.reason, response.headers.get('request-id')
-    try:
-        error = response.json().get('error') or {}
-        # The specific reason is sometimes only in details (NoBackingApplicationObject under Request_BadRequest).
-        details = [d.get('code') for d in error.get('details') or [] if d.get('code')]
-        code = details[0] if details and error.get('code') in (None, 'Request_BadRequest') else error.get('code')
-        message = error.get('message') or message
-        request_id = (error.get('innerError') or {}).get('request-id') or request_id
-    except ValueError:
-        pass
+def _graph_error(method, url, status, payload, reason=None, request_id=None):
+    """A GraphError that says what failed and, for known codes, what to do."""
+    error = (payload or {}).get('error') or {} if isinstance(payload, dict) else {}
+    # The specific reason is sometimes only in details (NoBackingApplicationObject under Request_BadRequest).
+    details = [d.get('code') for d in error.get('details') or [] if d.get('code')]
+    code = details[0] if details and error.get('code') in (None, 'Request_BadRequest') else error.get('code')
+    message = error.get('message') or reason
+    request_id = (error.get('innerError') or {}).get('request-id') or request_id
     path = url.split('/v1.0', 1)[-1].split('?', 1)[0]
-    msg = 'Graph %s %s failed: %s %s: %s' % (method, path, response.status_code, code or '', message)
+    msg = 'Graph %s %s failed: %s %s: %s' % (method, path, status, code or '', message)
     if code in HINTS:
         msg += ' (%s)' % HINTS[code]
     if request_id:
         msg += ' [request-id %s]' % request_id
-    return GraphError(msg, status=response.status_code, code=code, request_id=request_id, method=method, url=url)
+    return GraphError(msg, status=status, code=code, request_id=request_id, method=method, url=url)
+
+
+def _error_from_response(method, url, response):
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    return _graph_error(method, url, response.status_code, payload, response.reason, response.headers.get('request-id'))
 
 
 def is_replication_delay(error):
@@ -165,3 +170,57 @@ class GraphClient:
             if missing_ok and exc.not_found:
                 return False
             raise
+
+    def batch_get(self, requests, retry_missing=False):
+        """Several GETs in one $batch call: [(path, params)] -> [body or None when missing], in order.
+
+        One HTTP round trip instead of one per read. Items Graph answers with
+        throttling or a transient error are sent again (only those), after the
+        longest Retry-After among them; a missing object is None unless
+        retry_missing asks to wait for it.
+        """
+        results = [None] * len(requests)
+        pending = list(range(len(requests)))
+        backoff = self.backoff_factory()
+        while pending:
+            body = {'requests': [{'id': str(i), 'method': 'GET', 'url': _relative_url(*requests[i])} for i in pending[:BATCH_LIMIT]]}
+            answers = dict((a['id'], a) for a in self.request('POST', '$batch', body=body)[1]['responses'])
+            retry, waits = [], []
+            for index in pending[:BATCH_LIMIT]:
+                answer = answers[str(index)]
+                status = answer['status']
+                if status < 400:
+                    results[index] = self._rest_of_pages(answer.get('body'))
+                    continue
+                error = _error_from_item(requests[index][0], answer)
+                if status in RETRY_STATUSES or (retry_missing and is_replication_delay(error)):
+                    retry.append(index)
+                    waits.append(parse_retry_after((answer.get('headers') or {}).get('Retry-After')))
+                elif not error.not_found:
+                    raise error
+            pending = retry + pending[BATCH_LIMIT:]
+            if retry and not backoff.wait(max((w for w in waits if w is not None), default=None)):
+                raise _error_from_item(requests[retry[0]][0], answers[str(retry[0])])
+        return results
+
+    def _rest_of_pages(self, page):
+        if not page or '@odata.nextLink' not in page:
+            return page
+        items = list(page.get('value', []))
+        while page.get('@odata.nextLink'):
+            page = self.request('GET', page['@odata.nextLink'])[1]
+            items.extend(page.get('value', []))
+        return {'value': items}
+
+
+# Graph refuses more requests than this in one $batch.
+BATCH_LIMIT = 20
+
+
+def _relative_url(path, params=None):
+    query = '&'.join('%s=%s' % (quote(k, safe='$'), quote(str(v), safe="',()$= ")) for k, v in sorted((params or {}).items()))
+    return '/' + path.lstrip('/') + ('?' + query if query else '')
+
+
+def _error_from_item(path, answer):
+    return _graph_error('GET', path, answer['status'], answer.get('body'))

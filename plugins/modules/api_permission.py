@@ -131,7 +131,7 @@ from ansible_collections.m365.mail_oauth.plugins.module_utils.argspec import (
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import applications as apps
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import permissions as perms
-from ansible_collections.m365.mail_oauth.plugins.module_utils.graph_client import odata_string
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph_client import key_path, odata_string
 from ansible_collections.m365.mail_oauth.plugins.module_utils.module import GraphModule
 
 
@@ -201,10 +201,37 @@ def plan_grants(grants, resource, wanted_scopes, exclusive, remove):
     return writes
 
 
-def consent(module, client, app, resource, roles, scopes, result, namer):
+def read_state(module, client, resource_app):
+    """Everything the plan needs, in as few Graph round trips as possible (batched reads).
+
+    Returns (app, resource, principal, assignments, grants); principal and the
+    lists are None when consent is not managed or the principal is missing.
+    """
     params = module.params
     remove = params['state'] == 'absent'
-    principal = apps.find_service_principal(client, app['appId'], select=['id', 'appId']) if app['appId'] else None
+    reads = [(apps.application_path(params), {'$select': 'id,appId,requiredResourceAccess'}),
+             (key_path('servicePrincipals', 'appId', resource_app), {'$select': ','.join(perms.RESOURCE_SELECT)})]
+    if params['admin_consent'] and params['app_id']:
+        reads.append((key_path('servicePrincipals', 'appId', params['app_id']), {'$select': 'id,appId'}))
+    found = client.batch_get(reads)
+    app, resource = found[0], found[1]
+    principal = found[2] if len(found) > 2 else None
+    if params['admin_consent'] and app and len(found) == 2:
+        principal = apps.find_service_principal(client, app['appId'], select=['id', 'appId'])
+    assignments = grants = None
+    if principal:
+        lists = [('servicePrincipals/%s/appRoleAssignments' % principal['id'], None)]
+        if params['delegated_permissions'] or params['exclusive'] or remove:
+            lists.append(('oauth2PermissionGrants', {'$filter': 'clientId eq %s' % odata_string(principal['id'])}))
+        pages = client.batch_get(lists)
+        assignments = pages[0]['value']
+        grants = pages[1]['value'] if len(pages) > 1 else []
+    return app, resource, principal, assignments, grants
+
+
+def consent(module, client, app, resource, roles, scopes, result, namer, principal, assignments, grants):
+    params = module.params
+    remove = params['state'] == 'absent'
     if principal is None:
         if module.check_mode:
             result['changed'] = bool(roles) and not remove
@@ -213,12 +240,8 @@ def consent(module, client, app, resource, roles, scopes, result, namer):
         raise ConfigError('the application %s has no service principal, so consent cannot be granted: run '
                           'm365.mail_oauth.azure_app_registration with service_principal=true first' % app['appId'])
     result['service_principal_id'] = principal['id']
-    assignments = client.list('servicePrincipals/%s/appRoleAssignments' % principal['id'])
     to_add, to_delete = plan_role_assignments(assignments, resource, roles, params['exclusive'], remove)
-    grant_writes = []
-    if scopes or params['exclusive'] or remove:
-        grants = client.list('oauth2PermissionGrants', params={'$filter': 'clientId eq %s' % odata_string(principal['id'])})
-        grant_writes = plan_grants(grants, resource, scopes, params['exclusive'], remove)
+    grant_writes = plan_grants(grants, resource, scopes, params['exclusive'], remove)
     before = namer.granted(assignments)
     deleted_ids = set(a['id'] for a in to_delete)
     after_assignments = [a for a in assignments if a['id'] not in deleted_ids] + [
@@ -249,14 +272,18 @@ def run(module):
     if params['state'] == 'absent' and not (params['application_permissions'] or params['delegated_permissions']):
         raise ConfigError('state=absent needs application_permissions or delegated_permissions: the permissions to remove')
     client = module.client
-    app = apps.require_application(client, params, select=['id', 'appId', 'requiredResourceAccess'], check_mode=module.check_mode)
+    resource_app = perms.resource_app_id(client, params['resource'])
+    app, resource, principal, assignments, grants = read_state(module, client, resource_app)
     if app is None:
+        if not module.check_mode:
+            apps.require_application(client, params)  # fails with the message that says what to do
         # Check mode on a tenant where an earlier task would create the application.
         app = {'id': None, 'appId': None, 'requiredResourceAccess': []}
         module.warn('%s does not exist yet; reporting what would be done once it does' % apps.describe_selector(params))
-    resource_app = perms.resource_app_id(client, params['resource'])
-    resource, created = perms.ensure_resource(client, resource_app, params['create_resource_principal'], module.check_mode)
-    result = {'changed': created, 'app_id': app['appId'], 'resource_app_id': resource_app}
+    result = {'changed': False, 'app_id': app['appId'], 'resource_app_id': resource_app}
+    if resource is None and params['create_resource_principal'] and not module.check_mode:
+        resource = perms.create_resource(client, resource_app)
+        result['changed'] = True
     if resource is None:
         if not params['create_resource_principal']:
             raise ConfigError('the resource %s has no service principal in this tenant: set create_resource_principal=true '
@@ -279,7 +306,8 @@ def run(module):
         if not module.check_mode:
             client.patch('applications/%s' % app['id'], {'requiredResourceAccess': new_required}, retry_missing=True)
     if params['admin_consent']:
-        diff_before['granted'], diff_after['granted'] = consent(module, client, app, resource, roles, scopes, result, namer)
+        diff_before['granted'], diff_after['granted'] = consent(module, client, app, resource, roles, scopes, result, namer,
+                                                                principal, assignments, grants)
         result['granted'] = diff_after['granted']
     result['requested'] = diff_after['requested']
     result['diff'] = {'before': diff_before, 'after': diff_after}

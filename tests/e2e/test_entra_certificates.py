@@ -77,7 +77,7 @@ def test_admin_certificate_auth_and_mail_app_certificates(tenant, tmp_path):
 
     rotate = run('cert-rotate', [cert_task(second_pem, remove_old=True)], diff=True)
     assert rotate.rc == 0 and rotate.changed == 1, rotate
-    _, stored = keys(tenant)
+    stored = keys(tenant)[1]
     names = sorted(k['displayName'] for k in stored)
     assert names == ['Mail cert', 'Other cert'], names  # the other certificate is never wiped
     result = rotate.results()['certificate Mail cert']['localhost']

@@ -30,15 +30,11 @@ def find_resource(client, app_id):
                       missing_ok=True)
 
 
-def ensure_resource(client, app_id, create, check_mode):
-    """The resource's service principal; a first-party one that was never used in the tenant is created when allowed."""
-    principal = find_resource(client, app_id)
-    if principal is not None or not create or check_mode:
-        return principal, False
+def create_resource(client, app_id):
+    """Create the service principal of a first-party resource that was never used in the tenant."""
     client.post('servicePrincipals', {'appId': app_id}, retry_missing=True)
-    principal = client.get(key_path('servicePrincipals', 'appId', app_id), params={'$select': ','.join(RESOURCE_SELECT)},
-                           retry_missing=True)
-    return principal, True
+    return client.get(key_path('servicePrincipals', 'appId', app_id), params={'$select': ','.join(RESOURCE_SELECT)},
+                      retry_missing=True)
 
 
 def _resolve(names, available, kind, option, resource_name):

@@ -4,6 +4,7 @@ import datetime
 import re
 
 from .directory import grant_app_role
+from .exchange import control as exchange_control
 from .faults import FaultConfigError
 from .objects import apply_patch, iso, new_application, new_password_credential, new_service_principal, validate_body
 from .odata import GraphError
@@ -170,6 +171,9 @@ def handle(sandbox, method, path, body):
 
 
 def _route(sandbox, method, path, body):
+    exchange = exchange_control.route(sandbox, method, path, body)
+    if exchange is not None:
+        return exchange
     if (method, path) == ('GET', 'state'):
         return 200, dict(sandbox.directory.snapshot(), faults=sandbox.faults.snapshot(), settings=dict(sandbox.settings))
     if (method, path) == ('POST', 'reset'):

@@ -60,7 +60,8 @@ class Faults:
     def reset_stats(self):
         with self.lock:
             self.stats = {'graph': Counter(), 'graph_total': 0, 'token': Counter(), 'token_total': 0,
-                          'throttled': 0, 'server_errors': 0, 'injected_errors': 0, 'status': Counter(), 'control': 0}
+                          'graph_batched': 0, 'throttled': 0, 'server_errors': 0, 'injected_errors': 0, 'status': Counter(),
+                          'control': 0}
 
     def update(self, patch):
         """Merge a partial fault config (top-level keys; null turns a fault off)."""
@@ -134,10 +135,11 @@ class Faults:
                 self.stats['injected_errors'] += 1
             return hit
 
-    def count_graph(self, route, status):
+    def count_graph(self, route, status, batched=False):
+        """One answer; a $batch item counts under its own route but not in graph_total (the HTTP requests)."""
         with self.lock:
             self.stats['graph'][route] += 1
-            self.stats['graph_total'] += 1
+            self.stats['graph_batched' if batched else 'graph_total'] += 1
             self.stats['status'][str(status)] += 1
 
     def count_token(self, outcome, status):

@@ -21,7 +21,7 @@ import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import control, pki
+from . import control, graph_batch, pki
 from .directory import Directory, TenantSeed
 from .faults import Faults
 from .graph_api import GraphApi
@@ -181,6 +181,37 @@ class Sandbox:
             handle.write(line + '\n')
 
 
+def graph_response(sandbox, method, path, query, headers, body, route_prefix=''):
+    """One Graph request, faults included: (status, body, headers). Used for plain requests and $batch items alike."""
+    request_id = str(uuid.uuid4())
+    client_request_id = headers.get('client-request-id') or request_id
+    base_headers = {
+        'request-id': request_id,
+        'client-request-id': client_request_id,
+        'x-ms-ags-diagnostic': json.dumps({'ServerInfo': {'DataCenter': 'Sandbox', 'Slice': 'E', 'Ring': '1', 'ScaleUnit': '000',
+                                                          'RoleInstance': 'SANDBOX', 'ADSiteName': 'LOCAL'}}),
+        'Strict-Transport-Security': 'max-age=31536000',
+    }
+    fault = sandbox.faults.injected('graph', method)
+    if fault:
+        status, retry_after, _kind = fault
+        code, message = FAULT_ERRORS.get(status, ('UnknownError', 'An error has occurred.'))
+        extra = dict(base_headers)
+        if retry_after is not None:
+            extra['Retry-After'] = retry_after
+        message = message % retry_after if '%s' in message else message
+        sandbox.faults.count_graph(route_prefix + 'fault', status, batched=bool(route_prefix))
+        return status, error_body(code, message, request_id, client_request_id), extra
+    result, route = sandbox.graph.handle(method, path, query, headers, body)
+    if isinstance(result, GraphError):
+        sandbox.faults.count_graph(route_prefix + route, result.status, batched=bool(route_prefix))
+        return result.status, error_body(result.code, result.message, request_id, client_request_id, result.details), \
+            dict(base_headers, **result.headers)
+    status, payload, extra = result
+    sandbox.faults.count_graph(route_prefix + route, status, batched=bool(route_prefix))
+    return status, payload, dict(base_headers, **extra)
+
+
 class QuietServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -269,38 +300,14 @@ class Handler(BaseHTTPRequestHandler):
 
     def _graph(self, path, query, headers, body):
         sandbox = self.sandbox
-        request_id = str(uuid.uuid4())
-        client_request_id = headers.get('client-request-id') or request_id
-        base_headers = {
-            'request-id': request_id,
-            'client-request-id': client_request_id,
-            'x-ms-ags-diagnostic': json.dumps({'ServerInfo': {'DataCenter': 'Sandbox', 'Slice': 'E', 'Ring': '1', 'ScaleUnit': '000',
-                                                              'RoleInstance': 'SANDBOX', 'ADSiteName': 'LOCAL'}}),
-            'Strict-Transport-Security': 'max-age=31536000',
-        }
         delay = sandbox.faults.latency('graph')
         if delay:
             time.sleep(delay)
-        fault = sandbox.faults.injected('graph', self.command)
-        if fault:
-            status, retry_after, _kind = fault
-            code, message = FAULT_ERRORS.get(status, ('UnknownError', 'An error has occurred.'))
-            extra = dict(base_headers)
-            if retry_after is not None:
-                extra['Retry-After'] = retry_after
-            message = message % retry_after if '%s' in message else message
-            sandbox.faults.count_graph('fault', status)
-            self._send(status, error_body(code, message, request_id, client_request_id), extra)
-            return
-        result, route = sandbox.graph.handle(self.command, path, query, headers, body)
-        if isinstance(result, GraphError):
-            extra = dict(base_headers, **result.headers)
-            sandbox.faults.count_graph(route, result.status)
-            self._send(result.status, error_body(result.code, result.message, request_id, client_request_id, result.details), extra)
-            return
-        status, payload, extra = result
-        sandbox.faults.count_graph(route, status)
-        self._send(status, payload, dict(base_headers, **extra), content_type=ODATA_JSON)
+        if path == '$batch' and self.command == 'POST':
+            status, payload, extra = graph_batch.handle(sandbox, headers, body, graph_response)
+        else:
+            status, payload, extra = graph_response(sandbox, self.command, path, query, headers, body)
+        self._send(status, payload, extra, content_type=ODATA_JSON)
 
     # Control -----------------------------------------------------------------
 

@@ -32,7 +32,7 @@ def register_users(users):
             os.close(handle)
         lines = []
         for name, password in sorted(_all_users.items()):
-            domain, _, user = name.rpartition('\\')
+            domain, _sep, user = name.rpartition('\\')
             lines.append('%s:%s:%s' % (domain, user, password))
         with open(_state['path'], 'w', encoding='utf-8') as handle:
             handle.write('\n'.join(lines) + '\n')
@@ -45,7 +45,7 @@ def check_basic(header_value, users):
         decoded = base64.b64decode(header_value.strip()).decode('utf-8')
     except (ValueError, UnicodeDecodeError):
         return None
-    name, _, password = decoded.partition(':')
+    name, _sep, password = decoded.partition(':')
     for known, secret in users.items():
         if known.lower() == name.lower() and secret == password:
             return known

@@ -79,7 +79,7 @@ class WinrmHandler(http.server.BaseHTTPRequestHandler):
             return
         self.server.counters.bump('http_requests')
         header = self.headers.get('Authorization') or ''
-        scheme, _, value = header.partition(' ')
+        scheme, _sep, value = header.partition(' ')
         scheme = scheme.lower()
         if scheme == 'basic':
             self.user = auth.check_basic(value, self.server.users)
@@ -265,6 +265,13 @@ def start_winrm(sandbox_like, host='127.0.0.1', port=0, users=None, verbose=Fals
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+    # The sandbox's control API (exchange/control.py) and its reset reach the emulator through these.
+    sandbox_like.exchange = exchange_host
+    sandbox_like.winrm_counters = counters
+    hooks = getattr(directory, 'reset_hooks', None)
+    if hooks is not None:
+        hooks.append(lambda _tenant: (exchange_host.faults.reset(), exchange_host.counters.reset(), counters.reset()))
 
     stop.server = server
     stop.port = server.server_address[1]

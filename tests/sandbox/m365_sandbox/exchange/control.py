@@ -1,0 +1,69 @@
+"""Control API routes for the emulated Exchange host: /_sandbox/exchange/... and /_sandbox/tenants/{tid}/exchange.
+
+    POST /_sandbox/exchange/faults   {"connect_error", "drop_after_writes", "drop_mode", "latency", "throttle_every", ...}
+    GET  /_sandbox/exchange/faults
+    GET  /_sandbox/exchange/stats    {"exchange": host counters, "winrm": WinRM counters}
+    POST /_sandbox/exchange/stats/reset
+    GET  /_sandbox/tenants/{tid}/exchange                      the tenant's Exchange state
+    POST /_sandbox/tenants/{tid}/exchange/service_principals   {"AppId", "ObjectId", "DisplayName"} behind the collection's back
+    POST /_sandbox/tenants/{tid}/exchange/mailbox_permissions  {"Identity", "User", "AccessRights"} behind the collection's back
+
+Answers None for paths that are not Exchange's, so control.py can fall through.
+"""
+
+import re
+
+from .model import CmdletError, ServicePrincipal
+from . import cmdlets
+
+_TENANT = re.compile(r'^tenants/([^/]+)/exchange(?:/(service_principals|mailbox_permissions))?$')
+
+
+def route(sandbox, method, path, body):
+    host = getattr(sandbox, 'exchange', None)
+    match = _TENANT.match(path)
+    if not path.startswith('exchange/') and path != 'exchange' and not match:
+        return None
+    if host is None:
+        return 404, {'error': 'the sandbox runs without the WinRM/Exchange emulator (start it with --winrm-port)'}
+    if path == 'exchange/faults':
+        if method == 'POST':
+            try:
+                host.faults.configure(**body)
+            except (TypeError, ValueError) as exc:
+                return 400, {'error': str(exc)}
+        return 200, host.faults.as_dict()
+    if (method, path) == ('GET', 'exchange/stats'):
+        return 200, stats(sandbox)
+    if (method, path) == ('POST', 'exchange/stats/reset'):
+        reset_counters(sandbox)
+        return 200, stats(sandbox)
+    if match:
+        org = host.org(match.group(1))
+        if org is None:
+            return 404, {'error': 'unknown tenant %s' % match.group(1)}
+        with host.lock:
+            if method == 'GET' and match.group(2) is None:
+                return 200, org.snapshot()
+            try:
+                if method == 'POST' and match.group(2) == 'service_principals':
+                    sp = ServicePrincipal(body['AppId'], body['ObjectId'], body.get('DisplayName'))
+                    org.service_principals[sp.key] = sp
+                    return 201, sp.row()
+                if method == 'POST' and match.group(2) == 'mailbox_permissions':
+                    output, warnings = cmdlets.invoke(org, 'Add-MailboxPermission', dict(body, AccessRights=body.get('AccessRights') or ['FullAccess']))
+                    return 201, {'output': output, 'warnings': warnings}
+            except KeyError as exc:
+                return 400, {'error': 'missing %s' % exc}
+            except CmdletError as exc:
+                return 400, {'error': exc.message}
+    return 404, {'error': 'no control route %s %s' % (method, path)}
+
+
+def stats(sandbox):
+    return {'exchange': sandbox.exchange.counters.as_dict(), 'winrm': sandbox.winrm_counters.as_dict()}
+
+
+def reset_counters(sandbox):
+    sandbox.exchange.counters.reset()
+    sandbox.winrm_counters.reset()

@@ -1,0 +1,73 @@
+"""Conditional writes: validation by the allow-list, and the emulated runner reading, deciding and writing in one run."""
+
+import pytest
+
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import InvalidOperation, validate_operations
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.permission_plan import PermissionPlan
+
+from test_exchange_host import MAILBOXES, SP, host, payload  # noqa: F401  pylint: disable=unused-import
+
+FA = {'AccessRights': 'FullAccess', 'IsInherited': False, 'Deny': False}
+
+
+def _grant(mailboxes):
+    return [{'op': 'get_mailbox_permission', 'for_each': mailboxes, 'params': {'User': SP}},
+            {'op': 'add_mailbox_permission', 'for_each': mailboxes, 'params': {'User': SP, 'AccessRights': ['FullAccess']},
+             'when': {'read': 0, 'rows': 'none', 'match': FA}}]
+
+
+@pytest.mark.parametrize('operations,words', [
+    ([{'op': 'get_transport_config', 'when': {'read': 0, 'rows': 'none'}}], 'only writes'),
+    ([{'op': 'add_mailbox_permission', 'for_each': ['a'], 'params': {'User': SP, 'AccessRights': ['FullAccess']},
+       'when': {'read': 0, 'rows': 'none'}}], 'earlier operation'),
+    ([{'op': 'get_transport_config'},
+      {'op': 'add_mailbox_permission', 'for_each': ['a'], 'params': {'User': SP, 'AccessRights': ['FullAccess']},
+       'when': {'read': 0, 'rows': 'maybe'}}], 'rows'),
+    ([{'op': 'get_transport_config'},
+      {'op': 'add_mailbox_permission', 'for_each': ['a'], 'params': {'User': SP, 'AccessRights': ['FullAccess']},
+       'when': {'read': 0, 'rows': 'none', 'match': {'Nope': 'x'}}}], 'not returned'),
+    ([{'op': 'new_service_principal', 'params': {'AppId': SP, 'ObjectId': SP}},
+      {'op': 'remove_service_principal', 'params': {'Identity': SP}, 'when': {'read': 0, 'rows': 'some'}}], 'is a write'),
+    ([{'op': 'get_transport_config'},
+      {'op': 'remove_mailbox_permission', 'for_each': ['a'], 'params': {'User': SP, 'AccessRights': ['FullAccess']},
+       'for_each_from': {'read': 0}}], 'not both'),
+])
+def test_bad_conditions_are_refused(operations, words):
+    with pytest.raises(InvalidOperation, match=words):
+        validate_operations(operations)
+
+
+def _principal(host):
+    host.run_payload(payload(host, [{'op': 'new_service_principal', 'params': {'AppId': SP, 'ObjectId': SP}}]))
+
+
+def test_grant_skips_mailboxes_that_already_have_access(host):
+    _principal(host)
+    first = host.run_payload(payload(host, _grant(MAILBOXES[:2])))
+    assert [r['key'] for r in first['results'] if r['op_index'] == 1] == MAILBOXES[:2]
+    second = host.run_payload(payload(host, _grant(MAILBOXES)))
+    assert [r['key'] for r in second['results'] if r['op_index'] == 1] == MAILBOXES[2:]
+    assert second['conditional_skips'] == 2
+    assert host.counters.as_dict()['connections'] == 3
+
+
+def test_missing_mailbox_is_skipped_not_a_stop(host):
+    _principal(host)
+    result = host.run_payload(payload(host, _grant(['ghost@nowhere.example'] + MAILBOXES[:1])))
+    assert not result['stopped']
+    assert [r['key'] for r in result['results'] if r['op_index'] == 1] == MAILBOXES[:1]
+
+
+def test_plan_runs_exclusive_in_one_session_and_agrees_with_the_controller(host):
+    _principal(host)
+    host.run_payload(payload(host, _grant(MAILBOXES)))
+    plan = PermissionPlan(SP, MAILBOXES[:1], ['FullAccess'], exclusive=True)
+    raw = host.run_payload(payload(host, plan.reads + plan.writes))
+    done = [(r['op'], r['key']) for r in raw['results'] if r['op_index'] >= len(plan.reads)]
+    assert done == [('remove_mailbox_permission', m) for m in MAILBOXES[1:]]
+
+    class Answer(object):
+        results = raw['results']
+    # The controller reads the same rows and comes to the same writes.
+    assert sorted(plan.outcome(Answer)['expected']) == sorted(done)
+    assert host.counters.as_dict()['connections'] == 3
