@@ -114,6 +114,51 @@ def _permissions(result, findings):
     return report
 
 
+def _ran(result):
+    return bool(result) and not result.get('skipped')
+
+
+def _exchange(principal, protocols, findings):
+    report = {}
+    if _ran(principal):
+        report['service_principal'] = 'wrong ids' if principal.get('recreated') else 'missing' if principal.get('changed') else 'ok'
+        if principal.get('changed'):
+            findings.append('Exchange service principal for %s: %s (New-ServicePrincipal needed)'
+                            % (principal.get('app_id'), report['service_principal']))
+    if _ran(protocols):
+        report['protocols_differ'] = sorted(protocols.get('changed_mailboxes') or [])
+        if report['protocols_differ']:
+            findings.append('protocol switches differ on %d mailbox(es): %s' % (
+                len(report['protocols_differ']), ', '.join(report['protocols_differ'])))
+        if protocols.get('tenant_smtp_client_auth_disabled'):
+            report['tenant_smtp_client_auth_disabled'] = True
+    return report
+
+
+def _mailboxes(result, findings):
+    if not _ran(result):
+        return {}
+    report = {'without_access': sorted((result.get('added') or {}).get('FullAccess') or []),
+              'extra_access': sorted((result.get('removed') or {}).get('FullAccess') or []),
+              'not_found': sorted(result.get('missing') or [])}
+    for key, text in (('without_access', 'mailboxes without FullAccess'), ('extra_access', 'mailboxes with FullAccess not listed'),
+                      ('not_found', 'listed mailboxes that do not exist')):
+        if report[key]:
+            findings.append('%s: %s' % (text, ', '.join(report[key])))
+    return report
+
+
+def _logins(result, findings):
+    if not _ran(result):
+        return {}
+    failed = [c for c in result.get('checks') or [] if not c.get('ok')]
+    for check in failed:
+        findings.append('login %s %s failed: %s - %s' % (check.get('protocol'), check.get('mailbox'), check.get('cause'),
+                                                         check.get('diagnosis')))
+    return {'ok': not failed and bool(result.get('ok', True)), 'failed': [
+        dict((k, c.get(k)) for k in ('mailbox', 'protocol', 'cause', 'diagnosis')) for c in failed]}
+
+
 def drift_report(results, expiry_days=30, now=None):
     if not isinstance(results, dict):
         raise AnsibleFilterError('drift_report expects the mailbox_access_result dict, got %s' % type(results).__name__)
@@ -124,6 +169,9 @@ def drift_report(results, expiry_days=30, now=None):
         'credential': _credential(results.get('credential') or {}, expiry_days, moment, findings),
         'permissions': _permissions(results.get('permissions') or {}, findings),
     }
+    report['exchange'] = _exchange(results.get('exchange_service_principal') or {}, results.get('mailbox_protocols') or {}, findings)
+    report['mailboxes'] = _mailboxes(results.get('mailbox_permission') or {}, findings)
+    report['login_check'] = _logins(results.get('login_check') or {}, findings)
     if results.get('exchange_skipped'):
         findings.append('Exchange Online steps not checked (no mailbox_access_exchange_host)')
     report['findings'] = findings

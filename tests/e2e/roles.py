@@ -25,8 +25,23 @@ def tenant_vars(sandbox, index, handover_dir, **overrides):
     return host
 
 
-def write_inventory(path, sandbox, handover_dir, tenants=2, **overrides):
+WINDOWS = 'exchange-host'
+
+
+def windows_host(sandbox):
+    """The emulated Windows host that runs Exchange Online PowerShell (WinRM, NTLM with message encryption)."""
+    winrm = sandbox.info['winrm']
+    return {'ansible_host': winrm['host'], 'ansible_port': winrm['port'], 'ansible_connection': 'winrm',
+            'ansible_winrm_scheme': 'http', 'ansible_winrm_transport': 'ntlm', 'ansible_user': winrm['username'],
+            'ansible_password': winrm['password']}
+
+
+def write_inventory(path, sandbox, handover_dir, tenants=2, exchange=False, **overrides):
+    if exchange:
+        overrides.setdefault('mailbox_access_exchange_host', WINDOWS)
     hosts = dict(('tenant%d' % (i + 1), tenant_vars(sandbox, i, handover_dir, **overrides)) for i in range(tenants))
     inventory = {'tenants': {'hosts': hosts}, 'all': {'vars': {'ansible_python_interpreter': sys.executable}}}
+    if exchange:
+        inventory['windows'] = {'hosts': {WINDOWS: windows_host(sandbox)}}
     path.write_text(json.dumps(inventory, indent=2))
     return path

@@ -125,3 +125,50 @@ def test_rotation_overlap_and_deprovision(tenant, tmp_path):
     assert not apps_named(tenant, 0)
     assert not [sp for sp in state['servicePrincipals'] if sp['appId'] == newest['client_id']]
     assert not [a for a in state['appRoleAssignments'] if a['principalId'] == principal['id']]
+
+
+def exchange_state(sandbox, index):
+    return sandbox.control('GET', 'tenants/%s/exchange' % sandbox.tenant(index)['tenant_id'])
+
+
+def full_access(state, principal_id):
+    return sorted(upn for upn, mailbox in state['mailboxes'].items()
+                  if any(p['User'] == principal_id and 'FullAccess' in p['AccessRights'] for p in mailbox['permissions']))
+
+
+def test_end_to_end_with_exchange(tenant, tmp_path):
+    inventory = write_inventory(tmp_path / 'inventory.json', tenant, tmp_path, exchange=True)
+    first = run_playbook(tmp_path, PROVISION, 'e2e-create', inventory=inventory)
+    assert first.rc == 0, first
+    for index in (0, 1):
+        app = apps_named(tenant, index)[0]
+        principal = [sp for sp in tenant.state(tenant.tenant(index)['tenant_id'])['servicePrincipals'] if sp['appId'] == app['appId']][0]
+        state = exchange_state(tenant, index)
+        assert [sp['AppId'] for sp in state['service_principals']] == [app['appId']], state['service_principals']
+        assert state['service_principals'][0]['ObjectId'] == principal['id']
+        assert full_access(state, principal['id']) == sorted(tenant.tenant(index)['mailboxes'][:3])
+    again = run_playbook(tmp_path, PROVISION, 'e2e-rerun', inventory=inventory)
+    assert again.rc == 0 and again.changed == 0, again
+
+    # Drift: a mailbox loses access in tenant 1; the audit reports exactly that mailbox.
+    victim = tenant.tenant(0)['mailboxes'][1]
+    app = apps_named(tenant, 0)[0]
+    tenant.control('POST', 'tenants/%s/exchange/mailbox_permissions' % tenant.tenant(0)['tenant_id'],
+                   {'remove': True, 'Identity': victim, 'User': app['appId']})
+    reports = tmp_path / 'reports'
+    audit = run_playbook(tmp_path, AUDIT, 'e2e-audit', inventory=inventory, check=True, diff=True,
+                         env={'M365_AUDIT_REPORT_DIR': str(reports)})
+    assert audit.rc == 0, audit
+    report = json.loads((reports / 'tenant1.json').read_text())
+    assert report['mailboxes']['without_access'] == [victim], report
+    assert json.loads((reports / 'tenant2.json').read_text())['drift'] is False
+
+    gone = run_playbook(tmp_path, DEPROVISION, 'e2e-deprovision', inventory=inventory,
+                        extra_vars={'mailbox_access_deprovision_confirm': True})
+    assert gone.rc == 0, gone
+    for index in (0, 1):
+        state = exchange_state(tenant, index)
+        assert state['service_principals'] == []
+        assert all(not mailbox['permissions'] or all(p['User'] in ('NT AUTHORITY\\SELF',) for p in mailbox['permissions'])
+                   for mailbox in state['mailboxes'].values()), state['mailboxes']
+        assert apps_named(tenant, index) == []

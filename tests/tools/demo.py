@@ -1,4 +1,4 @@
-"""`make demo`: the main job against the sandbox tenant, from nothing to a working app and back to changed=0."""
+"""`make demo`: the main job against the sandbox tenant, from nothing to a working app, drift, and an audit that finds it."""
 
 import json
 import os
@@ -12,18 +12,73 @@ sys.path.insert(0, os.path.join(REPO, 'tests', 'sandbox'))
 from m365_sandbox.client import SandboxHandle  # noqa: E402  pylint: disable=wrong-import-position
 
 BIN = os.path.dirname(sys.executable)
+GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000'
+USER_READ = 'e1fe6dd8-ba31-4d61-89e7-88639da4683d'
 
 
 def banner(text):
     print('\n' + '=' * 78 + '\n== ' + text + '\n' + '=' * 78, flush=True)
 
 
-def playbook(inventory, *extra):
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, '.build', 'collections'), ANSIBLE_NOCOLOR='1',
-               ANSIBLE_DEPRECATION_WARNINGS='False')
-    cmd = [os.path.join(BIN, 'ansible-playbook'), '-i', inventory, os.path.join(REPO, 'playbooks', 'provision.yml')] + list(extra)
-    print('$ ansible-playbook -i %s playbooks/provision.yml %s' % (os.path.relpath(inventory, REPO), ' '.join(extra)), flush=True)
-    return subprocess.run(cmd, env=env, check=True)
+def playbook(inventory, name, *extra, env=None):
+    run_env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, '.build', 'collections'), ANSIBLE_NOCOLOR='1',
+                   ANSIBLE_DEPRECATION_WARNINGS='False', **(env or {}))
+    cmd = [os.path.join(BIN, 'ansible-playbook'), '-i', inventory, os.path.join(REPO, 'playbooks', name)] + list(extra)
+    print('$ ansible-playbook -i %s playbooks/%s %s' % (os.path.relpath(inventory, REPO), name, ' '.join(extra)), flush=True)
+    return subprocess.run(cmd, env=run_env, check=True)
+
+
+def write_inventory(sandbox, work, handover):
+    winrm = sandbox.info['winrm']
+    hosts = {}
+    for index, tenant in enumerate(sandbox.tenants):
+        name = 'tenant%d' % (index + 1)
+        hosts[name] = {
+            'mailbox_access_tenant_id': tenant['tenant_id'],
+            'mailbox_access_graph_auth': {
+                'client_id': tenant['admin']['client_id'], 'client_secret': tenant['admin']['client_secret'],
+                'authority_url': sandbox.authority_url, 'graph_url': sandbox.graph_url, 'ca_path': sandbox.ca_path},
+            'mailbox_access_app_unique_name': 'demo-mail-reader',
+            'mailbox_access_app_display_name': 'Demo mail reader',
+            'mailbox_access_protocols': ['imap', 'pop', 'smtp'],
+            'mailbox_access_handover_dest': os.path.join(handover, '%s-mail-app.json' % name),
+            'mailbox_access_mailboxes': tenant['mailboxes'],
+            'mailbox_access_exchange_host': 'exchange-admin',
+        }
+        print('%s: %s (%s), mailboxes: %s' % (name, tenant['tenant_id'], tenant['domain'], ', '.join(tenant['mailboxes'])))
+    inventory = {
+        'tenants': {'hosts': hosts},
+        'windows': {'hosts': {'exchange-admin': {
+            'ansible_host': winrm['host'], 'ansible_port': winrm['port'], 'ansible_connection': 'winrm',
+            'ansible_winrm_scheme': 'http', 'ansible_winrm_transport': 'ntlm',
+            'ansible_user': winrm['username'], 'ansible_password': winrm['password']}}},
+    }
+    path = os.path.join(work, 'inventory.yml')
+    with open(path, 'w') as handle:
+        json.dump(inventory, handle, indent=2)
+    return path, hosts
+
+
+def show_handover(handover, hosts):
+    for name in sorted(hosts):
+        path = os.path.join(handover, '%s-mail-app.json' % name)
+        with open(path) as handle:
+            data = json.load(handle)
+        data['client_secret'] = data['client_secret'][:3] + '*' * 8
+        print('%s (mode %o):\n%s' % (os.path.relpath(path, REPO), os.stat(path).st_mode & 0o777, json.dumps(data, indent=2)))
+
+
+def make_drift(sandbox):
+    """What happens in real tenants: someone removes a mailbox permission, a portal edit brings User.Read back."""
+    tenant = sandbox.tenant(0)
+    app = [a for a in sandbox.state(tenant['tenant_id'])['applications'] if a.get('uniqueName') == 'demo-mail-reader'][0]
+    victim = tenant['mailboxes'][1]
+    sandbox.control('POST', 'tenants/%s/exchange/mailbox_permissions' % tenant['tenant_id'],
+                    {'remove': True, 'Identity': victim, 'User': app['appId']})
+    sandbox.drift({'action': 'patch_application', 'id': app['id'], 'set': {
+        'requiredResourceAccess': app['requiredResourceAccess'] + [
+            {'resourceAppId': GRAPH_APP_ID, 'resourceAccess': [{'id': USER_READ, 'type': 'Scope'}]}]}})
+    print('tenant1: FullAccess of the app on %s removed by hand; Microsoft Graph User.Read added back' % victim)
 
 
 def main():
@@ -31,39 +86,23 @@ def main():
     os.makedirs(work, exist_ok=True)
     handover = os.path.join(REPO, '.build', 'handover')
     os.makedirs(handover, mode=0o700, exist_ok=True)
-    banner('Starting the sandbox tenant (HTTPS Graph and token service on loopback)')
-    with SandboxHandle(state_dir=tempfile.mkdtemp(prefix='sandbox-', dir=work), tenants=2, mailboxes=5) as sandbox:
-        inventory = os.path.join(work, 'inventory.yml')
-        hosts = {}
-        for index, tenant in enumerate(sandbox.tenants):
-            name = 'tenant%d' % (index + 1)
-            hosts[name] = {
-                'mailbox_access_tenant_id': tenant['tenant_id'],
-                'mailbox_access_graph_auth': {
-                    'client_id': tenant['admin']['client_id'], 'client_secret': tenant['admin']['client_secret'],
-                    'authority_url': sandbox.authority_url, 'graph_url': sandbox.graph_url, 'ca_path': sandbox.ca_path},
-                'mailbox_access_app_unique_name': 'demo-mail-reader',
-                'mailbox_access_app_display_name': 'Demo mail reader',
-                'mailbox_access_protocols': ['imap', 'pop', 'smtp'],
-                'mailbox_access_handover_dest': os.path.join(handover, '%s-mail-app.json' % name),
-                'mailbox_access_mailboxes': tenant['mailboxes'],
-            }
-            print('%s: %s (%s), %d mailboxes' % (name, tenant['tenant_id'], tenant['domain'], len(tenant['mailboxes'])))
-        with open(inventory, 'w') as handle:
-            json.dump({'tenants': {'hosts': hosts}}, handle, indent=2)
-        banner('First run: register the app, add a secret, grant IMAP/POP/SMTP app permissions, for 2 tenants')
-        playbook(inventory)
-        for name in sorted(hosts):
-            path = os.path.join(handover, '%s-mail-app.json' % name)
-            with open(path) as handle:
-                data = json.load(handle)
-            data['client_secret'] = data['client_secret'][:3] + '*' * 8
-            print('%s (mode %o): %s' % (os.path.relpath(path, REPO), os.stat(path).st_mode & 0o777, json.dumps(data)))
-        banner('Second run: nothing to change (changed=0)')
-        playbook(inventory)
-        banner('Audit in check mode with diff: still nothing to change')
-        playbook(inventory, '--check', '--diff')
-    banner('Sandbox stopped. Secrets are in .build/handover/ (mode 0600).')
+    banner('Starting the sandbox: Entra ID + Graph (HTTPS) and a Windows host with Exchange Online PowerShell (WinRM)')
+    with SandboxHandle(state_dir=tempfile.mkdtemp(prefix='sandbox-', dir=work), tenants=2, mailboxes=4, winrm_port=0) as sandbox:
+        inventory, hosts = write_inventory(sandbox, work, handover)
+        banner('Provision: app, secret, IMAP/POP/SMTP app roles + consent, New-ServicePrincipal, FullAccess, protocols')
+        playbook(inventory, 'provision.yml')
+        banner('Handover files for the mail client (secret masked here)')
+        show_handover(handover, hosts)
+        banner('Run it again: nothing to change (changed=0)')
+        playbook(inventory, 'provision.yml')
+        banner('Drift behind Ansible\'s back')
+        make_drift(sandbox)
+        reports = os.path.join(work, 'audit')
+        banner('Audit in check mode with diff: reports exactly the drift, changes nothing')
+        playbook(inventory, 'audit.yml', '--check', '--diff', env={'M365_AUDIT_REPORT_DIR': reports})
+        with open(os.path.join(reports, 'tenant1.json')) as handle:
+            print('%s:\n%s' % (os.path.relpath(os.path.join(reports, 'tenant1.json'), REPO), handle.read()))
+    banner('Sandbox stopped. Handover files are in .build/handover/ (mode 0600), audit reports in .build/demo/audit/.')
 
 
 if __name__ == '__main__':

@@ -6,7 +6,7 @@
     POST /_sandbox/exchange/stats/reset
     GET  /_sandbox/tenants/{tid}/exchange                      the tenant's Exchange state
     POST /_sandbox/tenants/{tid}/exchange/service_principals   {"AppId", "ObjectId", "DisplayName"} behind the collection's back
-    POST /_sandbox/tenants/{tid}/exchange/mailbox_permissions  {"Identity", "User", "AccessRights"} behind the collection's back
+    POST /_sandbox/tenants/{tid}/exchange/mailbox_permissions  {"Identity", "User", "AccessRights", "remove"?} behind the collection's back
 
 Answers None for paths that are not Exchange's, so control.py can fall through.
 """
@@ -51,7 +51,9 @@ def route(sandbox, method, path, body):
                     org.service_principals[sp.key] = sp
                     return 201, sp.row()
                 if method == 'POST' and match.group(2) == 'mailbox_permissions':
-                    output, warnings = cmdlets.invoke(org, 'Add-MailboxPermission', dict(body, AccessRights=body.get('AccessRights') or ['FullAccess']))
+                    # {"remove": true} takes the right away, as an admin would by hand.
+                    cmdlet = 'Remove-MailboxPermission' if body.pop('remove', False) else 'Add-MailboxPermission'
+                    output, warnings = cmdlets.invoke(org, cmdlet, dict(body, AccessRights=body.get('AccessRights') or ['FullAccess']))
                     return 201, {'output': output, 'warnings': warnings}
             except KeyError as exc:
                 return 400, {'error': 'missing %s' % exc}

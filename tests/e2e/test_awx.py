@@ -1,0 +1,175 @@
+"""AWX: the configuration-as-code playbook against awx.awx's own specs, jobs through ansible-runner, the EE build context."""
+
+import json
+import os
+import stat
+import subprocess
+
+import pytest
+import yaml
+
+from awx import (AWX_PREFIX, CONFIGURE, action_group, awx_collections_path, load_definition, module_docs,
+                 option_problems, render_injectors, run_job)
+from playbook import BIN, REPO
+from roles import write_inventory
+
+
+def configure_plays():
+    with open(CONFIGURE) as handle:
+        return yaml.safe_load(handle)
+
+
+def awx_tasks(plays):
+    """(play, module, args, task) for every awx.awx task of the playbook."""
+    for play in plays:
+        for task in play.get('tasks', []):
+            modules = [key for key in task if key.startswith('awx.awx.')]
+            if modules:
+                yield play, modules[0], task[modules[0]], task
+
+
+@pytest.fixture(scope='module')
+def awx_specs():
+    plays = configure_plays()
+    used = set(module for _, module, _, _ in awx_tasks(plays))
+    return module_docs(used)
+
+
+def test_configure_playbook_uses_only_awx_awx_options(awx_specs):
+    plays = configure_plays()
+    problems = []
+    seen = set()
+    for _, module, args, _ in awx_tasks(plays):
+        seen.add(module.rsplit('.', 1)[1])
+        problems += option_problems(module, args, awx_specs[module])
+    assert not problems, '\n'.join(problems)
+    assert {'credential_type', 'credential', 'project', 'inventory', 'host', 'job_template'} <= seen
+    # module_defaults reach a module only through a group it is in, and each default must be an option of each.
+    group = set(action_group('controller'))
+    for play in plays:
+        defaults = play['module_defaults']['group/awx.awx.controller']
+        for _, module, _, _ in awx_tasks([play]):
+            assert module in group, module
+            assert not option_problems(module, defaults, dict((k, dict(v, required=False))
+                                                              for k, v in awx_specs[module].items()))
+
+
+def test_job_template_definitions_are_job_template_options_and_all_reach_the_task(awx_specs):
+    options = awx_specs['awx.awx.job_template']
+    task = [args for _, module, args, _ in awx_tasks(configure_plays()) if module == 'awx.awx.job_template']
+    assert len(task) == 1
+    passed = set(name for name, value in task[0].items() if value == '{{ item.%s }}' % name)
+    for template in load_definition('job_templates.yml'):
+        problems = option_problems('job_template ' + template['name'], template,
+                                   dict((k, dict(v, required=False)) for k, v in options.items()))
+        assert not problems, problems
+        assert set(template) <= passed, 'defined but not passed on: %s' % (set(template) - passed)
+    credential_type = load_definition('credential_type.yml')
+    assert not option_problems('credential_type', {'kind': credential_type['kind']},
+                               dict((k, dict(v, required=False)) for k, v in awx_specs['awx.awx.credential_type'].items()))
+
+
+def test_configure_playbook_syntax():
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([
+        os.path.join(REPO, '.build', 'collections'), awx_collections_path()]))
+    proc = subprocess.run([os.path.join(BIN, 'ansible-playbook'), '--syntax-check', '-i',
+                           os.path.join(REPO, 'playbooks', 'inventory', 'example.yml'), CONFIGURE],
+                          capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert os.path.exists(os.path.join(awx_collections_path(), AWX_PREFIX, 'plugins', 'modules', 'job_template.py'))
+
+
+def certificate_pem(path):
+    with open(path) as handle:
+        return handle.read()
+
+
+def test_injectors_render_like_awx(tmp_path):
+    credential_type = load_definition('credential_type.yml')
+    pem = '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n'
+    with_cert = render_injectors(credential_type, {'tenant_id': 'contoso.onmicrosoft.com', 'client_id': 'c',
+                                                   'client_certificate': pem, 'client_secret': ''}, tmp_path / 'a')
+    path = with_cert.env['AZURE_CLIENT_CERTIFICATE_PATH']
+    assert path == with_cert.files['template.client_certificate'] and open(path).read() == pem
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    # Inputs left empty come out empty, which the modules take as unset; the cloud falls back to global.
+    assert with_cert.env['AZURE_CLIENT_SECRET'] == '' and with_cert.env['M365_CA_PATH'] == ''
+    assert with_cert.env['M365_CLOUD'] == 'global' and with_cert.extra_vars == {'mailbox_access_cloud': 'global'}
+    with_secret = render_injectors(credential_type, {'tenant_id': 't', 'client_id': 'c', 'client_secret': 's3cret',
+                                                     'cloud': 'usgovhigh'}, tmp_path / 'b')
+    assert with_secret.env['AZURE_CLIENT_SECRET'] == 's3cret' and with_secret.env['AZURE_CLIENT_CERTIFICATE_PATH'] == ''
+    assert open(with_secret.extra_vars_file).read() == "!unsafe 'mailbox_access_cloud': !unsafe 'usgovhigh'\n"
+
+
+def sandbox_credential(sandbox, **overrides):
+    """The AWX credential for tenant 0's admin app; the sandbox's endpoints and CA go in the optional inputs."""
+    tenant = sandbox.tenant(0)
+    credential = {'tenant_id': tenant['tenant_id'], 'client_id': tenant['admin']['client_id'],
+                  'client_secret': tenant['admin']['client_secret'], 'cloud': 'global',
+                  'authority_url': sandbox.authority_url, 'graph_url': sandbox.graph_url,
+                  'ca_bundle': certificate_pem(sandbox.ca_path)}
+    credential.update(overrides)
+    return credential
+
+
+def test_provision_and_audit_jobs_through_ansible_runner(tenant, tmp_path):
+    # As AWX has it: the inventory host carries the tenant and what to do, the credential the admin app.
+    inventory = write_inventory(tmp_path / 'inventory.json', tenant, tmp_path, tenants=1, mailbox_access_graph_auth={})
+    templates = dict((t['playbook'], t) for t in load_definition('job_templates.yml'))
+    provision, audit = templates['playbooks/provision.yml'], templates['playbooks/audit.yml']
+    credential = sandbox_credential(tenant)
+
+    def job(name, template, credential, **kwargs):
+        return run_job(tmp_path / name, template['playbook'], inventory, credential, job_type=template['job_type'],
+                       diff_mode=template['diff_mode'], name='awx-' + name, **kwargs)
+
+    first = job('provision', provision, credential)
+    assert first.rc == 0 and first.status == 'successful', first.output[-6000:]
+    assert first.stats['changed'].get('tenant1', 0) > 0, first.stats
+    assert credential['client_secret'] not in first.output
+    handover = json.loads((tmp_path / 'tenant1.json').read_text())
+    assert handover['tenant_id'] == tenant.tenant(0)['tenant_id'] and handover['client_secret']
+    # The sandbox's CA came in through the credential's file injector, not the environment of the test.
+    assert first.injected.env['M365_CA_PATH'].startswith(str(tmp_path / 'provision' / 'env'))
+
+    again = job('rerun', provision, credential)
+    assert again.rc == 0 and again.stats['changed'].get('tenant1', 0) == 0, again.output[-6000:]
+
+    # The audit signs in with a certificate: the PEM goes through the credential's file injector.
+    admin = tenant.tenant(0)['admin']
+    cert_credential = sandbox_credential(tenant, client_secret='', client_certificate=certificate_pem(admin['certificate_path']))
+    reports = tmp_path / 'reports'
+    tenant.reset_stats()
+    audited = job('audit', audit, cert_credential, env={'M365_AUDIT_REPORT_DIR': str(reports)},
+                  extra_vars={'fail_on_drift': True})
+    assert audited.rc == 0 and audited.status == 'successful', audited.output[-6000:]
+    assert '--check' in audited.config.command and '--diff' in audited.config.command, audited.config.command
+    assert audited.injected.env['AZURE_CLIENT_CERTIFICATE_PATH'] and not audited.injected.env['AZURE_CLIENT_SECRET']
+    report = json.loads((reports / 'tenant1.json').read_text())
+    assert report['tenant'] == 'tenant1' and report['drift'] is False, report
+    assert audited.stats['changed'].get('tenant1', 0) == 0
+    assert tenant.stats()['token_total'] > 0
+
+
+def test_ansible_builder_creates_a_build_context(tmp_path):
+    subprocess.run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'build', '--force', '--output-path',
+                    os.path.join(REPO, '.build', 'dist')], cwd=REPO, capture_output=True, check=True, timeout=300)
+    context = tmp_path / 'context'
+    proc = subprocess.run([os.path.join(BIN, 'ansible-builder'), 'create', '-f', 'execution-environment.yml',
+                           '-c', str(context), '--output-filename', 'Containerfile'],
+                          cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    containerfile = (context / 'Containerfile').read_text()
+    assert 'ansible-core==2.19.14' in containerfile and 'ansible-runner==' in containerfile
+    requirements = (context / '_build' / 'requirements.txt').read_text()
+    with open(os.path.join(REPO, 'requirements.txt')) as handle:
+        wanted = [line.strip() for line in handle if line.strip() and not line.startswith('#')]
+    for pin in wanted:
+        assert pin in requirements, pin
+    assert 'krb5' in (context / '_build' / 'bindep.txt').read_text()
+    with open(os.path.join(REPO, 'execution-environment.yml')) as handle:
+        ee = yaml.safe_load(handle)
+    tarball = ee['additional_build_files'][0]['src'].rsplit('/', 1)[1]
+    assert (context / '_build' / 'collections' / tarball).is_file()
+    assert '/build/collections/' + tarball in (context / '_build' / 'requirements.yml').read_text()
+
