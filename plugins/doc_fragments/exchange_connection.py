@@ -11,6 +11,7 @@ options:
   organization:
     description:
       - The tenant's initial domain, for example C(contoso.onmicrosoft.com) (C(Connect-ExchangeOnline -Organization)).
+      - Falls back to E(M365_EXCHANGE_ORGANIZATION) (the AWX credential type of this collection sets it).
       - When omitted, read from Microsoft Graph C(/organization) (the domain marked initial), which needs C(Organization.Read.All)
         or an C(Application.Read*) permission for the admin app.
     type: str

@@ -41,19 +41,9 @@ import datetime
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph.credentials import parse_graph_time as _time
+
 UTC = datetime.timezone.utc
-
-
-def _time(value):
-    if not value:
-        return None
-    text = value.replace('Z', '+00:00')
-    if '.' in text:
-        head, rest = text.split('.', 1)
-        digits = ''.join(ch for ch in rest if ch.isdigit())
-        text = head + '.' + digits[:6].ljust(6, '0') + rest[len(digits):]
-    parsed = datetime.datetime.fromisoformat(text)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _diff(result):

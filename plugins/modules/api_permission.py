@@ -18,15 +18,6 @@ description:
 author:
   - m365.mail_oauth contributors (@m365-mail-oauth)
 options:
-  unique_name:
-    description: The application's key (see M(m365.mail_oauth.azure_app_registration)).
-    type: str
-  app_id:
-    description: Application (client) ID of the application.
-    type: str
-  object_id:
-    description: Object ID of the application registration.
-    type: str
   resource:
     description:
       - The resource API - its app ID, or V(exchange) / V(Office 365 Exchange Online), V(graph) / V(Microsoft Graph),
@@ -64,6 +55,7 @@ options:
     choices: [present, absent]
     default: present
 extends_documentation_fragment:
+  - m365.mail_oauth.application_selector
   - m365.mail_oauth.graph_auth
 attributes:
   check_mode:

@@ -18,15 +18,6 @@ description:
 author:
   - m365.mail_oauth contributors (@m365-mail-oauth)
 options:
-  unique_name:
-    description: The application's key (see M(m365.mail_oauth.azure_app_registration)).
-    type: str
-  app_id:
-    description: Application (client) ID of the application.
-    type: str
-  object_id:
-    description: Object ID of the application registration.
-    type: str
   type:
     description: A client secret (V(password)) or a certificate (V(certificate)).
     type: str
@@ -117,6 +108,7 @@ options:
     choices: [present, absent]
     default: present
 extends_documentation_fragment:
+  - m365.mail_oauth.application_selector
   - m365.mail_oauth.graph_auth
 attributes:
   check_mode:

@@ -50,6 +50,11 @@ def awx_collections_path():
     return AWX_COLLECTIONS
 
 
+def collections_path_with_awx():
+    """ANSIBLE_COLLECTIONS_PATH for a playbook that uses this collection and awx.awx."""
+    return os.pathsep.join([os.path.join(REPO, '.build', 'collections'), awx_collections_path()])
+
+
 def module_docs(modules):
     """{fully qualified module: its documented options}, from ansible-doc over the extracted awx.awx."""
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=awx_collections_path())

@@ -8,9 +8,9 @@ import subprocess
 import pytest
 import yaml
 
-from awx import (AWX_PREFIX, CONFIGURE, action_group, awx_collections_path, load_definition, module_docs,
-                 option_problems, render_injectors, run_job)
-from playbook import BIN, REPO
+from awx import (AWX_PREFIX, CONFIGURE, action_group, awx_collections_path, collections_path_with_awx, load_definition,
+                 module_docs, option_problems, render_injectors, run_job)
+from playbook import BIN, REPO, run_playbook
 from roles import write_inventory
 
 
@@ -20,18 +20,23 @@ def configure_plays():
 
 
 def awx_tasks(plays):
-    """(play, module, args, task) for every awx.awx task of the playbook."""
+    """(module, args) for every awx.awx task of the plays."""
     for play in plays:
         for task in play.get('tasks', []):
-            modules = [key for key in task if key.startswith('awx.awx.')]
-            if modules:
-                yield play, modules[0], task[modules[0]], task
+            for key, args in task.items():
+                if key.startswith('awx.awx.'):
+                    yield key, args
+
+
+def optional(options):
+    """The options with nothing required: for module_defaults and definitions, which give only some of them."""
+    return dict((name, dict(spec, required=False)) for name, spec in options.items())
 
 
 @pytest.fixture(scope='module')
 def awx_specs():
     plays = configure_plays()
-    used = set(module for _, module, _, _ in awx_tasks(plays))
+    used = set(module for module, args in awx_tasks(plays))
     return module_docs(used)
 
 
@@ -39,7 +44,7 @@ def test_configure_playbook_uses_only_awx_awx_options(awx_specs):
     plays = configure_plays()
     problems = []
     seen = set()
-    for _, module, args, _ in awx_tasks(plays):
+    for module, args in awx_tasks(plays):
         seen.add(module.rsplit('.', 1)[1])
         problems += option_problems(module, args, awx_specs[module])
     assert not problems, '\n'.join(problems)
@@ -48,30 +53,26 @@ def test_configure_playbook_uses_only_awx_awx_options(awx_specs):
     group = set(action_group('controller'))
     for play in plays:
         defaults = play['module_defaults']['group/awx.awx.controller']
-        for _, module, _, _ in awx_tasks([play]):
+        for module in dict(awx_tasks([play])):
             assert module in group, module
-            assert not option_problems(module, defaults, dict((k, dict(v, required=False))
-                                                              for k, v in awx_specs[module].items()))
+            assert not option_problems(module, defaults, optional(awx_specs[module]))
 
 
 def test_job_template_definitions_are_job_template_options_and_all_reach_the_task(awx_specs):
     options = awx_specs['awx.awx.job_template']
-    task = [args for _, module, args, _ in awx_tasks(configure_plays()) if module == 'awx.awx.job_template']
+    task = [args for module, args in awx_tasks(configure_plays()) if module == 'awx.awx.job_template']
     assert len(task) == 1
     passed = set(name for name, value in task[0].items() if value == '{{ item.%s }}' % name)
     for template in load_definition('job_templates.yml'):
-        problems = option_problems('job_template ' + template['name'], template,
-                                   dict((k, dict(v, required=False)) for k, v in options.items()))
+        problems = option_problems('job_template ' + template['name'], template, optional(options))
         assert not problems, problems
         assert set(template) <= passed, 'defined but not passed on: %s' % (set(template) - passed)
     credential_type = load_definition('credential_type.yml')
-    assert not option_problems('credential_type', {'kind': credential_type['kind']},
-                               dict((k, dict(v, required=False)) for k, v in awx_specs['awx.awx.credential_type'].items()))
+    assert not option_problems('credential_type', {'kind': credential_type['kind']}, optional(awx_specs['awx.awx.credential_type']))
 
 
 def test_configure_playbook_syntax():
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([
-        os.path.join(REPO, '.build', 'collections'), awx_collections_path()]))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_path_with_awx())
     proc = subprocess.run([os.path.join(BIN, 'ansible-playbook'), '--syntax-check', '-i',
                            os.path.join(REPO, 'playbooks', 'inventory', 'example.yml'), CONFIGURE],
                           capture_output=True, text=True, env=env, timeout=300, check=False)
@@ -140,6 +141,7 @@ def test_provision_and_audit_jobs_through_ansible_runner(tenant, tmp_path):
     cert_credential = sandbox_credential(tenant, client_secret='', client_certificate=certificate_pem(admin['certificate_path']))
     reports = tmp_path / 'reports'
     tenant.reset_stats()
+    before = tenant.state(tenant.tenant(0)['tenant_id'])
     audited = job('audit', audit, cert_credential, env={'M365_AUDIT_REPORT_DIR': str(reports)},
                   extra_vars={'fail_on_drift': True})
     assert audited.rc == 0 and audited.status == 'successful', audited.output[-6000:]
@@ -147,8 +149,8 @@ def test_provision_and_audit_jobs_through_ansible_runner(tenant, tmp_path):
     assert audited.injected.env['AZURE_CLIENT_CERTIFICATE_PATH'] and not audited.injected.env['AZURE_CLIENT_SECRET']
     report = json.loads((reports / 'tenant1.json').read_text())
     assert report['tenant'] == 'tenant1' and report['drift'] is False, report
-    assert audited.stats['changed'].get('tenant1', 0) == 0
-    assert tenant.stats()['token_total'] > 0
+    assert tenant.state(tenant.tenant(0)['tenant_id']) == before
+    assert tenant.stats()['token_total'] > 0, tenant.stats()
 
 
 def test_ansible_builder_creates_a_build_context(tmp_path):
@@ -173,3 +175,51 @@ def test_ansible_builder_creates_a_build_context(tmp_path):
     assert (context / '_build' / 'collections' / tarball).is_file()
     assert '/build/collections/' + tarball in (context / '_build' / 'requirements.yml').read_text()
 
+
+def configure_offline(tmp_path, name, extra_vars, inventory=None, limit='localhost', start_at=None):
+    """awx_configure.yml against a controller that is not there: every awx.awx call fails to connect, and its
+    result still shows the arguments it would have sent."""
+    env = {'ANSIBLE_COLLECTIONS_PATH': collections_path_with_awx()}
+    extra_args = ['--limit', limit] + (['--start-at-task', start_at] if start_at else [])
+    extra_vars = dict(extra_vars, awx_controller_host='http://127.0.0.1:9')
+    run = run_playbook(tmp_path, CONFIGURE, name, inventory=inventory, env=env, extra_args=extra_args, extra_vars=extra_vars)
+    assert run.rc != 0, run
+    return run
+
+
+def test_configure_playbook_sends_tenant_variables_but_no_credentials(tmp_path):
+    inventory = tmp_path / 'inventory.yml'
+    inventory.write_text(yaml.safe_dump({
+        'tenants': {'hosts': {'contoso': {
+            'mailbox_access_tenant_id': 'contoso.onmicrosoft.com', 'mailbox_access_mailboxes': ['a@contoso.com'],
+            'mailbox_access_graph_auth': {'client_id': 'x', 'client_secret': 'GRAPH-SECRET-1'},
+            'mailbox_access_exchange_auth': {'exchange_certificate_password': 'EXO-SECRET-2'},
+            'mailbox_access_exchange_host': 'exchange-admin-01'}}},
+        'windows': {'hosts': {'exchange-admin-01': {
+            'ansible_connection': 'winrm', 'ansible_winrm_transport': 'ntlm', 'ansible_user': 'svc',
+            'ansible_password': 'WINRM-SECRET-3', 'ansible_winrm_password': 'WINRM-SECRET-4'}}}}))
+    # The limit skips the first play (localhost): its first failure would end the run before the hosts play.
+    run = configure_offline(tmp_path, 'awx-configure-hosts', inventory=inventory, limit='tenants:windows', extra_vars={
+        'awx_controller_oauthtoken': 'OAUTH-TOKEN-6', 'm365_admin_tenant_id': 't', 'm365_admin_client_id': 'c',
+        'm365_admin_client_secret': 'ADMIN-SECRET-5', 'm365_awx_project_url': 'https://git.invalid/x'})
+    hosts = run.results()['Host with its variables']
+    sent = dict((host, result['invocation']['module_args']['variables']) for host, result in hosts.items())
+    assert sent == {
+        'contoso': {'mailbox_access_tenant_id': 'contoso.onmicrosoft.com', 'mailbox_access_mailboxes': ['a@contoso.com'],
+                    'mailbox_access_exchange_host': 'exchange-admin-01'},
+        'exchange-admin-01': {'ansible_connection': 'winrm', 'ansible_winrm_transport': 'ntlm', 'ansible_user': 'svc'}}, sent
+    for secret in ('GRAPH-SECRET-1', 'EXO-SECRET-2', 'WINRM-SECRET-3', 'WINRM-SECRET-4', 'ADMIN-SECRET-5', 'OAUTH-TOKEN-6'):
+        assert secret not in run.output, secret
+
+
+def test_configure_playbook_job_templates_get_the_definitions(tmp_path):
+    run = configure_offline(tmp_path, 'awx-configure-templates', start_at='Job templates',
+                            extra_vars={'m365_awx_machine_credential': 'Exchange host'})
+    sent = dict((item['item']['name'], item['invocation']['module_args'])
+                for item in run.results()['Job templates']['localhost']['results'])
+    for template in load_definition('job_templates.yml'):
+        args = sent[template['name']]
+        assert dict((k, args[k]) for k in template) == template, args
+        assert args['credentials'] == ['M365 mail OAuth admin app', 'Exchange host']
+        assert (args['project'], args['inventory'], args['execution_environment']) == (
+            'M365 mail OAuth', 'M365 tenants', 'M365 mail OAuth EE')

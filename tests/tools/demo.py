@@ -8,8 +8,10 @@ import tempfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, 'tests', 'sandbox'))
+sys.path.insert(0, os.path.join(REPO, 'tests', 'e2e'))
 
 from m365_sandbox.client import SandboxHandle  # noqa: E402  pylint: disable=wrong-import-position
+from roles import tenant_vars, windows_host  # noqa: E402  pylint: disable=wrong-import-position
 
 BIN = os.path.dirname(sys.executable)
 GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000'
@@ -29,30 +31,16 @@ def playbook(inventory, name, *extra, env=None):
 
 
 def write_inventory(sandbox, work, handover):
-    winrm = sandbox.info['winrm']
     hosts = {}
     for index, tenant in enumerate(sandbox.tenants):
         name = 'tenant%d' % (index + 1)
-        hosts[name] = {
-            'mailbox_access_tenant_id': tenant['tenant_id'],
-            'mailbox_access_graph_auth': {
-                'client_id': tenant['admin']['client_id'], 'client_secret': tenant['admin']['client_secret'],
-                'authority_url': sandbox.authority_url, 'graph_url': sandbox.graph_url, 'ca_path': sandbox.ca_path},
-            'mailbox_access_app_unique_name': 'demo-mail-reader',
-            'mailbox_access_app_display_name': 'Demo mail reader',
-            'mailbox_access_protocols': ['imap', 'pop', 'smtp'],
-            'mailbox_access_handover_dest': os.path.join(handover, '%s-mail-app.json' % name),
-            'mailbox_access_mailboxes': tenant['mailboxes'],
-            'mailbox_access_exchange_host': 'exchange-admin',
-        }
+        hosts[name] = tenant_vars(sandbox, index, handover, mailbox_access_app_unique_name='demo-mail-reader',
+                                  mailbox_access_app_display_name='Demo mail reader',
+                                  mailbox_access_protocols=['imap', 'pop', 'smtp'], mailbox_access_mailboxes=tenant['mailboxes'],
+                                  mailbox_access_handover_dest=os.path.join(handover, '%s-mail-app.json' % name),
+                                  mailbox_access_exchange_host='exchange-admin')
         print('%s: %s (%s), mailboxes: %s' % (name, tenant['tenant_id'], tenant['domain'], ', '.join(tenant['mailboxes'])))
-    inventory = {
-        'tenants': {'hosts': hosts},
-        'windows': {'hosts': {'exchange-admin': {
-            'ansible_host': winrm['host'], 'ansible_port': winrm['port'], 'ansible_connection': 'winrm',
-            'ansible_winrm_scheme': 'http', 'ansible_winrm_transport': 'ntlm',
-            'ansible_user': winrm['username'], 'ansible_password': winrm['password']}}},
-    }
+    inventory = {'tenants': {'hosts': hosts}, 'windows': {'hosts': {'exchange-admin': windows_host(sandbox)}}}
     path = os.path.join(work, 'inventory.yml')
     with open(path, 'w') as handle:
         json.dump(inventory, handle, indent=2)

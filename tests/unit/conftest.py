@@ -1,11 +1,14 @@
-"""Make tests/sandbox and the collection (as ansible_collections.m365.mail_oauth) importable."""
+"""Unit-test fixtures: the collection importable, and a fake directory with the WinRM/Exchange emulator.
+
+tests/unit/sandbox/conftest.py overrides `sandbox` with the real sandbox process for the Graph side.
+"""
 
 import os
 import sys
 
 import pytest
 
-SANDBOX = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', 'sandbox'))
+SANDBOX = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', 'sandbox'))
 if SANDBOX not in sys.path:
     sys.path.insert(0, SANDBOX)
 
