@@ -53,3 +53,15 @@ def test_paging_with_one_item_per_page(tenant, auth, tmp_path):
     assert first.results()['register']['localhost']['same_display_name_count'] == 3
     again = run_playbook(tmp_path, play(provision_tasks(tmp_path / 's.json')), 'paging-again', extra_vars=auth)
     assert again.rc == 0 and again.changed == 0, again
+
+
+def test_managed_identity_as_app_service_exposes_it(tenant, tmp_path):
+    identity = tenant.info['managed_identity']
+    env = {'IDENTITY_ENDPOINT': identity['endpoint'], 'IDENTITY_HEADER': identity['header']}
+    task = {'name': 'register', 'm365.mail_oauth.azure_app_registration': dict(
+        endpoints(tenant), managed_identity=True, unique_name='mi-app', display_name='MI app'), 'register': 'app'}
+    run = run_playbook(tmp_path, play([task], auth=False), 'managed-identity', env=env, verbosity=3)
+    assert run.rc == 0 and run.changed == 1, run
+    assert run.results()['register']['localhost']['tenant_id'] == identity['tenant_id']
+    assert tenant.stats()['token'].get('managed_identity', 0) >= 1
+    assert identity['header'] not in run.output

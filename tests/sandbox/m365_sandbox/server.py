@@ -53,6 +53,8 @@ class Sandbox:
         self.faults = Faults(latency)
         self._make_pki()
         self.seeds = [self._make_seed(index, mailboxes) for index in range(1, tenants + 1)]
+        # Only the holder of this value (like the App Service sandbox) may ask for the managed identity's tokens.
+        self.identity_header = new_secret_text()
         self.directory = Directory(self.seeds)
         self.tokens = TokenService(self.directory, self.signing_key, self.signing_cert, None, self.settings)
         self.graph = GraphApi(self)
@@ -155,6 +157,9 @@ class Sandbox:
             'ca_path': self._path('ca.pem'),
             'signing_kid': self.tokens.kid,
             'signing_public_key_path': self._path('signing-public.pem'),
+            # The controller's managed identity, as Azure App Service / Functions expose it (IDENTITY_ENDPOINT/HEADER).
+            'managed_identity': {'endpoint': self.base_url + '/msi/token', 'header': self.identity_header,
+                                 'tenant_id': self.seeds[0].tenant_id, 'client_id': self.seeds[0].admin_client_id},
             'tenants': [
                 {
                     'tenant_id': seed.tenant_id,
@@ -303,6 +308,7 @@ class Handler(BaseHTTPRequestHandler):
         delay = sandbox.faults.latency('graph')
         if delay:
             time.sleep(delay)
+            sandbox.faults.count_latency('graph', delay)
         if path == '$batch' and self.command == 'POST':
             status, payload, extra = graph_batch.handle(sandbox, headers, body, graph_response)
         else:
@@ -333,6 +339,7 @@ class Handler(BaseHTTPRequestHandler):
         delay = sandbox.faults.latency('token')
         if delay:
             time.sleep(delay)
+            sandbox.faults.count_latency('token', delay)
         try:
             if len(parts) == 4 and parts[1:] == ['v2.0', '.well-known', 'openid-configuration'] and self.command == 'GET':
                 self._send(200, sandbox.tokens.openid_configuration(parts[0]))
@@ -340,11 +347,34 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(200, sandbox.tokens.jwks())
             elif parts[1:] == ['oauth2', 'v2.0', 'token'] and self.command == 'POST':
                 self._token(parts[0], raw, correlation_id)
+            elif parts == ['msi', 'token'] and self.command == 'GET':
+                self._managed_identity_token(headers)
             else:
                 self._send(404, {'error': 'not_found', 'error_description': 'No sandbox route for %s %s' % (self.command, path)})
         except TokenError as exc:
             sandbox.faults.count_token('AADSTS%d' % exc.code, exc.status)
             self._send(exc.status, token_error_body(exc, correlation_id), {'client-request-id': correlation_id})
+
+    def _managed_identity_token(self, headers):
+        """App Service's managed identity endpoint: the identity is tenant 1's admin app (what the controller runs as)."""
+        sandbox = self.sandbox
+        if headers.get('x-identity-header') != sandbox.identity_header:
+            self._send(401, {'statusCode': 401, 'message': 'X-IDENTITY-HEADER is missing or wrong'})
+            return
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+        seed = sandbox.seeds[0]
+        with sandbox.directory.lock:
+            tenant = sandbox.directory.tenant(seed.tenant_id)
+            app = tenant.app_by('appId', seed.admin_client_id)
+            try:
+                token = sandbox.tokens.mint(tenant, app, query.get('resource') or '')
+            except ValueError:
+                self._send(500, {'statusCode': 500, 'message': 'unknown resource %s' % query.get('resource')})
+                return
+        sandbox.faults.count_token('managed_identity', 200)
+        claims = json.loads(base64.urlsafe_b64decode(token.split('.')[1] + '==='))
+        self._send(200, {'access_token': token, 'expires_on': str(claims['exp']), 'resource': query.get('resource'),
+                         'token_type': 'Bearer', 'client_id': seed.admin_client_id})
 
     def _token(self, tenant_key, raw, correlation_id):
         sandbox = self.sandbox
