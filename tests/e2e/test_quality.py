@@ -52,3 +52,19 @@ def test_ansible_lint_production(staged_collection):
                           cwd=staged_collection, capture_output=True, text=True, timeout=600, env=env, check=False)
     returncode, output = proc.returncode, proc.stdout + proc.stderr
     assert returncode == 0, output[-15000:]
+
+
+def test_docs_render_with_antsibull_docs(tmp_path):
+    """Every module, action, filter and the role renders; a broken DOCUMENTATION block fails here, not on a docs site."""
+    env = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get('PATH', ''))
+    proc = subprocess.run([os.path.join(BIN, 'antsibull-docs'), 'collection', '--use-current', '--squash-hierarchy',
+                           '--output-format', 'simplified-rst', '--dest-dir', str(tmp_path), 'm365.mail_oauth'],
+                          capture_output=True, text=True, timeout=600, env=env, check=False)
+    returncode, output = proc.returncode, proc.stdout + proc.stderr
+    assert returncode == 0, output[-5000:]
+    rendered = sorted(p.name for p in tmp_path.iterdir())
+    for name in ('azure_app_registration_module.rst', 'app_secret_module.rst', 'api_permission_module.rst',
+                 'exchange_service_principal_module.rst', 'mailbox_permission_module.rst', 'mailbox_protocols_module.rst',
+                 'mail_oauth_check_module.rst', 'drift_report_filter.rst', 'mailbox_access_role.rst'):
+        assert name in rendered, rendered
+    assert 'ERROR' not in output, output[-5000:]
