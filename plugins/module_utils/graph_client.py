@@ -29,8 +29,8 @@ REPLICATION_MESSAGES = ('does not exist', 'not found', 'does not reference a val
                         'invalid object identifier')
 
 HINTS = {
-    'Authorization_RequestDenied': 'the identity the collection runs as lacks a Graph application permission: it needs '
-                                   'Application.ReadWrite.All and AppRoleAssignment.ReadWrite.All, with admin consent',
+    'Authorization_RequestDenied': 'the identity the collection runs as lacks the Graph application permission %s '
+                                   '(with admin consent; docs/permissions.md lists what each playbook needs)',
     'InvalidAuthenticationToken': 'the access token is not valid for Microsoft Graph (expired, or issued for another resource)',
     'Authentication_ExpiredToken': 'the access token has expired',
 }
@@ -46,6 +46,20 @@ def key_path(collection, key, value):
     return '%s(%s=%s)' % (collection, key, quote(odata_string(value), safe="'"))
 
 
+def needed_permission(method, path):
+    """The least Graph application permission that allows this call, for the message when it was denied."""
+    path = path.lstrip('/')
+    if 'oauth2PermissionGrants' in path:
+        return 'DelegatedPermissionGrant.ReadWrite.All'
+    if 'appRoleAssignedTo' in path and method != 'GET':
+        return 'AppRoleAssignment.ReadWrite.All'
+    if path.startswith('organization'):
+        return 'Organization.Read.All (or Application.Read.All)'
+    if path.startswith('users'):
+        return 'User.Read.All'
+    return 'Application.Read.All (Application.ReadWrite.All to change anything)' if method == 'GET' else 'Application.ReadWrite.All'
+
+
 def _graph_error(method, url, status, payload, reason=None, request_id=None):
     """A GraphError that says what failed and, for known codes, what to do."""
     error = (payload or {}).get('error') or {} if isinstance(payload, dict) else {}
@@ -56,7 +70,9 @@ def _graph_error(method, url, status, payload, reason=None, request_id=None):
     request_id = (error.get('innerError') or {}).get('request-id') or request_id
     path = url.split('/v1.0', 1)[-1].split('?', 1)[0]
     msg = 'Graph %s %s failed: %s %s: %s' % (method, path, status, code or '', message)
-    if code in HINTS:
+    if code == 'Authorization_RequestDenied':
+        msg += ' (%s)' % (HINTS[code] % needed_permission(method, path))
+    elif code in HINTS:
         msg += ' (%s)' % HINTS[code]
     if request_id:
         msg += ' [request-id %s]' % request_id

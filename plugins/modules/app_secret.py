@@ -64,6 +64,9 @@ options:
     description:
       - File to write a new secret to, before the module returns (mode 0600, written atomically).
       - The directory must exist. Checked before anything is created.
+      - While a new secret is being created, C(<dest>.pending) (no secret in it) marks that its value may not be stored
+        yet; if the run is killed then, the next run removes the secrets created since that have no copy in O(dest)
+        (RV(orphans_removed)) and creates a new one.
       - For O(type=certificate), the same document with the certificate's thumbprint instead of a secret, written when
         the certificate is added or the file is missing.
     type: path
@@ -198,7 +201,8 @@ removed_key_ids:
   type: list
   elements: str
 orphans_removed:
-  description: Key IDs of secrets Graph created during a retried request whose value never reached this run; removed again.
+  description: Key IDs of secrets whose value never reached O(dest) (Graph created one during a retried request, or an earlier
+    run was killed before writing it); removed again.
   returned: always
   type: list
   elements: str
@@ -222,6 +226,8 @@ tenant_id:
 '''
 
 import base64
+import datetime
+import json
 import os
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.argspec import (
@@ -231,7 +237,7 @@ from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import appli
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import credentials as creds
 from ansible_collections.m365.mail_oauth.plugins.module_utils.module import GraphModule
 from ansible_collections.m365.mail_oauth.plugins.module_utils.handover import connection_settings, write_handover
-from ansible_collections.m365.mail_oauth.plugins.module_utils.secret_file import check_destination
+from ansible_collections.m365.mail_oauth.plugins.module_utils.secret_file import check_destination, write_private_file
 from ansible_collections.m365.mail_oauth.plugins.module_utils.vault import read_vault_password_file
 
 
@@ -262,10 +268,80 @@ def handover_document(module, app, **credential):
     return document
 
 
+# Clocks of the controller and of Entra ID differ a little; a secret this much older than the marker still counts as the run's.
+PENDING_CLOCK_MARGIN = 60
+
+
+def pending_path(dest):
+    return dest + '.pending'
+
+
+def held_key_id(params, candidates, marker_mtime):
+    """The keyId whose value dest holds: None when dest holds none of them, False when it cannot be told (vault)."""
+    dest = params['dest']
+    if not os.path.exists(dest):
+        return None
+    try:
+        with open(dest, 'r') as handle:
+            text = handle.read()
+    except (IOError, OSError):
+        return False
+    if text.startswith('$ANSIBLE_VAULT'):
+        # Written before the interrupted run began creating: it cannot hold what that run created.
+        return None if os.path.getmtime(dest) < marker_mtime else False
+    if params['dest_format'] == 'value':
+        matching = [c['keyId'] for c in candidates if c.get('hint') and text.startswith(c['hint'])]
+        return matching[0] if len(matching) == 1 else (None if not matching else False)
+    try:
+        return json.loads(text).get('key_id')
+    except ValueError:
+        return False
+
+
+def recover_interrupted(module, client, app, same, result):
+    """Remove the secrets an interrupted run added but never stored (killed between addPassword and writing dest).
+
+    add_password leaves dest.pending behind only when it did not finish; the same-named secrets created since then
+    whose value is not in dest exist nowhere else, so they are orphans: reported and removed, and a new secret follows.
+    """
+    params = module.params
+    marker = pending_path(params['dest']) if params['dest'] else None
+    if not marker or not os.path.exists(marker):
+        return same
+    try:
+        with open(marker, 'r') as handle:
+            started = creds.parse_graph_time(json.load(handle).get('started'))
+    except (IOError, OSError, ValueError, AttributeError):
+        started = None
+    lost = []
+    if started is not None:
+        margin = started - datetime.timedelta(seconds=PENDING_CLOCK_MARGIN)
+        candidates = [c for c in same if (creds.parse_graph_time(c.get('startDateTime')) or started) >= margin]
+        held = held_key_id(params, candidates, os.path.getmtime(marker))
+        if held is False:
+            module.warn('an earlier run stopped while creating a secret for %s and its key cannot be read from dest; secrets created '
+                        'since %s are kept: remove the ones not in use with state=absent and key_id' % (params['dest'], started))
+        else:
+            lost = [c for c in candidates if c['keyId'] != held]
+    for credential in lost:
+        if not module.check_mode:
+            client.post('applications/%s/removePassword' % app['id'], {'keyId': credential['keyId']}, retry_missing=True)
+    if lost:
+        result['changed'] = True
+        result['orphans_removed'].extend(c['keyId'] for c in lost)
+    if not module.check_mode:
+        os.unlink(marker)
+    return [c for c in same if c not in lost]
+
+
 def add_password(module, client, app, end, started):
     """addPassword, persist the value at once, then clean up secrets a retried request may have created."""
     params = module.params
     path = 'applications/%s' % app['id']
+    if params['dest']:
+        # Until dest holds the value, this says a secret may exist on the app with its value nowhere (the run may be killed).
+        write_private_file(pending_path(params['dest']), json.dumps({'started': creds.format_graph_time(started),
+                                                                    'display_name': params['display_name']}) + '\n')
     new = client.post(path + '/addPassword', {'passwordCredential': {
         'displayName': params['display_name'], 'endDateTime': creds.format_graph_time(end)}}, retry_missing=True)
     secret = new.pop('secretText', None)
@@ -286,6 +362,8 @@ def add_password(module, client, app, end, started):
                and (creds.parse_graph_time(c.get('startDateTime')) or started) >= started]
     for key_id in orphans:
         client.post(path + '/removePassword', {'keyId': key_id}, retry_missing=True)
+    if params['dest']:
+        os.unlink(pending_path(params['dest']))
     return new, secret, orphans
 
 
@@ -293,6 +371,7 @@ def ensure_password(module, client, app, result):
     params = module.params
     now = creds.utcnow()
     same = [c for c in app.get('passwordCredentials') or [] if c.get('displayName') == params['display_name']]
+    same = recover_interrupted(module, client, app, same, result)
     valid = [c for c in same if creds.still_valid(c, now, params['rotate_before_days'])]
     before = [creds.describe(c) for c in same]
     if valid and not params['force_rotate']:
@@ -313,7 +392,8 @@ def ensure_password(module, client, app, result):
         if module.check_mode:
             current = {'keyId': None, 'displayName': params['display_name'], 'endDateTime': creds.format_graph_time(end)}
         else:
-            current, secret, result['orphans_removed'] = add_password(module, client, app, end, now.replace(microsecond=0))
+            current, secret, orphans = add_password(module, client, app, end, now.replace(microsecond=0))
+            result['orphans_removed'].extend(orphans)
             result['secret_created'] = True
             if params['dest']:
                 result['dest'] = params['dest']

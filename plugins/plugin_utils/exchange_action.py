@@ -9,7 +9,9 @@ self.principal(...) and self.session() (ExchangeSession through the task's
 connection, which honours delegate_to).
 """
 
-from ansible.errors import AnsibleActionFail
+import errno
+
+from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
@@ -40,9 +42,13 @@ class ExchangeAction(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(ExchangeAction, self).run(tmp, task_vars)
+        spec = action_spec(self.OWN_SPEC)
+        # A failed validation returns no list of no_log values, yet the invocation below still echoes the arguments.
+        self._secrets.update(str(self._task.args[name]) for name, option in spec.items()
+                             if option.get('no_log') and self._task.args.get(name) not in (None, ''))
         try:
             validation, params = self.validate_argument_spec(
-                argument_spec=action_spec(self.OWN_SPEC),
+                argument_spec=spec,
                 mutually_exclusive=MUTUALLY_EXCLUSIVE + self.MUTUALLY_EXCLUSIVE,
                 required_one_of=self.REQUIRED_ONE_OF,
                 required_if=EXCHANGE_REQUIRED_IF + self.REQUIRED_IF,
@@ -91,7 +97,11 @@ class ExchangeAction(ActionBase):
 
     def read_controller_file(self, path):
         """A file on the controller, found like other actions find their files (role files/, playbook dir)."""
-        real = self._find_needle('files', path)
+        try:
+            real = self._find_needle('files', path)
+        except AnsibleError:
+            # As an OSError the caller's message names the option (mailboxes_file), which Ansible's own does not.
+            raise IOError(errno.ENOENT, 'no such file on the controller (looked in the files/ of the role and the playbook too)')
         with open(real, 'rb') as handle:
             return handle.read().decode('utf-8-sig')
 

@@ -153,7 +153,12 @@ class ExchangeResult(object):
 
     def raise_for_failure(self):
         if self.failed:
-            raise ExchangeError('Exchange Online: %s' % (self.msg or 'the runner failed'), error=self.raw.get('error'))
+            msg = self.msg or 'the runner failed'
+            if "isn't supported in this scenario" in msg:
+                # Exchange's own words for a token without the role do not name it.
+                msg += (' (the admin app lacks the application permission Exchange.ManageAsApp on Office 365 Exchange Online, with '
+                        'admin consent, or an Exchange administrator role; see docs/permissions.md)')
+            raise ExchangeError('Exchange Online: %s' % msg, error=self.raw.get('error'))
         if self.stopped:
             where = self.raw.get('stopped_at') or {}
             failed = [r for r in self.errors() if r.get('op_index') == where.get('op_index') and r.get('key') == where.get('key')]

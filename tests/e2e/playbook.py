@@ -80,9 +80,9 @@ def play(tasks, auth=True, hosts='localhost', extra=None):
     return [body]
 
 
-def run_playbook(tmp_path, plays, name='play', extra_vars=None, check=False, diff=False, verbosity=0,
-                 env=None, timeout=600, inventory=None, extra_args=()):
-    """Run ansible-playbook for real; every run's output is kept under tests/output/logs for the secret scan."""
+def playbook_invocation(tmp_path, plays, name='play', extra_vars=None, check=False, diff=False, verbosity=0,
+                        env=None, inventory=None, extra_args=()):
+    """(args, env, results path, log path) of one ansible-playbook run; run_playbook runs it, tests that kill it start it."""
     os.makedirs(LOG_DIR, exist_ok=True)
     if isinstance(plays, str):
         path = plays  # an existing playbook, e.g. playbooks/provision.yml
@@ -121,9 +121,21 @@ def run_playbook(tmp_path, plays, name='play', extra_vars=None, check=False, dif
         'RESULTS_FILE': results_path,
     })
     run_env.update(env or {})
+    return args, run_env, results_path, os.path.join(LOG_DIR, stamp + '.log')
+
+
+def save_log(run, log_path):
+    with open(log_path, 'w') as log:
+        log.write('$ %s\n%s\n--- stderr ---\n%s' % (' '.join(run.args), run.stdout, run.stderr))
+
+
+def run_playbook(tmp_path, plays, name='play', extra_vars=None, check=False, diff=False, verbosity=0,
+                 env=None, timeout=600, inventory=None, extra_args=()):
+    """Run ansible-playbook for real; every run's output is kept under tests/output/logs for the secret scan."""
+    args, run_env, results_path, log_path = playbook_invocation(tmp_path, plays, name, extra_vars, check, diff, verbosity, env,
+                                                                inventory, extra_args)
     started = time.monotonic()
     proc = subprocess.run(args, capture_output=True, text=True, env=run_env, timeout=timeout, check=False)
     run = Run(name, args, proc, time.monotonic() - started, results_path)
-    with open(os.path.join(LOG_DIR, stamp + '.log'), 'w') as log:
-        log.write('$ %s\n%s\n--- stderr ---\n%s' % (' '.join(args), run.stdout, run.stderr))
+    save_log(run, log_path)
     return run

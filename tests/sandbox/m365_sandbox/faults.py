@@ -61,7 +61,7 @@ class Faults:
         with self.lock:
             self.stats = {'graph': Counter(), 'graph_total': 0, 'token': Counter(), 'token_total': 0,
                           'graph_batched': 0, 'throttled': 0, 'server_errors': 0, 'injected_errors': 0, 'status': Counter(),
-                          'control': 0}
+                          'latency_seconds': Counter(), 'control': 0}
 
     def update(self, patch):
         """Merge a partial fault config (top-level keys; null turns a fault off)."""
@@ -147,6 +147,11 @@ class Faults:
             self.stats['token'][outcome] += 1
             self.stats['token_total'] += 1
             self.stats['status'][str(status)] += 1
+
+    def count_latency(self, target, seconds):
+        """Injected latency slept (graph, token): the emulated server time a benchmark compares wall time with."""
+        with self.lock:
+            self.stats['latency_seconds'][target] += seconds
 
     def count_control(self):
         with self.lock:

@@ -50,6 +50,7 @@ def test_latency(sandbox, graph):
     started = time.monotonic()
     graph.get(graph.base + '/organization')
     assert time.monotonic() - started >= 0.3
+    assert sandbox.stats()['latency_seconds']['graph'] == pytest.approx(0.3)
 
 
 def test_bad_fault_config_is_rejected(sandbox):

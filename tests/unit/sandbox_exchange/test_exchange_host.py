@@ -118,6 +118,14 @@ def test_latency_per_kind_and_cmdlet(host):
     assert host.slept == [0.5, 0.2, 0.2, 0.1]
 
 
+def test_injected_latency_is_summed_by_kind(host):
+    # The benchmark's floor: what the host slept, per kind, with a per-command round trip.
+    host.faults.configure(latency={'round_trip': 0.03, 'connect': 0.5, 'read': 0.1, 'Add-MailboxPermission': 0.2})
+    host.run_payload(payload(host, add_all(MAILBOXES[:2]) + [{'op': 'get_transport_config'}]))
+    assert host.slept == [0.03, 0.5, 0.2, 0.2, 0.1]
+    assert host.counters.as_dict()['latency_seconds'] == {'round_trip': 0.03, 'connect': 0.5, 'write': 0.4, 'read': 0.1}
+
+
 def test_drop_in_exchange_mode_stops_the_run_then_rerun_converges(host):
     host.faults.configure(drop_after_writes=3, drop_mode='exchange')
     result = host.run_payload(payload(host, add_all()))

@@ -53,7 +53,8 @@ class Faults:
     drop_after_writes: after this many successful writes in one run the next
         write is lost: ``drop_mode`` "winrm" drops the HTTP connection, "exchange"
         makes the cmdlet fail with a connection error. Fires once.
-    latency: seconds per call: keys "connect", "read", "write" or a cmdlet name.
+    latency: seconds per call: keys "connect", "read", "write" or a cmdlet name,
+        and "round_trip" (once per runner payload: the WinRM command's network time).
     throttle_every / throttle_cmdlets / throttle_retry_after: every N-th matching
         cmdlet call fails with Exchange's throttling error.
     """
@@ -101,6 +102,9 @@ class Counters:
         self.dropped = 0
         self.module_installs = 0
         self.sleeps = 0.0
+        # Injected latency by kind (connect, read, write, round_trip): the
+        # emulated server time, i.e. the floor a benchmark measures against.
+        self.latency_seconds = collections.Counter()
         self.connect_params = []
 
     def as_dict(self):
@@ -108,7 +112,7 @@ class Counters:
             return {'round_trips': self.round_trips, 'connections': self.connections, 'connect_failures': self.connect_failures,
                     'disconnections': self.disconnections, 'cmdlets': dict(self.cmdlets), 'throttled': self.throttled,
                     'dropped': self.dropped, 'module_installs': self.module_installs, 'sleeps': self.sleeps,
-                    'connect_params': list(self.connect_params)}
+                    'latency_seconds': dict(self.latency_seconds), 'connect_params': list(self.connect_params)}
 
 
 def _version(text):
@@ -166,11 +170,14 @@ class ExchangeHost:
         return self.org_for(tenant) if tenant is not None else None
 
     # -- connect ----------------------------------------------------------------
-    def _latency(self, *keys):
-        for key in keys:
+    def _latency(self, kind, *keys):
+        """Sleep the first configured of keys (then kind), counted under kind."""
+        for key in keys + (kind,):
             delay = (self.faults.latency or {}).get(key)
             if delay:
                 self.sleep(delay)
+                with self.counters.lock:
+                    self.counters.latency_seconds[kind] += delay
                 return
 
     def connect(self, settings):
@@ -241,6 +248,22 @@ class ExchangeHost:
         self._throttle_seen += 1
         return self._throttle_seen % every == 0
 
+    def _invoke(self, org, cmdlet, params, write, run_state):
+        """The cmdlet against the model, with the drop and throttling faults; call with self.lock held."""
+        if write and self.faults.drop_after_writes is not None and run_state['writes'] >= self.faults.drop_after_writes:
+            self.faults.drop_after_writes = None
+            with self.counters.lock:
+                self.counters.dropped += 1
+            if self.faults.drop_mode == 'winrm':
+                raise DropConnection()
+            raise CmdletError(DROPPED_MESSAGE, category='ConnectionError', error_id='WebException')
+        if self._throttled(cmdlet):
+            with self.counters.lock:
+                self.counters.throttled += 1
+            raise CmdletError(THROTTLE_MESSAGE % self.faults.throttle_retry_after, category='LimitsExceeded',
+                              error_id='TooManyRequests')
+        return cmdlets.invoke(org, cmdlet, params)
+
     def call(self, org, cmdlet, params, run_state):
         """One cmdlet call with the runner's retry on throttling: the call entry of the result."""
         write = cmdlet in cmdlets.WRITES
@@ -250,21 +273,12 @@ class ExchangeHost:
             attempts += 1
             with self.counters.lock:
                 self.counters.cmdlets[cmdlet] += 1
-            self._latency(cmdlet, 'write' if write else 'read')
+            # Sleep outside the model lock: sessions of other tasks (forks,
+            # tenants) wait on the service concurrently, as they do for real.
+            self._latency('write' if write else 'read', cmdlet)
             try:
-                if write and self.faults.drop_after_writes is not None and run_state['writes'] >= self.faults.drop_after_writes:
-                    self.faults.drop_after_writes = None
-                    with self.counters.lock:
-                        self.counters.dropped += 1
-                    if self.faults.drop_mode == 'winrm':
-                        raise DropConnection()
-                    raise CmdletError(DROPPED_MESSAGE, category='ConnectionError', error_id='WebException')
-                if self._throttled(cmdlet):
-                    with self.counters.lock:
-                        self.counters.throttled += 1
-                    raise CmdletError(THROTTLE_MESSAGE % self.faults.throttle_retry_after, category='LimitsExceeded',
-                                      error_id='TooManyRequests')
-                output, warnings = cmdlets.invoke(org, cmdlet, params)
+                with self.lock:
+                    output, warnings = self._invoke(org, cmdlet, params, write, run_state)
             except CmdletError as exc:
                 throttled = exc.error_id == 'TooManyRequests'
                 if throttled and attempts < retry['attempts']:
@@ -284,6 +298,7 @@ class ExchangeHost:
         """Answer a runner payload the way the runner would print it."""
         with self.counters.lock:
             self.counters.round_trips += 1
+        self._latency('round_trip')
         result = {
             'version': PROTOCOL_VERSION, 'failed': False, 'msg': None, 'error': None, 'connected': False, 'disconnected': False,
             'module_version': None, 'module_installed': False, 'stopped': False, 'stopped_at': None, 'skipped': 0, 'conditional_skips': 0,
@@ -311,8 +326,7 @@ class ExchangeHost:
             with self.counters.lock:
                 self.counters.connections += 1
             result['connected'] = True
-            with self.lock:
-                self._run_plan(org, plan, run_state, result)
+            self._run_plan(org, plan, run_state, result)
         except RunnerFailure as exc:
             result['failed'] = True
             result['msg'] = exc.message

@@ -1,0 +1,1 @@
+"""The reliability and security suite: fault matrix, interruptions, bad input, secret hygiene, least privilege."""

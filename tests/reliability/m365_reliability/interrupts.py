@@ -1,0 +1,108 @@
+"""Interrupted runs: provision.yml killed (its whole process group, SIGKILL or SIGTERM) at a chosen point, then run again.
+
+A point is a condition on what the sandbox has seen so far (the N-th Graph request, the N-th Exchange round trip or
+cmdlet), a delay, or the failpoint right after Graph answered addPassword. After the kill: a rerun converges, a
+second rerun is changed=0, and the tenant has one app and one secret, the one in the handover file.
+"""
+
+import os
+import random
+import signal
+import time
+
+from m365_reliability import ledger
+from m365_reliability.harness import Case, exchange_counters, failed_checks, kill_when, reset_counters
+
+FAILPOINT_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'failpoint')
+
+
+class Point:
+    def __init__(self, name, counter=None, at=None, delay=None, failpoint=None, signum=signal.SIGKILL, fast=False):
+        self.name = name
+        self.counter = counter
+        self.at = at
+        self.delay = delay
+        self.failpoint = failpoint
+        self.signum = signum
+        self.fast = fast
+
+    def __repr__(self):
+        return self.name
+
+
+def _graph_requests(sandbox):
+    return sandbox.stats()['graph_total']
+
+
+def _exchange_round_trips(sandbox):
+    return exchange_counters(sandbox)['exchange']['round_trips']
+
+
+def _cmdlet(name):
+    def count(sandbox):
+        return exchange_counters(sandbox)['exchange']['cmdlets'].get(name, 0)
+    return count
+
+
+def _points():
+    points = []
+    # Every Graph request of a first provision run (about 19), alternating the signal a CI cancel or an OOM kill would send.
+    for number in range(1, 17):
+        signum = signal.SIGTERM if number % 3 == 0 else signal.SIGKILL
+        points.append(Point('after Graph request %d (%s)' % (number, signal.Signals(signum).name), _graph_requests, number, signum=signum,
+                            fast=number == 7))
+    for number in (1, 2, 3):
+        points.append(Point('during Exchange round trip %d' % number, _exchange_round_trips, number))
+    points.append(Point('after the first Add-MailboxPermission', _cmdlet('Add-MailboxPermission'), 1))
+    points.append(Point('after New-ServicePrincipal in Exchange (SIGTERM)', _cmdlet('New-ServicePrincipal'), 1, signum=signal.SIGTERM))
+    # Seeded: the same delays on every run, so a failure can be replayed.
+    shuffle = random.Random(20240609)
+    for seconds in sorted(round(shuffle.uniform(2, 12), 1) for _draw in range(2)):
+        points.append(Point('at random %.1f s' % seconds, delay=seconds))
+    points.append(Point('after Graph answered addPassword, before the handover file is written', failpoint='/addPassword', fast=True))
+    return points
+
+
+POINTS = _points()
+
+
+def _killer(sandbox, point, flag):
+    if point.failpoint:
+        return kill_when(lambda: os.path.exists(flag), point.signum)
+    if point.delay is not None:
+        started = time.monotonic()
+        return kill_when(lambda: time.monotonic() - started >= point.delay, point.signum)
+    return kill_when(lambda: point.counter(sandbox) >= point.at, point.signum)
+
+
+def run_point(suite, tmp_path, point):
+    sandbox = suite.sandbox
+    case = Case(suite, tmp_path, 'kill ' + point.name)
+    reset_counters(sandbox)
+    flag = str(tmp_path / 'failpoint-reached')
+    env = {'M365_FAILPOINT': '%s:%s' % (point.failpoint, flag),
+           'PYTHONPATH': os.pathsep.join(filter(None, [FAILPOINT_DIR, os.environ.get('PYTHONPATH')]))} if point.failpoint else None
+    killed = case.run('killed', kill=_killer(sandbox, point, flag), env=env)
+    problems = []
+    if not killed.signalled:
+        problems.append('the run ended before the point was reached: %r' % killed)
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith('.' + case.handover.name + '.')]
+    converge = case.run('converge')
+    if converge.rc != 0:
+        problems.append('the rerun after the kill failed: %r' % converge)
+    orphans = [r.get('orphans_removed') or [] for r in converge.results().get('Ensure the client secret (written to the handover file '
+                                                                              'the moment it is created)', {}).values()]
+    final = case.run('rerun', diff=True)
+    if final.rc != 0 or final.changed:
+        problems.append('the last rerun is not ok with changed=0: %r' % final)
+    result = case.check()
+    problems.extend('not converged: %s' % name for name in failed_checks(result))
+    if leftovers:
+        problems.append('temporary files with the secret left next to the handover file: %s' % leftovers)
+    leaks = [leak for run in case.runs for leak in run.leaks]
+    return ledger.record(
+        'interrupt', point.name, fast=point.fast, signal=signal.Signals(point.signum).name, interrupted=bool(killed.signalled),
+        killed_after_seconds=round(killed.seconds, 1), converged=result['converged'] and final.rc == 0 and not final.changed,
+        duplicates=result['duplicates'], lost_secrets=result['lost_secrets'], orphans_removed=sum(len(o) for o in orphans),
+        leaked_secret_bytes=sum(s for _w, _k, s in leaks), leaks=[list(leak) for leak in leaks][:20], problems=problems,
+        runs=len(case.runs), seconds=round(sum(r.seconds for r in case.runs), 1))
