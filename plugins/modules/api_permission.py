@@ -266,12 +266,7 @@ def run(module):
     client = module.client
     resource_app = perms.resource_app_id(client, params['resource'])
     app, resource, principal, assignments, grants = read_state(module, client, resource_app)
-    if app is None:
-        if not module.check_mode:
-            apps.require_application(client, params)  # fails with the message that says what to do
-        # Check mode on a tenant where an earlier task would create the application.
-        app = {'id': None, 'appId': None, 'requiredResourceAccess': []}
-        module.warn('%s does not exist yet; reporting what would be done once it does' % apps.describe_selector(params))
+    app = apps.application_or_plan(module, app, 'requiredResourceAccess')
     result = {'changed': False, 'app_id': app['appId'], 'resource_app_id': resource_app}
     if resource is None and params['create_resource_principal'] and not module.check_mode:
         resource = perms.create_resource(client, resource_app)

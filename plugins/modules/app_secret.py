@@ -493,11 +493,7 @@ def run(module):
     client = module.client
     field = 'passwordCredentials' if params['type'] == 'password' else 'keyCredentials'
     # keyCredentials carry their key material only when selected explicitly, and PATCH needs it back.
-    app = apps.require_application(client, params, select=['id', 'appId', field], check_mode=module.check_mode)
-    if app is None:
-        # Check mode on a tenant where an earlier task would create the application.
-        app = {'id': None, 'appId': None, field: []}
-        module.warn('%s does not exist yet; reporting what would be done once it does' % apps.describe_selector(params))
+    app = apps.application_or_plan(module, apps.find_application(client, params, select=['id', 'appId', field]), field)
     result = {'changed': False, 'secret_created': False, 'rotated': False, 'removed_key_ids': [], 'orphans_removed': [],
               'app_id': app['appId'], 'tenant_id': module.tenant_guid()}
     if params['state'] == 'absent':

@@ -47,13 +47,20 @@ def find_application(client, params, select=None, retry_missing=False):
     return client.get(application_path(params), params=query, missing_ok=True, retry_missing=retry_missing)
 
 
-def require_application(client, params, select=None, check_mode=False):
-    """The application the options name; in check mode None when it is missing (an earlier task would create it)."""
-    app = find_application(client, params, select=select)
-    if app is None and not check_mode:
+def application_or_plan(module, app, collection):
+    """The application found; missing, a failure - or in check mode a stand-in with no ids and an empty `collection`.
+
+    Check mode runs every task against a tenant where an earlier task (the registration) would have created the
+    application, so the later tasks report what they would do once it exists instead of failing.
+    """
+    if app is not None:
+        return app
+    params = module.params
+    if not module.check_mode:
         raise ConfigError('no application with %s in this tenant: create it first with m365.mail_oauth.azure_app_registration '
                           '(or check tenant_id)' % describe_selector(params))
-    return app
+    module.warn('%s does not exist yet; reporting what would be done once it does' % describe_selector(params))
+    return {'id': None, 'appId': None, collection: []}
 
 
 def applications_named(client, display_name):
