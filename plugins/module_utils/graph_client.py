@@ -163,14 +163,7 @@ class GraphClient:
 
     def list(self, path, params=None):
         """Every item of a collection, following @odata.nextLink."""
-        items = []
-        page = self.request('GET', path, params=params)[1]
-        while True:
-            items.extend(page.get('value', []))
-            next_link = page.get('@odata.nextLink')
-            if not next_link:
-                return items
-            page = self.request('GET', next_link)[1]
+        return self._rest_of_pages(self.request('GET', path, params=params)[1]).get('value', [])
 
     def post(self, path, body, retry_missing=False):
         return self.request('POST', path, body=body, retry_missing=retry_missing)[1]
@@ -220,6 +213,7 @@ class GraphClient:
         return results
 
     def _rest_of_pages(self, page):
+        """A collection page with the items of every following page (@odata.nextLink) added; other bodies unchanged."""
         if not page or '@odata.nextLink' not in page:
             return page
         items = list(page.get('value', []))
