@@ -21,7 +21,7 @@ from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_args impo
     EXCHANGE_REQUIRED_IF, MUTUALLY_EXCLUSIVE, action_spec)
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_graph import ControllerGraph
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import ExchangeSession
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.powershell_transport import PowerShellTransportError
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.powershell_transport import PowerShellTransportError, is_powershell_shell
 
 
 class ExchangeAction(ActionBase):
@@ -123,6 +123,13 @@ class ExchangeAction(ActionBase):
             self._secrets.add(token)
             settings['access_token'] = token
         elif auth in ('certificate_thumbprint', 'certificate_file'):
+            if auth == 'certificate_thumbprint' and (params.get('powershell_interpreter') or not is_powershell_shell(self._connection)):
+                # Connect-ExchangeOnline's docs: -CertificateThumbprint reads the Windows certificate store (Windows only).
+                # A host reached without a PowerShell shell (delegate_to: localhost, ssh to Linux) runs pwsh off Windows.
+                raise ConfigError('exchange_auth=certificate_thumbprint works only on a Windows host (it reads the Windows '
+                                  'certificate store); this task runs pwsh through a %s connection: use exchange_auth=certificate_file '
+                                  'with exchange_certificate_path (a .pfx on the Exchange host) instead'
+                                  % (getattr(self._connection, 'transport', None) or 'non-Windows'))
             settings['app_id'] = params.get('exchange_app_id') or params.get('client_id')
             if not settings['app_id']:
                 raise ConfigError('exchange_app_id (the admin app that logs in to Exchange with the certificate) is required '

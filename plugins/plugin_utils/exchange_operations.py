@@ -4,11 +4,14 @@
 """The allow-list of Exchange Online operations the runner may execute.
 
 One table is the single source of truth: Python validates every operation
-against it before anything is sent, and the runner script embeds the same
-table (rendered by exchange_runner.py) to validate again on the host.
+against it before anything is sent, and the same table travels to the host
+as JSON (exchange_runner.allow_list_json) where the runner validates again.
+Which writes are due is decided on the host, by the runner alone
+(exchange_runner.ps1, Test-RunnerCondition / Get-RunnerKeysFrom); the
+controller only builds the conditions below and checks the runner's answer
+against its own plan (permission_plan.py, exchange_action.check_plan).
 
-Stdlib only on purpose: the test sandbox loads this file by path to emulate
-the runner without importing Ansible.
+Stdlib only: the unit tests and the sandbox load it without Ansible.
 """
 
 import re
@@ -245,9 +248,8 @@ def is_write(operation):
 #
 # A write may depend on what reads earlier in the same payload found, so one
 # round trip (one Connect-ExchangeOnline) reads, decides and writes. The rules
-# are data, evaluated the same way by the runner (PowerShell) and by the test
-# sandbox (with the functions below); the action plugin computes its own plan
-# from the returned rows and checks the runner did exactly that.
+# are data that only the runner on the host evaluates; the action plugin computes its own
+# plan from the returned rows and checks the runner did exactly that.
 #
 #   "when": [{"read": I, "rows": "none"|"some", "match": {FIELD: VALUE}, "missing": "skip"|"act"}]
 #       for each key (the for_each value, or null for a single call) the
@@ -340,74 +342,10 @@ def _check_for_each_from(name, definition, clean, source, earlier):
 
 
 def is_not_found(error):
-    """Whether a per-call error says the object does not exist (as opposed to any other failure)."""
-    error = error or {}
-    return 'notfound' in ' '.join(str(error.get(k) or '') for k in ('category', 'error_id', 'type')).lower()
+    """Whether a per-call error says the object does not exist (as opposed to any other failure).
 
-
-def _fold(value):
-    return value.lower() if isinstance(value, str) else value
-
-
-def _field_values(value):
-    if isinstance(value, (list, tuple)):
-        return [_fold(v) for v in value]
-    if isinstance(value, str) and ',' in value:
-        return [_fold(v.strip()) for v in value.split(',')]
-    return [_fold(value)]
-
-
-def row_matches(row, match):
-    return all(_fold(wanted) in _field_values(row.get(field)) for field, wanted in match.items())
-
-
-def key_of(value):
-    """How results are looked up by key: case-insensitive, like PowerShell's hashtables."""
-    return value.lower() if isinstance(value, str) else value
-
-
-def index_results(results):
-    """{(op_index, key): result} of a runner answer's results, for condition lookups."""
-    return dict(((r['op_index'], key_of(r.get('key'))), r) for r in results)
-
-
-def condition_holds(condition, key, results_by_key):
-    """Whether one when-condition lets the write run for key; see the table above."""
-    found = results_by_key.get((condition['read'], key_of(condition['key'] if 'key' in condition else key)))
-    if found is None:
-        return False
-    if not found.get('ok'):
-        if condition.get('missing') != 'act' or not is_not_found(found.get('error')):
-            return False
-        rows = []
-    else:
-        rows = found.get('output') or []
-    some = any(row_matches(row, condition.get('match') or {}) for row in rows)
-    return some if condition.get('rows') == 'some' else not some
-
-
-def should_run(operation, key, results_by_key):
-    conditions = operation.get('when') or []
-    # One condition may come as a mapping, as the runner's @($operation.when) accepts it.
-    conditions = [conditions] if isinstance(conditions, dict) else conditions
-    return all(condition_holds(c, key, results_by_key) for c in conditions)
-
-
-def keys_from(source, results):
-    """The key list of a for_each_from write, in the order the read found them."""
-    excluded = set()
-    if source.get('except'):
-        for result in results:
-            if result['op_index'] == source['except']['read'] and result.get('ok'):
-                excluded.update(key_of(row.get(source['except']['field'])) for row in result.get('output') or [])
-    keys, seen = [], set()
-    for result in results:
-        if result['op_index'] != source['read'] or not result.get('ok') or result.get('key') is None:
-            continue
-        folded = key_of(result['key'])
-        if folded in excluded or folded in seen:
-            continue
-        if any(row_matches(row, source.get('match') or {}) for row in result.get('output') or []):
-            seen.add(folded)
-            keys.append(result['key'])
-    return keys
+    The runner decides it, in one place (Test-RunnerNotFound: Exchange's
+    ManagementObjectNotFoundException in the record's reason, type or the
+    message's middle field), and sends the verdict with each error.
+    """
+    return bool((error or {}).get('not_found'))

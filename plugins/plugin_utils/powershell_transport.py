@@ -23,6 +23,10 @@ MAX_BOOTSTRAP_CHARS = 3000
 _CLIXML_HEADER = '#< CLIXML'
 _CLIXML_STRING = re.compile(r'<S S="Error">(.*?)</S>', re.S)
 _CLIXML_ESCAPE = re.compile(r'_x([0-9a-fA-F]{4})_')
+# pwsh 7 colours error records even when redirected (the bootstrap turns
+# $PSStyle off, but an error before that line, or from the shell itself, still
+# carries them): strip them here, the one place stderr becomes text.
+_ANSI = re.compile(r'\x1b\[[0-9;?]*[ -/]*[@-~]')
 _AUTH_FAILURE = re.compile(r'credentials were rejected|\b401\b|unauthori[sz]ed|authentication failed|permission denied', re.I)
 
 
@@ -44,11 +48,10 @@ def _clixml_unescape(text):
 def clean_stderr(stderr):
     """Turn CLIXML error records into plain text; leave other text alone."""
     text = to_text(stderr or '', errors='surrogate_or_replace')
-    if _CLIXML_HEADER not in text:
-        return text.strip()
-    parts = [_clixml_unescape(m) for m in _CLIXML_STRING.findall(text)]
-    plain = ''.join(parts) if parts else text
-    return plain.replace('\r\n', '\n').strip()
+    if _CLIXML_HEADER in text:
+        parts = [_clixml_unescape(m) for m in _CLIXML_STRING.findall(text)]
+        text = ''.join(parts) if parts else text
+    return _ANSI.sub('', text).replace('\r\n', '\n').strip()
 
 
 def is_powershell_shell(connection):

@@ -1,0 +1,439 @@
+#m365.mail_oauth:runner:2
+# Copyright: m365.mail_oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# The runner of m365.mail_oauth's Exchange actions. The bootstrap (exchange_runner.py) reads this text, the
+# allow-list and the payload from stdin and calls it with -PayloadJson and -AllowListJson; it connects once
+# (Connect-ExchangeOnline), runs the allow-listed operations in order (writes only where the conditions the
+# controller sent hold), always disconnects, and prints exactly one line: the result as ASCII-only JSON.
+# Dot-sourced without arguments (Pester) it only defines its functions.
+#
+# Windows PowerShell 5.1 runs it on real hosts: no syntax or API that 5.1 lacks (tests/powershell checks),
+# and ASCII only (5.1 reads a BOM-less file as ANSI).
+param([string]$PayloadJson, [string]$AllowListJson)
+
+$RunnerVersion = 2
+
+function New-RunnerResult {
+    [ordered]@{
+        version = $RunnerVersion
+        failed = $false
+        msg = $null
+        error = $null
+        connected = $false
+        disconnected = $false
+        module_version = $null
+        module_installed = $false
+        stopped = $false
+        stopped_at = $null
+        skipped = 0
+        conditional_skips = 0
+        results = New-Object System.Collections.Generic.List[object]
+        warnings = New-Object System.Collections.Generic.List[string]
+    }
+}
+
+# The allow-list arrives as JSON (exchange_operations.py renders it); 5.1's ConvertFrom-Json has no
+# -AsHashtable, so the objects become hashtables here, case-insensitive like PowerShell's parameter names.
+function ConvertTo-RunnerAllowList {
+    param([string]$Json)
+    $table = @{}
+    foreach ($op in (ConvertFrom-Json -InputObject $Json).PSObject.Properties) {
+        $params = @{}
+        if ($null -ne $op.Value.params) {
+            foreach ($p in $op.Value.params.PSObject.Properties) {
+                $params[$p.Name] = @{ Type = [string]$p.Value.type; Choices = @($p.Value.choices | Where-Object { $null -ne $_ }) }
+            }
+        }
+        $table[$op.Name] = @{
+            Cmdlet = [string]$op.Value.cmdlet
+            Write = [bool]$op.Value.write
+            Bulk = $op.Value.bulk
+            Confirm = [bool]$op.Value.confirm
+            Kind = [string]$op.Value.kind
+            Select = @($op.Value.select | Where-Object { $null -ne $_ })
+            Params = $params
+        }
+    }
+    $table
+}
+
+# Exchange Online's v3 module (REST) reports a missing object as a plain error record of category
+# NotSpecified whose CategoryInfo.Reason is ManagementObjectNotFoundException and whose message reads
+# "Ex6F9304|Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException|The operation couldn't ...";
+# older remote PowerShell carried the type itself. This is the one place that decides "not found": the
+# controller reads the not_found flag of each error instead of guessing again.
+function Test-RunnerNotFound {
+    param([string]$Message, [string]$Reason, [string]$Type)
+    $pattern = '(^|\.)ManagementObjectNotFoundException$'
+    if ($Reason -match $pattern -or $Type -match $pattern) { return $true }
+    $parts = $Message.Split('|')
+    return ($parts.Count -ge 3 -and $parts[1].Trim() -match $pattern)
+}
+
+function Get-RunnerError {
+    param($Record)
+    $message = [string]$Record.Exception.Message
+    $type = $Record.Exception.GetType().FullName
+    $reason = [string]$Record.CategoryInfo.Reason
+    [ordered]@{
+        message = $message
+        type = $type
+        category = [string]$Record.CategoryInfo.Category
+        reason = $reason
+        error_id = [string]$Record.FullyQualifiedErrorId
+        not_found = Test-RunnerNotFound -Message $message -Reason $reason -Type $type
+    }
+}
+
+function ConvertTo-RunnerValue {
+    param($Value)
+    if ($null -eq $Value) { return $null }
+    if ($Value -is [string] -or $Value -is [bool] -or $Value -is [int] -or $Value -is [long]) { return $Value }
+    if ($Value -is [enum] -or $Value -is [guid]) { return $Value.ToString() }
+    if ($Value -is [System.Collections.IEnumerable]) {
+        $items = @(foreach ($item in $Value) { ConvertTo-RunnerValue -Value $item })
+        return ,$items
+    }
+    return $Value.ToString()
+}
+
+function ConvertTo-RunnerRow {
+    param($InputObject, [string[]]$Property)
+    $row = [ordered]@{}
+    foreach ($name in $Property) {
+        $prop = $InputObject.PSObject.Properties[$name]
+        if ($prop) { $row[$name] = ConvertTo-RunnerValue -Value $prop.Value } else { $row[$name] = $null }
+    }
+    $row
+}
+
+function Assert-RunnerValue {
+    param([string]$Op, [string]$Name, $Spec, $Value)
+    $bad = $false
+    switch ($Spec.Type) {
+        'identity' { $bad = ($Value -isnot [string]) -or [string]::IsNullOrWhiteSpace($Value) }
+        'string' { $bad = ($Value -isnot [string]) -or [string]::IsNullOrWhiteSpace($Value) }
+        'guid' {
+            $parsed = [guid]::Empty
+            $bad = ($Value -isnot [string]) -or -not [guid]::TryParse($Value, [ref]$parsed)
+        }
+        'result_size' { $bad = -not (($Value -is [string] -and $Value -eq 'Unlimited') -or $Value -is [int] -or $Value -is [long]) }
+        'bool' { $bad = $Value -isnot [bool] }
+        'nullable_bool' { $bad = ($null -ne $Value) -and ($Value -isnot [bool]) }
+        'enum' { $bad = ($Value -isnot [string]) -or ($Spec.Choices -notcontains $Value) }
+        'enum_list' {
+            foreach ($item in @($Value)) {
+                if (($item -isnot [string]) -or ($Spec.Choices -notcontains $item)) { $bad = $true }
+            }
+        }
+        default { $bad = $true }
+    }
+    if ($bad) { throw ('{0}: parameter {1} does not match type {2}' -f $Op, $Name, $Spec.Type) }
+}
+
+function Get-RunnerPlan {
+    param($Operations)
+    $index = 0
+    foreach ($operation in $Operations) {
+        $name = [string]$operation.op
+        if (-not $AllowList.ContainsKey($name)) { throw ("operation {0}: '{1}' is not in the allow-list" -f $index, $name) }
+        $definition = $AllowList[$name]
+        $params = @{}
+        if ($null -ne $operation.params) {
+            foreach ($prop in $operation.params.PSObject.Properties) {
+                if (-not $definition.Params.ContainsKey($prop.Name)) {
+                    throw ('operation {0}: parameter {1} is not allowed for {2}' -f $index, $prop.Name, $name)
+                }
+                Assert-RunnerValue -Op $name -Name $prop.Name -Spec $definition.Params[$prop.Name] -Value $prop.Value
+                $params[$prop.Name] = $prop.Value
+            }
+        }
+        $hasForeach = $null -ne $operation.PSObject.Properties['for_each']
+        $values = @()
+        if ($hasForeach) {
+            if (-not $definition.Bulk) { throw ('operation {0}: {1} does not take a for_each list' -f $index, $name) }
+            if ($null -ne $operation.for_each) { $values = @($operation.for_each) }
+            foreach ($value in $values) {
+                Assert-RunnerValue -Op $name -Name $definition.Bulk -Spec $definition.Params[$definition.Bulk] -Value $value
+            }
+        }
+        if ($definition.Confirm) { $params['Confirm'] = $false }
+        $when = @()
+        if ($null -ne $operation.PSObject.Properties['when']) { $when = @($operation.when) }
+        $from = $null
+        if ($null -ne $operation.PSObject.Properties['for_each_from']) { $from = $operation.for_each_from; $hasForeach = $true }
+        if (($when.Count -or $from) -and -not $definition.Write) { throw ('operation {0}: only writes take conditions' -f $index) }
+        foreach ($ref in @(@($when | ForEach-Object { $_.read }) + @($from | Where-Object { $_ } | ForEach-Object { $_.read }))) {
+            if (($ref -isnot [int] -and $ref -isnot [long]) -or $ref -lt 0 -or $ref -ge $index) {
+                throw ('operation {0}: a condition must name an earlier read' -f $index)
+            }
+        }
+        [pscustomobject]@{
+            Index = $index; Name = $name; Definition = $definition; Params = $params; HasForeach = $hasForeach; Values = $values
+            When = $when; From = $from
+        }
+        $index++
+    }
+}
+
+# The v3 module retries 429 itself and only then raises (ErrorId ThrottlingError, category LimitsExceeded);
+# the text varies by service, so the runner retries on any of these words too.
+function Test-RunnerThrottled {
+    param($Record)
+    $text = @([string]$Record.Exception.Message, [string]$Record.FullyQualifiedErrorId, [string]$Record.CategoryInfo.Category) -join ' '
+    $text -match 'throttl|TooManyRequests|Server ?Busy|\b429\b|MicroDelay|LimitsExceeded|maximum number of concurrent requests'
+}
+
+function Invoke-RunnerCall {
+    param([string]$Cmdlet, [hashtable]$Params, $Retry)
+    $command = Get-Command -Name $Cmdlet -ErrorAction Stop
+    $attempt = 0
+    while ($true) {
+        $attempt++
+        $callWarnings = $null
+        try {
+            # 6>$null: whatever a cmdlet writes with Write-Host must not reach stdout, which carries only the answer.
+            $output = @(& $command @Params -ErrorAction Stop -WarningAction SilentlyContinue -WarningVariable callWarnings 6>$null)
+            $texts = @($callWarnings | ForEach-Object { [string]$_ })
+            return [pscustomobject]@{ Ok = $true; Output = $output; Warnings = $texts; Error = $null; Attempts = $attempt }
+        }
+        catch {
+            $record = $_
+            if ($attempt -lt $Retry.Attempts -and (Test-RunnerThrottled -Record $record)) {
+                Start-Sleep -Seconds ([Math]::Min($Retry.MaxDelay, $Retry.Delay * [Math]::Pow(2, $attempt - 1)))
+                continue
+            }
+            $texts = @($callWarnings | ForEach-Object { [string]$_ })
+            $details = Get-RunnerError -Record $record
+            return [pscustomobject]@{ Ok = $false; Output = @(); Warnings = $texts; Error = $details; Attempts = $attempt }
+        }
+    }
+}
+
+function Add-RunnerResult {
+    param($Step, $Key, $Call)
+    $rows = @(foreach ($item in $Call.Output) { ConvertTo-RunnerRow -InputObject $item -Property $Step.Definition.Select })
+    $entry = [ordered]@{
+        op_index = $Step.Index
+        op = $Step.Name
+        key = $Key
+        ok = $Call.Ok
+        output = $rows
+        warnings = $Call.Warnings
+        error = $Call.Error
+        attempts = $Call.Attempts
+    }
+    $result.results.Add($entry)
+    $byKey[('{0}|{1}' -f $Step.Index, $Key)] = $entry
+}
+
+function Invoke-RunnerFindByUser {
+    param($Step, $Retry)
+    $list = Invoke-RunnerCall -Cmdlet 'Get-EXOMailbox' -Params @{ ResultSize = 'Unlimited' } -Retry $Retry
+    if (-not $list.Ok) { Add-RunnerResult -Step $Step -Key $null -Call $list; return }
+    foreach ($mailbox in $list.Output) {
+        $params = $Step.Params.Clone()
+        $params['Identity'] = [string]$mailbox.UserPrincipalName
+        $call = Invoke-RunnerCall -Cmdlet $Step.Definition.Cmdlet -Params $params -Retry $Retry
+        if (-not $call.Ok) { $result.warnings.Add(('{0}: {1}' -f $params.Identity, $call.Error.message)) }
+        elseif ($call.Output.Count -gt 0) { Add-RunnerResult -Step $Step -Key $params.Identity -Call $call }
+    }
+}
+
+function Get-RunnerFieldValue {
+    param($Value)
+    if ($Value -is [string] -and $Value.Contains(',')) { return @($Value.Split(',') | ForEach-Object { $_.Trim() }) }
+    return @(@($Value) | ForEach-Object { [string]$_ })
+}
+
+function Test-RunnerRowMatch {
+    param($Row, $Match)
+    if ($null -eq $Match) { return $true }
+    foreach ($field in $Match.PSObject.Properties) {
+        if ((Get-RunnerFieldValue -Value $Row[$field.Name]) -notcontains [string]$field.Value) { return $false }
+    }
+    return $true
+}
+
+function Test-RunnerCondition {
+    param($Condition, $Key)
+    if ($null -ne $Condition.PSObject.Properties['key']) { $Key = $Condition.key }
+    $found = $byKey[('{0}|{1}' -f $Condition.read, $Key)]
+    if ($null -eq $found) { return $false }
+    $rows = @($found.output)
+    if (-not $found.ok) {
+        if (($Condition.missing -ne 'act') -or -not $found.error.not_found) { return $false }
+        $rows = @()
+    }
+    $some = @($rows | Where-Object { Test-RunnerRowMatch -Row $_ -Match $Condition.match }).Count -gt 0
+    if ($Condition.rows -eq 'some') { return $some }
+    return -not $some
+}
+
+function Get-RunnerKeysFrom {
+    param($From)
+    $excluded = @{}
+    if ($From.except) {
+        foreach ($entry in $result.results) {
+            if ($entry.op_index -eq $From.except.read -and $entry.ok) {
+                foreach ($row in $entry.output) { $excluded[[string]$row[$From.except.field]] = $true }
+            }
+        }
+    }
+    $seen = @{}
+    foreach ($entry in @($result.results)) {
+        if ($entry.op_index -ne $From.read -or -not $entry.ok -or $null -eq $entry.key) { continue }
+        if ($excluded.ContainsKey([string]$entry.key) -or $seen.ContainsKey([string]$entry.key)) { continue }
+        if (@($entry.output | Where-Object { Test-RunnerRowMatch -Row $_ -Match $From.match }).Count -gt 0) {
+            $seen[[string]$entry.key] = $true
+            [string]$entry.key
+        }
+    }
+}
+
+function Connect-RunnerExchange {
+    param($Settings, [string[]]$CommandName)
+    $minimum = [version]'3.0.0'
+    if ($Settings.min_version) { $minimum = [version][string]$Settings.min_version }
+    $module = Get-Module -ListAvailable -Name ExchangeOnlineManagement | Sort-Object -Property Version -Descending | Select-Object -First 1
+    if ((-not $module) -or ($module.Version -lt $minimum)) {
+        if (-not $Settings.install_module) {
+            $found = 'none'
+            if ($module) { $found = [string]$module.Version }
+            throw ('ExchangeOnlineManagement {0} or later is not installed on this host (found: {1}); set install_module to install it' -f $minimum, $found)
+        }
+        $scope = 'CurrentUser'
+        if ($Settings.module_scope) { $scope = [string]$Settings.module_scope }
+        Install-Module -Name ExchangeOnlineManagement -MinimumVersion $minimum -Scope $scope -Force -AllowClobber -ErrorAction Stop 3>$null 6>$null | Out-Null
+        $module = Get-Module -ListAvailable -Name ExchangeOnlineManagement | Sort-Object -Property Version -Descending | Select-Object -First 1
+        $result.module_installed = $true
+    }
+    Import-Module -Name ExchangeOnlineManagement -MinimumVersion $minimum -ErrorAction Stop 3>$null 6>$null | Out-Null
+    $result.module_version = [string]$module.Version
+
+    if ($Settings.auth -eq 'existing_session') {
+        $sessions = @(Get-ConnectionInformation -ErrorAction SilentlyContinue | Where-Object { $_.State -eq 'Connected' })
+        if ($sessions.Count -eq 0) { throw 'No connected Exchange Online session exists in this PowerShell session' }
+        return $false
+    }
+
+    $connect = @{ ShowBanner = $false; ErrorAction = 'Stop' }
+    if ($CommandName) { $connect['CommandName'] = $CommandName }
+    if ($Settings.environment) { $connect['ExchangeEnvironmentName'] = [string]$Settings.environment }
+    if ($Settings.organization) { $connect['Organization'] = [string]$Settings.organization }
+    switch ([string]$Settings.auth) {
+        'access_token' { $connect['AccessToken'] = [string]$Settings.access_token }
+        'certificate_thumbprint' {
+            # Connect-ExchangeOnline -CertificateThumbprint reads the Windows certificate store: Windows only.
+            if ([Environment]::OSVersion.Platform -ne [PlatformID]::Win32NT) {
+                throw 'certificate_thumbprint works only on Windows (the Windows certificate store); on this host use certificate_file (CertificateFilePath) instead'
+            }
+            $connect['AppId'] = [string]$Settings.app_id
+            $connect['CertificateThumbprint'] = [string]$Settings.certificate_thumbprint
+        }
+        'certificate_file' {
+            $connect['AppId'] = [string]$Settings.app_id
+            $connect['CertificateFilePath'] = [string]$Settings.certificate_path
+            if ($Settings.certificate_password) {
+                $connect['CertificatePassword'] = ConvertTo-SecureString -String ([string]$Settings.certificate_password) -AsPlainText -Force
+            }
+        }
+        'managed_identity' {
+            $connect['ManagedIdentity'] = $true
+            if ($Settings.managed_identity_account_id) { $connect['ManagedIdentityAccountId'] = [string]$Settings.managed_identity_account_id }
+        }
+        default { throw ("Unknown Exchange Online authentication method '{0}'" -f $Settings.auth) }
+    }
+    Connect-ExchangeOnline @connect 3>$null 6>$null | Out-Null
+    return $true
+}
+
+# One run: connect, run the plan, always disconnect. Returns the result document; never throws.
+function Invoke-ExoRunner {
+    param([string]$PayloadJson, [string]$AllowListJson)
+    $ErrorActionPreference = 'Stop'
+    $ProgressPreference = 'SilentlyContinue'
+    $result = New-RunnerResult
+    $connected = $false
+    # Results by "op_index|key" (case-insensitive, as Exchange identities are) for the conditions.
+    $byKey = @{}
+    try {
+        $AllowList = ConvertTo-RunnerAllowList -Json $AllowListJson
+        $payload = ConvertFrom-Json -InputObject $PayloadJson
+        if ($payload.version -ne $RunnerVersion) { throw ('Unsupported payload version {0}' -f $payload.version) }
+        $plan = @(Get-RunnerPlan -Operations @($payload.operations))
+        $retry = [pscustomobject]@{ Attempts = 4; Delay = 2; MaxDelay = 30 }
+        if ($payload.retry) {
+            $retry.Attempts = [int]$payload.retry.attempts
+            $retry.Delay = [double]$payload.retry.delay
+            $retry.MaxDelay = [double]$payload.retry.max_delay
+        }
+        $cmdlets = @($plan | ForEach-Object { $_.Definition.Cmdlet } | Where-Object { $_ -notlike 'Get-EXO*' } | Sort-Object -Unique)
+
+        $connected = Connect-RunnerExchange -Settings $payload.connection -CommandName $cmdlets
+        $result.connected = $true
+
+        foreach ($step in $plan) {
+            if ($step.From) { $step.Values = @(Get-RunnerKeysFrom -From $step.From) }
+            if ($result.stopped) {
+                $result.skipped += [Math]::Max(1, $step.Values.Count)
+                continue
+            }
+            if ($step.Definition.Kind -eq 'find_by_user') {
+                Invoke-RunnerFindByUser -Step $step -Retry $retry
+                continue
+            }
+            $keys = @($null)
+            if ($step.HasForeach) { $keys = $step.Values }
+            $position = 0
+            foreach ($key in $keys) {
+                $position++
+                if ($step.When.Count -and @($step.When | Where-Object { -not (Test-RunnerCondition -Condition $_ -Key $key) }).Count) {
+                    $result.conditional_skips++
+                    continue
+                }
+                $params = $step.Params.Clone()
+                if ($step.HasForeach) { $params[$step.Definition.Bulk] = $key }
+                $call = Invoke-RunnerCall -Cmdlet $step.Definition.Cmdlet -Params $params -Retry $retry
+                Add-RunnerResult -Step $step -Key $key -Call $call
+                if ((-not $call.Ok) -and $step.Definition.Write) {
+                    $result.stopped = $true
+                    $result.stopped_at = [ordered]@{ op_index = $step.Index; op = $step.Name; key = $key }
+                    $result.skipped += $keys.Count - $position
+                    break
+                }
+            }
+        }
+    }
+    catch {
+        $result.failed = $true
+        $result.msg = [string]$_.Exception.Message
+        $result.error = Get-RunnerError -Record $_
+    }
+    finally {
+        if ($connected) {
+            try {
+                Disconnect-ExchangeOnline -Confirm:$false -ErrorAction Stop 3>$null 6>$null | Out-Null
+                $result.disconnected = $true
+            }
+            catch {
+                $result.warnings.Add(('Disconnect-ExchangeOnline failed: {0}' -f $_.Exception.Message))
+            }
+        }
+    }
+    $result
+}
+
+# The answer as one line of ASCII-only JSON: stdout goes out in the console code page (437 or another OEM
+# page over some WinRM clients and ssh), which would turn "j\u00fcrgen" into "j?rgen"; \uXXXX survives every path.
+function ConvertTo-RunnerJson {
+    param($Value)
+    $json = ConvertTo-Json -InputObject $Value -Depth 12 -Compress
+    $escape = [System.Text.RegularExpressions.MatchEvaluator] { param($m) '\u{0:x4}' -f [int][char]$m.Value }
+    [regex]::Replace($json, '[^\x00-\x7f]', $escape)
+}
+
+if ($PayloadJson) {
+    ConvertTo-RunnerJson -Value (Invoke-ExoRunner -PayloadJson $PayloadJson -AllowListJson $AllowListJson)
+}
