@@ -325,10 +325,6 @@ function Connect-RunnerExchange {
     switch ([string]$Settings.auth) {
         'access_token' { $connect['AccessToken'] = [string]$Settings.access_token }
         'certificate_thumbprint' {
-            # Connect-ExchangeOnline -CertificateThumbprint reads the Windows certificate store: Windows only.
-            if ([Environment]::OSVersion.Platform -ne [PlatformID]::Win32NT) {
-                throw 'certificate_thumbprint works only on Windows (the Windows certificate store); on this host use certificate_file (CertificateFilePath) instead'
-            }
             $connect['AppId'] = [string]$Settings.app_id
             $connect['CertificateThumbprint'] = [string]$Settings.certificate_thumbprint
         }
