@@ -163,6 +163,10 @@ def test_ansible_builder_creates_a_build_context(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     containerfile = (context / 'Containerfile').read_text()
     assert 'ansible-core==2.19.14' in containerfile and 'ansible-runner==' in containerfile
+    # The no-Windows option: pwsh and ExchangeOnlineManagement are in the image, after everything else.
+    assert 'dnf install -y powershell' in containerfile
+    assert 'Install-Module -Name ExchangeOnlineManagement -RequiredVersion 3.' in containerfile
+    assert containerfile.index('Install-Module') > containerfile.index('ansible-galaxy')
     requirements = (context / '_build' / 'requirements.txt').read_text()
     with open(os.path.join(REPO, 'requirements.txt')) as handle:
         wanted = [line.strip() for line in handle if line.strip() and not line.startswith('#')]
