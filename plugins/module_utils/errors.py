@@ -1,7 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: m365.mail_oauth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one exception root of the collection; modules catch it once in main()."""
+"""The collection's whole error tree, in one file; modules catch M365Error once in main(), action plugins in run().
+
+    M365Error
+    +-- ConfigError               bad or missing input, found before anything changed
+    +-- AuthError                 no token
+    +-- GraphError                Microsoft Graph answered with an error
+    +-- ExchangeError             Exchange Online (or the runner on the host) reported a failure
+    +-- PowerShellTransportError  the PowerShell host could not be reached or gave no usable answer
+"""
 
 
 class M365Error(Exception):
@@ -35,3 +43,21 @@ class GraphError(M365Error):
     @property
     def not_found(self):
         return self.status == 404 or self.code == 'Request_ResourceNotFound'
+
+
+class ExchangeError(M365Error):
+    """Exchange Online (or the runner on the host) reported a failure."""
+
+
+class PowerShellTransportError(M365Error):
+    """The host could not run the script or gave no usable answer.
+
+    ``unreachable`` tells an action plugin to report the host unreachable (Ansible's convention for a
+    connection that failed or broke) rather than the task failed.
+    """
+
+    def __init__(self, msg, unreachable=False, rc=None, stderr=None):
+        super(PowerShellTransportError, self).__init__(msg, unreachable=unreachable, rc=rc)
+        self.unreachable = unreachable
+        self.rc = rc
+        self.stderr = stderr

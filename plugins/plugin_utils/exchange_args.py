@@ -6,14 +6,12 @@
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.argspec import GRAPH_AUTH_MUTUALLY_EXCLUSIVE, GRAPH_AUTH_SPEC
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import MODULE_SCOPES
-
-EXCHANGE_AUTH_METHODS = ('access_token', 'certificate_thumbprint', 'certificate_file', 'managed_identity', 'existing_session')
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import AUTH_METHODS, MODULE_SCOPES
 
 EXCHANGE_CONNECTION_SPEC = dict(
     # An AWX credential exports it; an empty value counts as unset (read from Graph then).
     organization=dict(type='str', fallback=(env_fallback, ['M365_EXCHANGE_ORGANIZATION'])),
-    exchange_auth=dict(type='str', choices=list(EXCHANGE_AUTH_METHODS), default='access_token'),
+    exchange_auth=dict(type='str', choices=list(AUTH_METHODS), default='access_token'),
     exchange_access_token=dict(type='str', no_log=True),
     exchange_app_id=dict(type='str'),
     exchange_certificate_thumbprint=dict(type='str'),

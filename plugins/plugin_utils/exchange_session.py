@@ -15,7 +15,7 @@ with writes conditional on what the reads found.
 
 import re
 
-from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, M365Error
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, ExchangeError
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils import exchange_runner, powershell_transport
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import (
     InvalidOperation,
@@ -23,7 +23,16 @@ from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operation
     validate_operations,
 )
 
-AUTH_METHODS = ('access_token', 'certificate_thumbprint', 'certificate_file', 'managed_identity', 'existing_session')
+# Every Exchange Online login method, in the order a settings dict without 'auth' is read: the setting that names
+# the method then, and the settings it needs besides organization. exchange_args offers these names as the
+# actions' exchange_auth choices; the runner's Connect-RunnerExchange knows the same names.
+AUTH_METHODS = {
+    'access_token': ('access_token', ('access_token',)),
+    'certificate_thumbprint': ('certificate_thumbprint', ('app_id', 'certificate_thumbprint')),
+    'certificate_file': ('certificate_path', ('app_id', 'certificate_path')),
+    'managed_identity': ('managed_identity', ()),
+    'existing_session': (None, ()),
+}
 ENVIRONMENTS = ('O365Default', 'O365USGovGCCHigh', 'O365USGovDoD', 'O365China', 'O365GermanyCloud')
 MODULE_SCOPES = ('CurrentUser', 'AllUsers')
 # -AccessToken arrived in ExchangeOnlineManagement 3.1.0.
@@ -31,20 +40,8 @@ MIN_VERSION_ACCESS_TOKEN = '3.1.0'
 MIN_VERSION_DEFAULT = '3.0.0'
 _VERSION_RE = re.compile(r'^\d+(\.\d+){1,3}$')
 _THUMBPRINT_RE = re.compile(r'^[0-9a-fA-F]{40}$')
-# Which settings each method needs, besides organization.
-_REQUIRED = {
-    'access_token': ('access_token',),
-    'certificate_thumbprint': ('app_id', 'certificate_thumbprint'),
-    'certificate_file': ('app_id', 'certificate_path'),
-    'managed_identity': (),
-    'existing_session': (),
-}
 SECRET_SETTINGS = ('access_token', 'certificate_password')
 DEFAULT_RETRY = {'attempts': 4, 'delay': 2, 'max_delay': 30}
-
-
-class ExchangeError(M365Error):
-    """Exchange Online (or the runner on the host) reported a failure."""
 
 
 def _version_tuple(text):
@@ -56,15 +53,12 @@ def connection_payload(settings):
     settings = dict((k, v) for k, v in (settings or {}).items() if v is not None)
     auth = settings.get('auth')
     if auth is None:
-        auth = 'access_token' if settings.get('access_token') else None
-        auth = auth or ('certificate_thumbprint' if settings.get('certificate_thumbprint') else None)
-        auth = auth or ('certificate_file' if settings.get('certificate_path') else None)
-        auth = auth or ('managed_identity' if settings.get('managed_identity') else None)
+        auth = next((method for method, (marker, _needs) in AUTH_METHODS.items() if marker and settings.get(marker)), None)
     if auth not in AUTH_METHODS:
         raise ConfigError('Exchange Online authentication must be one of %s (got %r)' % (', '.join(AUTH_METHODS), auth))
     if auth != 'existing_session' and not settings.get('organization'):
         raise ConfigError('organization (the tenant\'s initial domain, e.g. contoso.onmicrosoft.com) is required for app-only Exchange Online')
-    missing = [key for key in _REQUIRED[auth] if not settings.get(key)]
+    missing = [key for key in AUTH_METHODS[auth][1] if not settings.get(key)]
     if missing:
         raise ConfigError('Exchange Online authentication %s needs %s' % (auth, ', '.join(missing)))
     if auth == 'certificate_thumbprint' and not _THUMBPRINT_RE.match(settings['certificate_thumbprint']):

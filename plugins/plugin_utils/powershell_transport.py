@@ -15,7 +15,7 @@ import re
 from ansible.errors import AnsibleConnectionFailure, AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import M365Error
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import PowerShellTransportError
 
 # What Windows PowerShell accepts for -EncodedCommand through WinRM (the
 # script text before UTF-16 + base64), with margin.
@@ -28,16 +28,6 @@ _CLIXML_ESCAPE = re.compile(r'_x([0-9a-fA-F]{4})_')
 # carries them): strip them here, the one place stderr becomes text.
 _ANSI = re.compile(r'\x1b\[[0-9;?]*[ -/]*[@-~]')
 _AUTH_FAILURE = re.compile(r'credentials were rejected|\b401\b|unauthori[sz]ed|authentication failed|permission denied', re.I)
-
-
-class PowerShellTransportError(M365Error):
-    """The host could not run the script or gave no usable answer."""
-
-    def __init__(self, msg, unreachable=False, rc=None, stderr=None):
-        super(PowerShellTransportError, self).__init__(msg, unreachable=unreachable, rc=rc)
-        self.unreachable = unreachable
-        self.rc = rc
-        self.stderr = stderr
 
 
 def _clixml_unescape(text):
