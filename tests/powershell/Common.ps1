@@ -1,0 +1,110 @@
+# Shared by tests/powershell/*.Tests.ps1: dot-source it in BeforeAll. Windows PowerShell 5.1 syntax only, ASCII only.
+#
+# It dot-sources the runner (plugins/plugin_utils/exchange_runner.ps1, or the file M365_RUNNER_PATH names, to
+# try the suite against a modified copy), puts the stub ExchangeOnlineManagement (fixtures/modules) first
+# on PSModulePath, and reads the allow-list and the bootstrap from fixtures/ (the same texts
+# exchange_runner.py sends; tests/unit/plugin_utils/test_runner_fixtures.py keeps them identical).
+
+$TestRoot = $PSScriptRoot
+$RepoRoot = (Resolve-Path (Join-Path $TestRoot '..\..')).Path
+$FixtureDir = Join-Path $TestRoot 'fixtures'
+$RunnerPath = Join-Path $RepoRoot (Join-Path 'plugins' (Join-Path 'plugin_utils' 'exchange_runner.ps1'))
+if ($env:M365_RUNNER_PATH) { $RunnerPath = (Resolve-Path $env:M365_RUNNER_PATH).Path }
+# First: dot-sourced without arguments, its param() block sets $PayloadJson and $AllowListJson here.
+. $RunnerPath
+$AllowListJson = [IO.File]::ReadAllText((Join-Path $FixtureDir 'allow_list.json'))
+$BootstrapText = [IO.File]::ReadAllText((Join-Path $FixtureDir 'bootstrap.ps1'))
+$StubModulePath = Join-Path $FixtureDir 'modules'
+if (-not (@($env:PSModulePath -split [IO.Path]::PathSeparator) -contains $StubModulePath)) {
+    $env:PSModulePath = $StubModulePath + [IO.Path]::PathSeparator + $env:PSModulePath
+}
+$ConnectionJson = '{"auth":"access_token","access_token":"tok","organization":"contoso.onmicrosoft.com","environment":"O365Default","min_version":"3.1.0","install_module":false}'
+
+
+function Reset-ExoStub {
+    $global:ExoStub = @{
+        Calls = New-Object System.Collections.Generic.List[object]
+        Handlers = @{}
+        Data = @{}
+        ImportNoise = $false
+    }
+}
+
+function Set-ExoHandler {
+    param([string]$Name, [scriptblock]$ScriptBlock)
+    $global:ExoStub.Handlers[$Name] = $ScriptBlock
+}
+
+# The calls the stub saw, optionally of one cmdlet.
+function Get-ExoCall {
+    param([string]$Name)
+    @($global:ExoStub.Calls | Where-Object { (-not $Name) -or $_.Name -eq $Name })
+}
+
+function New-TestPayload {
+    param([string]$Operations, [string]$Retry = '{"attempts":3,"delay":0,"max_delay":0}', [string]$Connection = $ConnectionJson)
+    '{"version":' + $RunnerVersion + ',"connection":' + $Connection + ',"retry":' + $Retry + ',"operations":' + $Operations + '}'
+}
+
+# Run the runner in this process as the bootstrap would, and read its answer back from the JSON line.
+# The raw line is in $global:LastRunnerJson.
+function Invoke-TestRunner {
+    param([string]$Operations, [string]$Retry = '{"attempts":3,"delay":0,"max_delay":0}', [string]$Connection = $ConnectionJson)
+    $payload = New-TestPayload -Operations $Operations -Retry $Retry -Connection $Connection
+    $global:LastRunnerJson = ConvertTo-RunnerJson -Value (Invoke-ExoRunner -PayloadJson $payload -AllowListJson $AllowListJson)
+    ConvertFrom-Json -InputObject $global:LastRunnerJson
+}
+
+# A JSON string literal of any text (for hostile and non-ASCII values in payloads).
+function ConvertTo-JsonString {
+    param([string]$Text)
+    ConvertTo-Json -InputObject $Text -Compress
+}
+
+function ConvertTo-Base64Line {
+    param([string]$Text)
+    [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($Text))
+}
+
+# This PowerShell's own executable: pwsh here, powershell.exe under Windows PowerShell 5.1.
+function Get-PowerShellPath {
+    (Get-Process -Id $PID).Path
+}
+
+# Run the real bootstrap in a child PowerShell as a WinRM host would: -EncodedCommand, the three base64
+# lines on stdin, the stub module on PSModulePath. $Prefix runs before the bootstrap (console code page,
+# language mode, type data, stub handlers). Returns the exit code, stdout as raw bytes and as text, stderr.
+function Invoke-ChildBootstrap {
+    param([string]$Payload, [string]$Prefix = '', [string]$Runner)
+    if (-not $Runner) { $Runner = [IO.File]::ReadAllText($RunnerPath) }
+    $command = $Prefix + "`n" + $BootstrapText
+    $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($command))
+    $info = New-Object System.Diagnostics.ProcessStartInfo
+    $info.FileName = Get-PowerShellPath
+    $info.Arguments = '-NoProfile -NonInteractive -EncodedCommand ' + $encoded
+    $info.UseShellExecute = $false
+    $info.RedirectStandardInput = $true
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = $true
+    $info.EnvironmentVariables['PSModulePath'] = $env:PSModulePath
+    $process = [System.Diagnostics.Process]::Start($info)
+    $buffer = New-Object System.IO.MemoryStream
+    $copy = $process.StandardOutput.BaseStream.CopyToAsync($buffer)
+    $errors = $process.StandardError.ReadToEndAsync()
+    $stdin = (ConvertTo-Base64Line $Runner) + "`n" + (ConvertTo-Base64Line $AllowListJson) + "`n" + (ConvertTo-Base64Line $Payload) + "`n"
+    $process.StandardInput.Write($stdin)
+    $process.StandardInput.Close()
+    if (-not $process.WaitForExit(60000)) { $process.Kill(); throw 'the child PowerShell did not finish within 60 s' }
+    $copy.Wait()
+    $bytes = $buffer.ToArray()
+    [pscustomobject]@{
+        ExitCode = $process.ExitCode
+        Bytes = $bytes
+        Stdout = [Text.Encoding]::UTF8.GetString($bytes)
+        Lines = @(([Text.Encoding]::UTF8.GetString($bytes) -split "`r?`n") | Where-Object { $_ -ne '' })
+        Stderr = $errors.Result
+    }
+}
+
+# Non-ASCII test data, built from code points so that this file stays ASCII.
+$NonAsciiName = 'j' + [char]0x00FC + 'rgen.' + [char]0x00F8 + 'rsted-' + [char]0x00DF + [char]0x00FC + '@contoso.com'
