@@ -53,6 +53,55 @@ def single(call, spec, obj, fragment):
     return 200, entity_body(call, spec, obj, fragment, select), {}
 
 
+def dispatch(table, call, *args):
+    """Run what a {method: (role groups, handler)} table names for the request's method: the token must hold a role of
+    each group, then handler(call, *args) answers. 405 for a method the table does not name."""
+    try:
+        groups, handler = table[call.method]
+    except KeyError:
+        raise method_not_allowed() from None
+    call.require(*groups)
+    return handler(call, *args)
+
+
+def list_handler(collection, spec, fragment):
+    """GET on an entity set: what the caller can see of it (replication delay applies), with $filter, $select, paging."""
+    def handler(call):
+        items = [obj for obj in getattr(call.tenant, collection).values() if call.visible(obj['id'])]
+        return 200, list_body(call, spec, items, fragment), {}
+    return handler
+
+
+def get_handler(collection, spec, fragment):
+    """GET on one entity, 404 while it is not visible."""
+    def handler(call, selector):
+        return single(call, spec, find_visible(call, collection, selector), fragment)
+    return handler
+
+
+def create_handler(create):
+    """POST on an entity set: create(call, body)."""
+    def handler(call):
+        return create(call, call.body())
+    return handler
+
+
+def no_segment(name):
+    return bad_request("Resource not found for the segment '%s'." % name, code='BadRequest')
+
+
+def route(call, keys, set_methods, entity_methods, below):
+    """An entity set's request: to the set, to one entity (by a key in keys), or below(call, selector, rest) for a path below one."""
+    selector, rest = split_selector(call, keys)
+    if selector is None:
+        if rest:
+            raise no_segment(rest[0])
+        return dispatch(set_methods, call)
+    if not rest:
+        return dispatch(entity_methods, call, selector)
+    return below(call, selector, rest)
+
+
 # Applications ---------------------------------------------------------------
 
 def _check_unique(tenant, app, body):
@@ -123,7 +172,8 @@ def _action_params(call, action):
     return body
 
 
-def _add_password(call, app):
+def _add_password(call, selector):
+    app = _app_for_write(call, selector)
     params = _action_params(call, 'addPassword').get('passwordCredential') or {}
     cred = new_password_credential({k: params.get(k) for k in ('displayName', 'startDateTime', 'endDateTime', 'customKeyIdentifier')})
     call.tenant.secrets[cred['keyId']] = cred['secretText']
@@ -133,7 +183,8 @@ def _add_password(call, app):
     return 200, body, {}
 
 
-def _remove_password(call, app):
+def _remove_password(call, selector):
+    app = _app_for_write(call, selector)
     key_id = (_action_params(call, 'removePassword').get('keyId') or '').lower()
     creds = app.get('passwordCredentials') or []
     kept = [c for c in creds if c['keyId'].lower() != key_id]
@@ -144,45 +195,37 @@ def _remove_password(call, app):
     return 204, None, {}
 
 
+def _patch_application(call, selector):
+    body = call.body()
+    if selector[0] == 'uniqueName' and lookup(call.tenant, 'applications', selector) is None and call.prefers('create-if-missing'):
+        if body.get('uniqueName') not in (None, selector[1]):
+            raise bad_request("Property 'uniqueName' cannot be changed once it has been set.")
+        return _create_application(call, dict(body, uniqueName=selector[1]), unique_name=selector[1])
+    return _update_application(call, _app_for_write(call, selector), body)
+
+
+def _delete_application(call, selector):
+    call.tenant.delete_application(_app_for_write(call, selector)['id'])
+    return 204, None, {}
+
+
+APPLICATION_SET_METHODS = {'GET': ((READ_APPS,), list_handler('applications', APPLICATION, 'applications')),
+                           'POST': ((WRITE_APPS,), create_handler(_create_application))}
+APPLICATION_METHODS = {'GET': ((READ_APPS,), get_handler('applications', APPLICATION, 'applications/$entity')),
+                       'PATCH': ((WRITE_APPS,), _patch_application), 'DELETE': ((WRITE_APPS,), _delete_application)}
+# Actions on an application; another method on them is an unknown segment (400), not a 405.
+APPLICATION_ACTION_METHODS = {'addPassword': {'POST': ((WRITE_APPS,), _add_password)},
+                              'removePassword': {'POST': ((WRITE_APPS,), _remove_password)}}
+
+
+def _application_action(call, selector, rest):
+    if len(rest) == 1 and call.method in APPLICATION_ACTION_METHODS.get(rest[0], {}):
+        return dispatch(APPLICATION_ACTION_METHODS[rest[0]], call, selector)
+    raise no_segment(rest[0])
+
+
 def applications(call):
-    selector, rest = split_selector(call, ('id', 'appId', 'uniqueName'))
-    method = call.method
-    if selector is None:
-        if rest:
-            raise bad_request("Resource not found for the segment '%s'." % rest[0], code='BadRequest')
-        if method == 'GET':
-            call.require(READ_APPS)
-            items = [a for a in call.tenant.applications.values() if call.visible(a['id'])]
-            return 200, list_body(call, APPLICATION, items, 'applications'), {}
-        if method == 'POST':
-            call.require(WRITE_APPS)
-            return _create_application(call, call.body())
-        raise method_not_allowed()
-    if not rest:
-        if method == 'GET':
-            call.require(READ_APPS)
-            return single(call, APPLICATION, find_visible(call, 'applications', selector), 'applications/$entity')
-        if method == 'PATCH':
-            call.require(WRITE_APPS)
-            body = call.body()
-            if selector[0] == 'uniqueName' and lookup(call.tenant, 'applications', selector) is None and call.prefers('create-if-missing'):
-                if body.get('uniqueName') not in (None, selector[1]):
-                    raise bad_request("Property 'uniqueName' cannot be changed once it has been set.")
-                return _create_application(call, dict(body, uniqueName=selector[1]), unique_name=selector[1])
-            return _update_application(call, _app_for_write(call, selector), body)
-        if method == 'DELETE':
-            call.require(WRITE_APPS)
-            app = _app_for_write(call, selector)
-            call.tenant.delete_application(app['id'])
-            return 204, None, {}
-        raise method_not_allowed()
-    if rest == ['addPassword'] and method == 'POST':
-        call.require(WRITE_APPS)
-        return _add_password(call, _app_for_write(call, selector))
-    if rest == ['removePassword'] and method == 'POST':
-        call.require(WRITE_APPS)
-        return _remove_password(call, _app_for_write(call, selector))
-    raise bad_request("Resource not found for the segment '%s'." % rest[0], code='BadRequest')
+    return route(call, ('id', 'appId', 'uniqueName'), APPLICATION_SET_METHODS, APPLICATION_METHODS, _application_action)
 
 
 # Service principals ----------------------------------------------------------
@@ -264,69 +307,73 @@ def _assign(call, resource_sp):
     return 201, _assignment_body(call, resource_sp, assignment), {}
 
 
+def _list_assignments_of(call, sp):
+    items = [a for a in call.tenant.app_role_assignments.values() if a['principalId'] == sp['id'] and call.visible(a['id'])]
+    return 200, list_body(call, APP_ROLE_ASSIGNMENT, items, "servicePrincipals('%s')/appRoleAssignments" % sp['id']), {}
+
+
+def _list_assignments_to(call, sp):
+    items = [a for a in call.tenant.app_role_assignments.values() if a['resourceId'] == sp['id'] and call.visible(a['id'])]
+    return 200, list_body(call, APP_ROLE_ASSIGNMENT, items, "servicePrincipals('%s')/appRoleAssignedTo" % sp['id']), {}
+
+
+def _get_assignment(call, sp, assignment):
+    return 200, _assignment_body(call, sp, assignment), {}
+
+
+def _delete_assignment(call, _sp, assignment):
+    del call.tenant.app_role_assignments[assignment['id']]
+    return 204, None, {}
+
+
+READ_ASSIGNMENTS = (READ_APPS | ASSIGN_ROLES,)
+WRITE_ASSIGNMENTS = (ASSIGN_ROLES, READ_APPS)
+ASSIGNMENTS_OF_METHODS = {'GET': (READ_ASSIGNMENTS, _list_assignments_of)}
+ASSIGNMENTS_TO_METHODS = {'GET': (READ_ASSIGNMENTS, _list_assignments_to), 'POST': (WRITE_ASSIGNMENTS, _assign)}
+ASSIGNMENT_METHODS = {'GET': (READ_ASSIGNMENTS, _get_assignment), 'DELETE': (WRITE_ASSIGNMENTS, _delete_assignment)}
+
+
 def _assignments(call, sp, rest):
-    method = call.method
     if rest[0] == 'appRoleAssignments':
-        if len(rest) != 1 or method != 'GET':
+        if len(rest) != 1:
             raise method_not_allowed()
-        call.require(READ_APPS | ASSIGN_ROLES)
-        items = [a for a in call.tenant.app_role_assignments.values() if a['principalId'] == sp['id'] and call.visible(a['id'])]
-        return 200, list_body(call, APP_ROLE_ASSIGNMENT, items, "servicePrincipals('%s')/appRoleAssignments" % sp['id']), {}
+        return dispatch(ASSIGNMENTS_OF_METHODS, call, sp)
     if len(rest) == 1:
-        if method == 'GET':
-            call.require(READ_APPS | ASSIGN_ROLES)
-            items = [a for a in call.tenant.app_role_assignments.values() if a['resourceId'] == sp['id'] and call.visible(a['id'])]
-            return 200, list_body(call, APP_ROLE_ASSIGNMENT, items, "servicePrincipals('%s')/appRoleAssignedTo" % sp['id']), {}
-        if method == 'POST':
-            call.require(ASSIGN_ROLES, READ_APPS)
-            return _assign(call, sp)
-        raise method_not_allowed()
+        return dispatch(ASSIGNMENTS_TO_METHODS, call, sp)
     assignment = call.tenant.app_role_assignments.get(rest[1])
-    if assignment is None or assignment['resourceId'] != sp['id'] or (method == 'GET' and not call.visible(assignment['id'])):
+    if assignment is None or assignment['resourceId'] != sp['id'] or (call.method == 'GET' and not call.visible(assignment['id'])):
         raise not_found(rest[1])
-    if method == 'GET':
-        call.require(READ_APPS | ASSIGN_ROLES)
-        return 200, _assignment_body(call, sp, assignment), {}
-    if method == 'DELETE':
-        call.require(ASSIGN_ROLES, READ_APPS)
-        del call.tenant.app_role_assignments[assignment['id']]
-        return 204, None, {}
-    raise method_not_allowed()
+    return dispatch(ASSIGNMENT_METHODS, call, sp, assignment)
+
+
+def _patch_service_principal(call, selector):
+    body = call.body()
+    if selector[0] == 'appId' and call.tenant.sp_by_app_id(selector[1]) is None and call.prefers('create-if-missing'):
+        return _create_service_principal(call, dict(body, appId=selector[1]))
+    sp = _sp_for_write(call, selector)
+    validate_body(SERVICE_PRINCIPAL, body, existing=sp)
+    apply_patch(SERVICE_PRINCIPAL, sp, body)
+    return 204, None, {}
+
+
+def _delete_service_principal(call, selector):
+    call.tenant.delete_service_principal(_sp_for_write(call, selector)['id'])
+    return 204, None, {}
+
+
+SERVICE_PRINCIPAL_SET_METHODS = {
+    'GET': ((READ_APPS,), list_handler('service_principals', SERVICE_PRINCIPAL, 'servicePrincipals')),
+    'POST': ((WRITE_APPS,), create_handler(_create_service_principal))}
+SERVICE_PRINCIPAL_METHODS = {
+    'GET': ((READ_APPS,), get_handler('service_principals', SERVICE_PRINCIPAL, 'servicePrincipals/$entity')),
+    'PATCH': ((WRITE_APPS,), _patch_service_principal), 'DELETE': ((WRITE_APPS,), _delete_service_principal)}
+
+
+def _service_principal_assignments(call, selector, rest):
+    if rest[0] in ('appRoleAssignedTo', 'appRoleAssignments') and len(rest) <= 2:
+        return _assignments(call, find_visible(call, 'service_principals', selector), rest)
+    raise no_segment(rest[0])
 
 
 def service_principals(call):
-    selector, rest = split_selector(call, ('id', 'appId'))
-    method = call.method
-    if selector is None:
-        if rest:
-            raise bad_request("Resource not found for the segment '%s'." % rest[0], code='BadRequest')
-        if method == 'GET':
-            call.require(READ_APPS)
-            items = [sp for sp in call.tenant.service_principals.values() if call.visible(sp['id'])]
-            return 200, list_body(call, SERVICE_PRINCIPAL, items, 'servicePrincipals'), {}
-        if method == 'POST':
-            call.require(WRITE_APPS)
-            return _create_service_principal(call, call.body())
-        raise method_not_allowed()
-    if not rest:
-        if method == 'GET':
-            call.require(READ_APPS)
-            return single(call, SERVICE_PRINCIPAL, find_visible(call, 'service_principals', selector), 'servicePrincipals/$entity')
-        if method == 'PATCH':
-            call.require(WRITE_APPS)
-            body = call.body()
-            if selector[0] == 'appId' and call.tenant.sp_by_app_id(selector[1]) is None and call.prefers('create-if-missing'):
-                return _create_service_principal(call, dict(body, appId=selector[1]))
-            sp = _sp_for_write(call, selector)
-            validate_body(SERVICE_PRINCIPAL, body, existing=sp)
-            apply_patch(SERVICE_PRINCIPAL, sp, body)
-            return 204, None, {}
-        if method == 'DELETE':
-            call.require(WRITE_APPS)
-            call.tenant.delete_service_principal(_sp_for_write(call, selector)['id'])
-            return 204, None, {}
-        raise method_not_allowed()
-    if rest[0] in ('appRoleAssignedTo', 'appRoleAssignments') and len(rest) <= 2:
-        sp = find_visible(call, 'service_principals', selector)
-        return _assignments(call, sp, rest)
-    raise bad_request("Resource not found for the segment '%s'." % rest[0], code='BadRequest')
+    return route(call, ('id', 'appId'), SERVICE_PRINCIPAL_SET_METHODS, SERVICE_PRINCIPAL_METHODS, _service_principal_assignments)
