@@ -108,3 +108,103 @@ function Invoke-ChildBootstrap {
 
 # Non-ASCII test data, built from code points so that this file stays ASCII.
 $NonAsciiName = 'j' + [char]0x00FC + 'rgen.' + [char]0x00F8 + 'rsted-' + [char]0x00DF + [char]0x00FC + '@contoso.com'
+
+# A small tenant behind the stub cmdlets, in $global:ExoStub.Data:
+#   Principals  identity -> $true                 (Get-ServicePrincipal; otherwise not found)
+#   Mailboxes   UPNs in order                     (Get-EXOMailbox -ResultSize Unlimited)
+#   Aliases     identity -> UPN                   (Get-Mailbox resolves other spellings)
+#   Full        mailbox -> rows                   (Get-MailboxPermission, Get-EXOMailboxPermission; -User filters)
+#   SendAs      mailbox -> rows                   (Get-RecipientPermission; -Trustee filters)
+#   Fail        'Cmdlet|identity' -> error kind   (New-ExoStubError kinds; any cmdlet, reads and writes)
+# A mailbox is one that has a Full entry (possibly an empty list). Writes only record their call.
+function Use-FakeTenant {
+    $data = $global:ExoStub.Data
+    $data.Principals = @{}
+    $data.Mailboxes = New-Object System.Collections.Generic.List[string]
+    $data.Aliases = @{}
+    $data.Full = @{}
+    $data.SendAs = @{}
+    $data.Fail = @{}
+    $fail = {
+        param($p, $name)
+        $kind = $global:ExoStub.Data.Fail[$name + '|' + [string]$p.Identity]
+        if ($kind) { Write-ErrorMessage (New-ExoStubError -Kind $kind -Object ([string]$p.Identity)) }
+    }
+    $global:ExoStub.Data.FailCheck = $fail
+    Set-ExoHandler 'Get-ServicePrincipal' {
+        param($p, $name)
+        & $global:ExoStub.Data.FailCheck $p $name
+        if (-not $global:ExoStub.Data.Principals.ContainsKey([string]$p.Identity)) { Write-ErrorMessage (New-ExoStubError -Kind NotFound -Object $p.Identity) }
+        [pscustomobject]@{ Identity = $p.Identity; DisplayName = 'App ' + $p.Identity; AppId = '66666666-7777-4888-8999-000000000000'; ObjectId = '66666666-7777-4888-8999-000000000001' }
+    }
+    $permission = {
+        param($p, $name)
+        & $global:ExoStub.Data.FailCheck $p $name
+        $table = $global:ExoStub.Data.Full
+        $filter = $p.User
+        if ($name -eq 'Get-RecipientPermission') { $table = $global:ExoStub.Data.SendAs; $filter = $p.Trustee }
+        if (-not $global:ExoStub.Data.Full.ContainsKey([string]$p.Identity)) { Write-ErrorMessage (New-ExoStubError -Kind NotFound -Object $p.Identity) }
+        foreach ($row in @($table[[string]$p.Identity])) {
+            if ($null -eq $row) { continue }
+            $who = $row.User
+            if ($name -eq 'Get-RecipientPermission') { $who = $row.Trustee }
+            if ((-not $filter) -or $who -eq $filter) { $row }
+        }
+    }
+    Set-ExoHandler 'Get-MailboxPermission' $permission
+    Set-ExoHandler 'Get-EXOMailboxPermission' $permission
+    Set-ExoHandler 'Get-RecipientPermission' $permission
+    $mailbox = {
+        param($p, $name)
+        & $global:ExoStub.Data.FailCheck $p $name
+        $data = $global:ExoStub.Data
+        if ($p.ContainsKey('Identity')) {
+            $upn = [string]$p.Identity
+            if ($data.Aliases.ContainsKey($upn)) { $upn = $data.Aliases[$upn] }
+            if (-not $data.Full.ContainsKey($upn)) { Write-ErrorMessage (New-ExoStubError -Kind NotFound -Object $p.Identity) }
+            [pscustomobject]@{ Identity = $upn.Split('@')[0]; UserPrincipalName = $upn; PrimarySmtpAddress = $upn }
+        }
+        else {
+            foreach ($upn in $data.Mailboxes) { [pscustomobject]@{ Identity = $upn.Split('@')[0]; UserPrincipalName = $upn; PrimarySmtpAddress = $upn } }
+        }
+    }
+    Set-ExoHandler 'Get-Mailbox' $mailbox
+    Set-ExoHandler 'Get-EXOMailbox' $mailbox
+    foreach ($write in @('New-ServicePrincipal', 'Set-ServicePrincipal', 'Remove-ServicePrincipal', 'Add-MailboxPermission', 'Remove-MailboxPermission',
+            'Add-RecipientPermission', 'Remove-RecipientPermission', 'Set-CASMailbox')) {
+        Set-ExoHandler $write $fail
+    }
+}
+
+# Add a mailbox to the fake tenant (listed by Get-EXOMailbox unless -Hidden).
+function Add-FakeMailbox {
+    param([string]$Upn, [object[]]$Full = @(), [object[]]$SendAs = @(), [switch]$Hidden)
+    $data = $global:ExoStub.Data
+    if (-not $Hidden) { $data.Mailboxes.Add($Upn) }
+    $data.Full[$Upn] = $Full
+    $data.SendAs[$Upn] = $SendAs
+}
+
+# A Get-MailboxPermission row. -Rights takes a list, or one string such as 'ReadPermission, FullAccess' as some module versions print it.
+function New-FullRow {
+    param([string]$Mailbox, [string]$User = 'sp', $Rights = @('FullAccess'), [bool]$Inherited = $false, [bool]$Deny = $false)
+    if ($Rights -isnot [string]) { $Rights = [string[]]@($Rights) }
+    [pscustomobject]@{ Identity = $Mailbox; User = $User; AccessRights = $Rights; IsInherited = $Inherited; Deny = $Deny; InheritanceType = 'All' }
+}
+
+function New-SendAsRow {
+    param([string]$Mailbox, [string]$Trustee = 'sp', $Rights = @('SendAs'))
+    if ($Rights -isnot [string]) { $Rights = [string[]]@($Rights) }
+    [pscustomobject]@{ Identity = $Mailbox; Trustee = $Trustee; AccessControlType = 'Allow'; AccessRights = $Rights; IsInherited = $false; InheritanceType = 'None' }
+}
+
+# The identities a cmdlet was called for, in order.
+function Get-ExoCallIdentity {
+    param([string]$Name)
+    @(Get-ExoCall $Name | ForEach-Object { [string]$_.Params.Identity })
+}
+
+# Forget the calls so far, keep handlers and data.
+function Reset-ExoCalls {
+    $global:ExoStub.Calls.Clear()
+}
