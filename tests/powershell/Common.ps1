@@ -185,19 +185,6 @@ function Add-FakeMailbox {
     $data.SendAs[$Upn] = $SendAs
 }
 
-# A Get-MailboxPermission row. -Rights takes a list, or one string such as 'ReadPermission, FullAccess' as some module versions print it.
-function New-FullRow {
-    param([string]$Mailbox, [string]$User = 'sp', $Rights = @('FullAccess'), [bool]$Inherited = $false, [bool]$Deny = $false)
-    if ($Rights -isnot [string]) { $Rights = [string[]]@($Rights) }
-    [pscustomobject]@{ Identity = $Mailbox; User = $User; AccessRights = $Rights; IsInherited = $Inherited; Deny = $Deny; InheritanceType = 'All' }
-}
-
-function New-SendAsRow {
-    param([string]$Mailbox, [string]$Trustee = 'sp', $Rights = @('SendAs'))
-    if ($Rights -isnot [string]) { $Rights = [string[]]@($Rights) }
-    [pscustomobject]@{ Identity = $Mailbox; Trustee = $Trustee; AccessControlType = 'Allow'; AccessRights = $Rights; IsInherited = $false; InheritanceType = 'None' }
-}
-
 # The identities a cmdlet was called for, in order.
 function Get-ExoCallIdentity {
     param([string]$Name)
