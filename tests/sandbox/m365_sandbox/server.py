@@ -23,6 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import control, graph_batch, pki
 from .directory import Directory, TenantSeed
+from .exchange import rest as exchange_rest
+from .exchange.host import ExchangeHost
 from .faults import Faults
 from .graph_api import GraphApi
 from .objects import new_guid, new_secret_text
@@ -52,12 +54,17 @@ class Sandbox:
         self.settings = dict(self._default_settings)
         self.faults = Faults(latency)
         self._make_pki()
-        self.seeds = [self._make_seed(index, mailboxes) for index in range(1, tenants + 1)]
+        # tenants: a count, or (tenant_id, domain, mailbox count) per tenant for tests that need fixed names.
+        specs = tenants if isinstance(tenants, (list, tuple)) else [(None, None, mailboxes)] * tenants
+        self.seeds = [self._make_seed(index, count, tenant_id, domain) for index, (tenant_id, domain, count) in enumerate(specs, 1)]
         # Only the holder of this value (like the App Service sandbox) may ask for the managed identity's tokens.
         self.identity_header = new_secret_text()
         self.directory = Directory(self.seeds)
         self.tokens = TokenService(self.directory, self.signing_key, self.signing_cert, None, self.settings)
         self.graph = GraphApi(self)
+        # Exchange Online's REST side (exchange/rest.py); the WinRM emulator's Windows host talks to it through real pwsh.
+        self.exchange = ExchangeHost(self.directory.tenant, self.verify_token, lock=self.directory.lock)
+        self.directory.reset_hooks.append(lambda _tenant: self.exchange.reset())
         self.listeners = []
         self.info = {'winrm': None}
         self._stops = []
@@ -79,14 +86,14 @@ class Sandbox:
         pki.write_public(self._path('signing-public.pem'), pki.public_pem(self.signing_key))
         pki.write_public(self._path('signing-cert.pem'), pki.cert_pem(self.signing_cert))
 
-    def _make_seed(self, index, mailboxes):
-        tenant_id = new_guid()
+    def _make_seed(self, index, mailboxes, tenant_id=None, domain=None):
+        tenant_id = tenant_id or new_guid()
         key, cert = pki.make_client_cert('m365 sandbox admin')
         cert_path = self._path('admin-%s.pem' % tenant_id)
         pki.write_private(cert_path, pki.private_pem(key) + pki.cert_pem(cert))
         der = pki.cert_der(cert)
         seed = TenantSeed(
-            index=index, tenant_id=tenant_id, domain='tenant%d.onmicrosoft.com' % index,
+            index=index, tenant_id=tenant_id, domain=domain or 'tenant%d.onmicrosoft.com' % index,
             admin_client_id=new_guid(), admin_secret=new_secret_text(), admin_secret_key_id=new_guid(),
             admin_cert_b64=base64.b64encode(der).decode('ascii'), admin_cert_key_id=new_guid(),
             mailbox_count=mailboxes, certificate_path=cert_path, certificate_thumbprint=pki.sha1_thumbprint(der),
@@ -292,6 +299,8 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if path.startswith('/v1.0/'):
                 self._graph(path[len('/v1.0/'):], url.query, headers, body)
+            elif path.startswith('/adminapi/'):
+                self._exchange(path, url.query, headers, body)
             elif path.startswith('/_sandbox/'):
                 self._control(path[len('/_sandbox/'):], body)
             else:
@@ -314,6 +323,19 @@ class Handler(BaseHTTPRequestHandler):
         else:
             status, payload, extra = graph_response(sandbox, self.command, path, query, headers, body)
         self._send(status, payload, extra, content_type=ODATA_JSON)
+
+    # Exchange Online (REST) ---------------------------------------------------
+
+    def _exchange(self, path, query, headers, body):
+        answer = exchange_rest.handle(self.sandbox, self.command, path, query, headers, body)
+        if answer is exchange_rest.DROP:
+            # The emulated lost connection: no answer at all.
+            self.close_connection = True
+            self.connection.close()
+            return
+        status, payload, extra = answer
+        content_type = extra.pop('Content-Type', 'application/json;charset=utf-8')
+        self._send(status, payload, extra, content_type=content_type)
 
     # Control -----------------------------------------------------------------
 

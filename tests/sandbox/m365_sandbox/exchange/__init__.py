@@ -1,7 +1,6 @@
-"""The emulated Exchange Online: per-tenant model and the runner's interpreter."""
+"""The emulated Exchange Online: per-tenant model, its REST front (InvokeCommand), faults and counters."""
 
-from .host import Counters, DropConnection, ExchangeHost, Faults, RunnerFailure
+from .host import Counters, ExchangeHost, Faults, ServiceDenied
 from .model import ACE_LIMIT, CmdletError, ExchangeOrg, Mailbox, ServicePrincipal
 
-__all__ = ['ACE_LIMIT', 'CmdletError', 'Counters', 'DropConnection', 'ExchangeHost', 'ExchangeOrg', 'Faults', 'Mailbox', 'RunnerFailure',
-           'ServicePrincipal']
+__all__ = ['ACE_LIMIT', 'CmdletError', 'Counters', 'ExchangeHost', 'ExchangeOrg', 'Faults', 'Mailbox', 'ServiceDenied', 'ServicePrincipal']

@@ -11,11 +11,11 @@ WRITES = {'New-ServicePrincipal', 'Set-ServicePrincipal', 'Remove-ServicePrincip
 
 
 def _bind_error(cmdlet, name, value, allowed):
+    # 400 BadRequest (reference: medium); the wording is PowerShell's own enum conversion text (weak over REST).
     return CmdletError("Cannot bind parameter '%s'. Cannot convert value \"%s\" to type \"%s\". Error: \"Unable to match the identifier "
                        "name %s to a valid enumerator name. Specify one of the following enumerator names and try again: %s\""
                        % (name, value, cmdlet, value, ', '.join(allowed)),
-                       category='InvalidArgument', error_id='CannotConvertArgumentNoMessage,%s' % cmdlet,
-                       exc_type='System.Management.Automation.ParameterBindingException')
+                       exception='System.Management.Automation.ParameterBindingException', status=400)
 
 
 def _result_size(params):
@@ -54,7 +54,7 @@ def new_service_principal(org, params):
     for sp in org.service_principals.values():
         if sp.app_id == app_id or sp.object_id == object_id:
             raise CmdletError("A service principal with AppId '%s' or ObjectId '%s' already exists." % (app_id, object_id),  # (weak)
-                              category='WriteError', error_id='ADObjectAlreadyExistsException')
+                              exception='Microsoft.Exchange.Data.Directory.ADObjectAlreadyExistsException')
     sp = ServicePrincipal(app_id, object_id, params.get('DisplayName'))
     org.service_principals[sp.key] = sp
     return [sp.row()], []
@@ -111,8 +111,9 @@ def add_mailbox_permission(org, params):
         ace['rights'].extend(new)
         return [org.permission_row(mailbox, ace)], []
     if len(mailbox.aces) >= ACE_LIMIT:
-        raise CmdletError("The maximum number of permission entries (%d) on mailbox '%s' has been reached." % (ACE_LIMIT, mailbox.alias),  # (weak)
-                          category='LimitsExceeded', error_id='ACELimitExceededException')
+        # Reference: medium (one capture of the real text).
+        raise CmdletError('The mailbox %s has reached the limit of maximum allowed access control entries of %d. Please remove '
+                          'unused entries and try again.' % (mailbox.guid, ACE_LIMIT), exception='System.InvalidOperationException')
     ace = {'principal': principal, 'rights': list(rights), 'deny': False, 'inheritance': inheritance, 'inherited': False,
            'automapping': params.get('AutoMapping', True)}
     mailbox.aces.append(ace)
@@ -175,7 +176,7 @@ def remove_recipient_permission(org, params):
     before = len(mailbox.send_as)
     mailbox.send_as = [t for t in mailbox.send_as if t[:2] != principal]
     if len(mailbox.send_as) == before:
-        return [], ["Can't remove the access control entry on the object \"%s\" for account \"%s\" because the ACE doesn't exist on the object."
+        return [], ["Can't remove the access control entry on the object \"%s\" for account \"%s\" because the ACE isn't present."
                     % (mailbox.alias, org.principal_name(principal))]
     return [], []
 
@@ -219,14 +220,9 @@ CMDLETS = {
 
 
 def invoke(org, cmdlet, params):
-    """Run one cmdlet; unknown cmdlets fail like PowerShell's command lookup."""
-    function = CMDLETS.get(cmdlet)
-    if function is None:
-        raise CmdletError("The term '%s' is not recognized as the name of a cmdlet, function, script file, or operable program." % cmdlet,
-                          category='ObjectNotFound', error_id='CommandNotFoundException',
-                          exc_type='System.Management.Automation.CommandNotFoundException')
+    """Run one cmdlet of CMDLETS (the REST front answers others with 403 before it gets here)."""
     params = dict((k, v) for k, v in params.items() if k != 'Confirm')
-    return function(org, params)
+    return CMDLETS[cmdlet](org, params)
 
 
 __all__ = ['CMDLETS', 'WRITES', 'invoke', 'not_found']

@@ -4,6 +4,8 @@
     GET  /_sandbox/exchange/faults
     GET  /_sandbox/exchange/stats    {"exchange": host counters, "winrm": WinRM counters}
     POST /_sandbox/exchange/stats/reset
+    POST /_sandbox/exchange/host/install_module  {"name", "minimum_version", "scope"}: the fake gallery's Install-Module
+        on the emulated Windows host (M365SandboxGallery) asks for the module here
     GET  /_sandbox/tenants/{tid}/exchange                      the tenant's Exchange state
     POST /_sandbox/tenants/{tid}/exchange/service_principals   {"AppId", "ObjectId", "DisplayName"} behind the collection's back
     POST /_sandbox/tenants/{tid}/exchange/mailbox_permissions  {"Identity", "User", "AccessRights", "remove"?} behind the collection's back
@@ -25,7 +27,7 @@ def route(sandbox, method, path, body):
     if not path.startswith('exchange/') and path != 'exchange' and not match:
         return None
     if host is None:
-        return 404, {'error': 'the sandbox runs without the WinRM/Exchange emulator (start it with --winrm-port)'}
+        return 404, {'error': 'the sandbox runs without the Exchange emulator'}
     if path == 'exchange/faults':
         if method == 'POST':
             try:
@@ -38,6 +40,13 @@ def route(sandbox, method, path, body):
     if (method, path) == ('POST', 'exchange/stats/reset'):
         reset_counters(sandbox)
         return 200, stats(sandbox)
+    if (method, path) == ('POST', 'exchange/host/install_module'):
+        disk = getattr(sandbox, 'windows_host', None)
+        if disk is None:
+            return 404, {'error': 'the sandbox runs without the emulated Windows host (start it with --winrm-port)'}
+        disk.install_module(body.get('required_version') or body.get('minimum_version'))
+        host.counters.add('module_installs')
+        return 200, {'installed': body.get('required_version') or body.get('minimum_version')}
     if match:
         org = host.org(match.group(1))
         if org is None:
@@ -63,9 +72,12 @@ def route(sandbox, method, path, body):
 
 
 def stats(sandbox):
-    return {'exchange': sandbox.exchange.counters.as_dict(), 'winrm': sandbox.winrm_counters.as_dict()}
+    winrm = getattr(sandbox, 'winrm_counters', None)
+    return {'exchange': sandbox.exchange.counters.as_dict(), 'winrm': winrm.as_dict() if winrm is not None else {}}
 
 
 def reset_counters(sandbox):
     sandbox.exchange.counters.reset()
-    sandbox.winrm_counters.reset()
+    winrm = getattr(sandbox, 'winrm_counters', None)
+    if winrm is not None:
+        winrm.reset()

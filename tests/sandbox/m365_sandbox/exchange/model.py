@@ -1,6 +1,6 @@
 """Per-tenant Exchange Online state and the cmdlets the runner may call.
 
-Behaviour copied from Exchange Online (see shared/reference/microsoft-365.md);
+Behaviour copied from Exchange Online (sources: the table in tests/sandbox/README.md);
 where Exchange's exact wording is not known the message is marked (weak).
 Cmdlets take a dict of bound parameters and return (objects, warnings) or
 raise CmdletError, like a cmdlet that writes a terminating error.
@@ -18,31 +18,40 @@ _sid_counter = itertools.count(1104)
 
 
 class CmdletError(Exception):
-    """A terminating error from a cmdlet, shaped like a PowerShell ErrorRecord."""
+    """A cmdlet's service error, as Exchange Online's REST endpoint reports it.
 
-    def __init__(self, message, category='NotSpecified', error_id=None, exc_type='System.Management.Automation.RemoteException'):
+    On the wire (rest.py) it is HTTP ``status`` with error.details[0].message
+    ``"<code>|<exception type>|<text>"``; the fake module turns that into an
+    error record of category NotSpecified whose CategoryInfo.Reason is the
+    type's short name (see the README's Exchange REST table).
+    """
+
+    def __init__(self, message, exception='Microsoft.Exchange.Configuration.Tasks.TaskException', status=400, code=''):
         super().__init__(message)
         self.message = message
-        self.category = category
-        self.error_id = error_id or category
-        self.exc_type = exc_type
+        self.exception = exception
+        self.status = status
+        self.code = code
 
-    def record(self):
-        return {'message': self.message, 'type': self.exc_type, 'category': self.category, 'error_id': self.error_id}
+    @property
+    def reason(self):
+        return self.exception.rsplit('.', 1)[-1]
+
+    def wire_message(self):
+        return '%s|%s|%s' % (self.code, self.exception, self.message)
+
+
+NOT_FOUND = 'Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException'
 
 
 def not_found(identity):
-    return CmdletError(
-        "The operation couldn't be performed because object '%s' couldn't be found on '%s'." % (identity, SERVER),
-        category='ObjectNotFound', error_id='ManagementObjectNotFoundException',
-        exc_type='Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException')
+    return CmdletError("The operation couldn't be performed because object '%s' couldn't be found on '%s'." % (identity, SERVER),
+                       exception=NOT_FOUND, status=404, code='Ex6F9304')
 
 
 def user_not_found(user):
-    # (weak) wording of Add-MailboxPermission for an unknown -User.
-    return CmdletError("The user \"%s\" wasn't found. Please make sure you've typed it correctly." % user,
-                       category='ObjectNotFound', error_id='ManagementObjectNotFoundException',
-                       exc_type='Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException')
+    # (weak) wording of Add-MailboxPermission for an unknown -User: only an on-premises capture is known.
+    return CmdletError("The user \"%s\" wasn't found. Please make sure you've typed it correctly." % user, exception=NOT_FOUND, status=404)
 
 
 def _new_sid():
@@ -134,8 +143,8 @@ class ExchangeOrg:
         if not matches:
             raise not_found(identity)
         if len(matches) > 1:
-            raise CmdletError("The operation couldn't be performed because '%s' matches multiple entries." % identity,
-                              category='InvalidArgument', error_id='ManagementObjectAmbiguousException')
+            raise CmdletError("The operation couldn't be performed because '%s' matches multiple entries." % identity,  # (weak)
+                              exception='Microsoft.Exchange.Configuration.Tasks.ManagementObjectAmbiguousException')
         return matches[0]
 
     def find_service_principal(self, identity):
@@ -146,8 +155,8 @@ class ExchangeOrg:
         if not matches:
             raise not_found(identity)
         if len(matches) > 1:
-            raise CmdletError("The operation couldn't be performed because '%s' matches multiple entries." % identity,
-                              category='InvalidArgument', error_id='ManagementObjectAmbiguousException')
+            raise CmdletError("The operation couldn't be performed because '%s' matches multiple entries." % identity,  # (weak)
+                              exception='Microsoft.Exchange.Configuration.Tasks.ManagementObjectAmbiguousException')
         return matches[0]
 
     def find_principal(self, user):

@@ -1,14 +1,13 @@
-"""A tiny stand-in for the sandbox, to run the Exchange host and WinRM alone.
+"""A sandbox in this process, for tests that drive the WinRM emulator from Python (tests/unit).
 
-Tests use it until (and besides) the Graph sandbox: tenants with a mailbox
-list, and opaque tokens whose claims the test chooses.
+FakeSandbox is a real server.Sandbox (HTTPS login service, Graph and the
+Exchange REST endpoint) with the tenant ids and domains a test chooses; its
+HTTPS server starts when start_winrm() needs it and stops with the emulator.
+issue_token() mints real sandbox tokens with the claims a test chooses.
 """
 
 import os
-import secrets
 import tempfile
-import threading
-import time
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 
@@ -17,46 +16,26 @@ class FakeTenant:
     def __init__(self, tenant_id, domain, mailbox_count=5):
         self.tenant_id = tenant_id
         self.domain = domain
-        self.users = ['user%d@%s' % (n, domain) for n in range(1, mailbox_count + 1)]
-        self.extensions = {}
-
-    def mailboxes(self):
-        return list(self.users)
+        self.mailbox_count = mailbox_count
 
 
-class FakeDirectory:
-    def __init__(self, tenants):
-        self.lock = threading.RLock()
-        self.tenants = dict((t.tenant_id, t) for t in tenants)
+def FakeSandbox(tenants=None):  # pylint: disable=invalid-name
+    """A not-yet-started in-process Sandbox with these tenants (default: tenant1.onmicrosoft.com, 5 mailboxes)."""
+    from ..server import Sandbox  # pylint: disable=import-outside-toplevel
 
-    def tenant(self, key):
-        if not key:
-            return None
-        key = key.lower()
-        for tenant in self.tenants.values():
-            if key in (tenant.tenant_id.lower(), tenant.domain.lower()):
-                return tenant
-        return None
+    class _InProcessSandbox(Sandbox):
+        def issue_token(self, tenant, roles=('Exchange.ManageAsApp',), audience='https://outlook.office365.com', lifetime=3600, appid=None):
+            """A signed token for the tenant's admin app with exactly these roles (lifetime may be negative: expired)."""
+            seed = self.seed_for(tenant.tenant_id)
+            with self.directory.lock:
+                app = tenant.app_by('appId', appid or seed.admin_client_id)
+                if lifetime < 0:
+                    return self.tokens.mint(tenant, app, audience, roles=list(roles), lifetime=3600, iat_offset=lifetime - 3600)
+                return self.tokens.mint(tenant, app, audience, roles=list(roles), lifetime=lifetime)
 
-
-class FakeSandbox:
-    """directory + verify_token: what start_winrm needs from the real sandbox."""
-
-    def __init__(self, tenants=None):
-        self.directory = FakeDirectory(tenants or [FakeTenant('11111111-aaaa-4aaa-8aaa-000000000001', 'tenant1.onmicrosoft.com')])
-        self._tokens = {}
-
-    def issue_token(self, tenant, roles=('Exchange.ManageAsApp',), audience='https://outlook.office365.com', lifetime=3600, appid=None):
-        token = 'eyJ0eXAiOiJKV1QifQ.' + secrets.token_urlsafe(24)
-        self._tokens[token] = {'aud': audience, 'tid': tenant.tenant_id, 'roles': list(roles), 'exp': time.time() + lifetime,
-                               'appid': appid or '99999999-0000-4000-8000-000000000001'}
-        return token
-
-    def verify_token(self, token):
-        claims = self._tokens.get(token)
-        if claims is None:
-            raise ValueError('signature verification failed')
-        return dict(claims)
+    tenants = tenants or [FakeTenant('11111111-aaaa-4aaa-8aaa-000000000001', 'tenant1.onmicrosoft.com')]
+    return _InProcessSandbox(tempfile.mkdtemp(prefix='m365-sandbox-'), host='127.0.0.1',
+                             tenants=[(t.tenant_id, t.domain, t.mailbox_count) for t in tenants])
 
 
 def collection_path():

@@ -10,8 +10,8 @@ import http.server
 import threading
 
 from . import auth, soap
+from .host_env import WindowsHostDisk
 from .shell import Command, ShellHost
-from ..exchange.host import ExchangeHost
 
 MAX_BODY = 64 * 1024 * 1024
 
@@ -184,7 +184,9 @@ class WsmanService:
         if request.action == soap.ACTION_SIGNAL:
             signal = request.find('rsp:Signal')
             if signal is not None:
-                shell.commands.pop(signal.get('CommandId'), None)
+                command = shell.commands.pop(signal.get('CommandId'), None)
+                if command is not None:
+                    self.shells.terminate(command)
             return 200, soap.empty_response(soap.ACTION_SIGNAL, request.message_id, 'SignalResponse')
         return 500, soap.fault(request.message_id, 2150858771, 'The WS-Management service does not support the action %s.' % request.action,
                                subcode='a:ActionNotSupported')
@@ -234,22 +236,24 @@ class WinrmServer(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
 
 
-def start_winrm(sandbox_like, host='127.0.0.1', port=0, users=None, verbose=False, allow_unencrypted=True, exchange_host=None):
-    """Serve WinRM for a sandbox; returns stop() with the server attached as stop.server.
+def start_winrm(sandbox, host='127.0.0.1', port=0, users=None, verbose=False, allow_unencrypted=True):
+    """Serve WinRM for a sandbox (server.Sandbox, started or not); returns stop() with the server attached as stop.server.
 
-    sandbox_like needs: ``directory.tenant(key)`` (tenant by id or domain,
-    each tenant with ``tenant_id``, ``domain``, ``mailboxes()`` and
-    optionally ``extensions``), ``verify_token(token) -> claims`` and
-    optionally ``directory.lock``. ``users`` maps user name (``DOMAIN\\user``
-    or ``user``) to password, for Basic and NTLM.
+    Commands run in real pwsh against the sandbox's HTTPS side (the fake
+    ExchangeOnlineManagement module calls its /adminapi REST endpoint), so
+    the sandbox's HTTPS server must run: it is started here if it does not
+    yet, and then stopped again by stop(). ``users`` maps user name
+    (``DOMAIN\\user`` or ``user``) to password, for Basic and NTLM.
     """
+    owns_https = getattr(sandbox, 'httpd', None) is None
+    if owns_https:
+        sandbox.start()
     users = dict(users or {'ansible': 'Passw0rd!'})
     auth.register_users(users)
-    directory = sandbox_like.directory
-    if exchange_host is None:
-        exchange_host = ExchangeHost(directory.tenant, sandbox_like.verify_token, lock=getattr(directory, 'lock', None),
-                                     authenticate_app=getattr(sandbox_like, 'authenticate_exchange_app', None))
+    exchange_host = sandbox.exchange
+    disk = WindowsHostDisk(sandbox)
     counters = WinrmCounters()
+    shells = ShellHost(exchange_host, counters, disk)
     server = WinrmServer((host, port), WinrmHandler)
     server.users = users
     server.verbose = verbose
@@ -257,24 +261,30 @@ def start_winrm(sandbox_like, host='127.0.0.1', port=0, users=None, verbose=Fals
     server.counters = counters
     server.exchange = exchange_host
     server.endpoint = 'http://%s:%d/wsman' % (host, server.server_address[1])
-    server.wsman = WsmanService(ShellHost(exchange_host, counters), counters)
+    server.wsman = WsmanService(shells, counters)
     thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.2}, daemon=True, name='winrm-emulator')
     thread.start()
 
     def stop():
+        shells.stop()
         server.shutdown()
         server.server_close()
         thread.join(5)
+        if owns_https:
+            sandbox.stop()
 
     # The sandbox's control API (exchange/control.py) and its reset reach the emulator through these.
-    sandbox_like.exchange = exchange_host
-    sandbox_like.winrm_counters = counters
-    hooks = getattr(directory, 'reset_hooks', None)
+    sandbox.winrm_counters = counters
+    sandbox.windows_host = disk
+    sandbox.info['windows_host'] = {'certificates': disk.certificates}
+    hooks = getattr(sandbox.directory, 'reset_hooks', None)
     if hooks is not None:
-        hooks.append(lambda _tenant: (exchange_host.faults.reset(), exchange_host.counters.reset(), counters.reset()))
+        hooks.append(lambda _tenant: (counters.reset(), disk.reset()))
 
     stop.server = server
     stop.port = server.server_address[1]
     stop.exchange = exchange_host
     stop.counters = counters
+    stop.disk = disk
+    stop.shells = shells
     return stop

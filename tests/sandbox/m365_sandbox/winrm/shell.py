@@ -1,24 +1,30 @@
-"""Shells and commands of the emulated host, and what a command line runs.
+"""Shells and commands of the emulated Windows host: PowerShell command lines run in real pwsh.
 
-Only one kind of program really runs here: the collection's bootstrap, whose
-stdin carries the runner script and its JSON payload; the payload goes to
-the Exchange host. Any other command line fails the way PowerShell or cmd
-would, with a non-zero exit code.
+A command line with -EncodedCommand (what ansible's winrm plugin and pywinrm's
+run_ps send) runs as `pwsh -NoProfile -NonInteractive -EncodedCommand <same
+base64>` with the command's stdin piped through, in the environment of
+host_env.WindowsHostDisk: the fake ExchangeOnlineManagement module on
+PSModulePath, the sandbox CA trusted, and the command's id for the sandbox's
+REST side. Other command lines (cmd.exe programs) fail as cmd would.
 """
 
 import base64
-import json
+import os
 import re
+import signal
+import subprocess
 import threading
 import uuid
 from xml.sax.saxutils import escape
 
-from ..exchange.host import DropConnection
+from ..pwsh import find_pwsh
 
-BOOTSTRAP_MARKER = '#m365.mail_oauth:bootstrap:1'
-RUNNER_MARKER = '#m365.mail_oauth:runner:1'
+BOOTSTRAP_PREFIX = '#m365.mail_oauth:bootstrap:'
 _ENCODED_FLAG = re.compile(r'^-(e|ec|en|enc|enco|encod|encode|encoded|encodedc|encodedco|encodedcom|encodedcomm|encodedcomma|encodedcomman|encodedcommand)$',
                            re.I)
+_POWERSHELL = re.compile(r'(^|[\\/])(powershell|pwsh)(\.exe)?$', re.I)
+# A command that outlives this many seconds is killed (no real run needs it; a hung pwsh must not stay behind).
+COMMAND_TIMEOUT = 900
 
 
 def clixml_error(message):
@@ -29,16 +35,17 @@ def clixml_error(message):
 
 
 def decode_command_line(command, arguments):
-    """(program, script) where script is the decoded -EncodedCommand text or None."""
+    """(program, script, encoded) where script is the decoded -EncodedCommand text (or None) and encoded its base64."""
     words = (command + ' ' + ' '.join(arguments)).split()
     program = words[0] if words else ''
     for index, word in enumerate(words[:-1]):
         if _ENCODED_FLAG.match(word):
+            encoded = words[index + 1]
             try:
-                return program, base64.b64decode(words[index + 1]).decode('utf-16-le')
+                return program, base64.b64decode(encoded).decode('utf-16-le'), encoded
             except (ValueError, UnicodeDecodeError):
-                return program, None
-    return program, None
+                return program, None, None
+    return program, None, None
 
 
 class Command:
@@ -55,6 +62,8 @@ class Command:
         self.exit_code = 0
         self.dropped = False
         self.delivered = False
+        self.process = None
+        self.killed = False
 
 
 class Shell:
@@ -63,14 +72,26 @@ class Shell:
         self.commands = {}
 
 
+def _kill(process):
+    """SIGKILL the whole process group (the pwsh wrapper script and pwsh itself)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 class ShellHost:
     """Every shell of one emulated host, and how its commands run."""
 
-    def __init__(self, exchange_host, counters):
+    def __init__(self, exchange_host, counters, disk=None):
         self.exchange = exchange_host
         self.counters = counters
+        self.disk = disk
         self.lock = threading.Lock()
         self.shells = {}
+        self.running = {}
+        self.stopped = False
+        exchange_host.drop_command = self.drop
 
     def create_shell(self):
         shell = Shell()
@@ -85,7 +106,10 @@ class ShellHost:
 
     def delete_shell(self, shell_id):
         with self.lock:
-            return self.shells.pop(shell_id, None)
+            shell = self.shells.pop(shell_id, None)
+        for command in list(shell.commands.values()) if shell else []:
+            self.terminate(command)
+        return shell
 
     def start(self, command):
         """Run the command in the background once its input is complete."""
@@ -95,41 +119,67 @@ class ShellHost:
             command.started = True
         threading.Thread(target=self._run, args=(command,), daemon=True, name='winrm-command-' + command.id[:8]).start()
 
+    def terminate(self, command):
+        """Signal (terminate/ctrl_c) or Delete: the program is killed, as WinRM ends its process."""
+        command.killed = True
+        process = command.process
+        if process is not None:
+            _kill(process)
+
+    def drop(self, command_id):
+        """The REST side lost a write of this command: kill it and drop its WinRM connection."""
+        with self.lock:
+            command = self.running.get(command_id)
+        if command is not None:
+            command.dropped = True
+            self.terminate(command)
+
+    def stop(self):
+        """The sandbox stops: no pwsh stays behind."""
+        with self.lock:
+            self.stopped = True
+            commands = list(self.running.values())
+        for command in commands:
+            self.terminate(command)
+
     def _run(self, command):
         try:
-            command.stdout, command.stderr, command.exit_code = self.execute(command.command_line, command.arguments, bytes(command.stdin))
-        except DropConnection:
-            command.dropped = True
+            command.stdout, command.stderr, command.exit_code = self.execute(command)
         except Exception as exc:  # pylint: disable=broad-except
             command.stdout, command.stderr, command.exit_code = b'', clixml_error('Emulated host failure: %r' % (exc,)), 1
         finally:
             command.done.set()
 
-    def execute(self, command_line, arguments, stdin):
-        """(stdout, stderr, exit code) of one command line."""
+    def execute(self, command):
+        """(stdout, stderr, exit code) of one command."""
         self.counters.bump('commands')
-        program, script = decode_command_line(command_line, arguments)
-        if script is None:
+        program, script, encoded = decode_command_line(command.command_line, command.arguments)
+        if script is None or not _POWERSHELL.search(program):
             self.counters.bump('unrecognised')
-            name = program or command_line
+            name = program or command.command_line
             return b'', ("'%s' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n" % name).encode(), 1
-        if script.lstrip().startswith(BOOTSTRAP_MARKER):
-            return self._bootstrap(stdin)
-        self.counters.bump('unrecognised')
-        first = script.strip().splitlines()[0][:120] if script.strip() else ''
-        return b'', clixml_error('The emulated Windows host only runs the m365.mail_oauth bootstrap; got a script starting with: %s' % first), 1
-
-    def _bootstrap(self, stdin):
-        lines = [line.strip() for line in stdin.decode('ascii', errors='replace').splitlines() if line.strip()]
-        if len(lines) < 2:
-            return b'', clixml_error('Cannot index into a null array.'), 1
+        if script.lstrip().startswith(BOOTSTRAP_PREFIX):
+            self.counters.bump('bootstraps')
+            self.exchange.counters.add('round_trips')
+        self.exchange.latency('round_trip')
+        pwsh = find_pwsh()
+        if pwsh is None:
+            return b'', clixml_error('The emulated Windows host has no PowerShell: pwsh was not found (set PWSH).'), 1
+        env = self.disk.environment(command.id, self.exchange.faults.module_version)
+        with self.lock:
+            if self.stopped or command.killed:
+                return b'', b'', 1
+            command.process = subprocess.Popen(  # pylint: disable=consider-using-with
+                [pwsh, '-NoProfile', '-NonInteractive', '-EncodedCommand', encoded], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, env=env, cwd=self.disk.root, start_new_session=True)
+            self.running[command.id] = command
         try:
-            script = base64.b64decode(lines[0]).decode('utf-8')
-            payload = json.loads(base64.b64decode(lines[1]).decode('utf-8'))
-        except (ValueError, UnicodeDecodeError) as exc:
-            return b'', clixml_error('Exception calling "FromBase64String" with "1" argument(s): "%s"' % exc), 1
-        if not script.startswith(RUNNER_MARKER):
-            return b'', clixml_error('The runner script does not carry the expected marker %s' % RUNNER_MARKER), 1
-        self.counters.bump('bootstraps')
-        result = self.exchange.run_payload(payload)
-        return json.dumps(result, separators=(',', ':')).encode('utf-8') + b'\r\n', b'', 0
+            stdout, stderr = command.process.communicate(bytes(command.stdin), timeout=COMMAND_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            _kill(command.process)
+            stdout, stderr = command.process.communicate()
+        finally:
+            _kill(command.process)
+            with self.lock:
+                self.running.pop(command.id, None)
+        return stdout, stderr, command.process.returncode
