@@ -80,10 +80,14 @@ options:
     choices: [value, json]
     default: json
   vault_password:
-    description: Encrypt O(dest) with ansible-vault using this password.
+    description: Encrypt O(dest) with ansible-vault using this password. An empty or whitespace-only password is refused.
     type: str
   vault_password_file:
-    description: Encrypt O(dest) with ansible-vault using the password in this file (a plain file, not a script).
+    description:
+      - Encrypt O(dest) with ansible-vault using the password from this file, read exactly as C(ansible-vault --vault-password-file)
+        reads it - an executable file is run and its output is the password (a C(*-client) script gets C(--vault-id));
+        any other file holds the password.
+      - An empty or whitespace-only password is refused before anything is created.
     type: path
   vault_id:
     description: Vault ID label for the encrypted file (vault format 1.2).
@@ -258,8 +262,11 @@ def check_inputs(module):
         raise ConfigError('return_secret=true needs no_log: true on the task, so the secret stays out of the output')
     if params['dest']:
         check_destination(params['dest'])
+    if params['vault_password'] is not None and not params['vault_password'].strip():
+        raise ConfigError('vault_password is empty or whitespace only: refusing to write the secret under it; give a real '
+                          'password, or leave vault_password unset for a plain 0600 file')
     if params['vault_password_file']:
-        read_vault_password_file(params['vault_password_file'])
+        read_vault_password_file(params['vault_password_file'], params['vault_id'])
 
 
 def handover_document(module, app, **credential):
