@@ -240,6 +240,7 @@ from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import Conf
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import applications as apps
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import credentials as creds
 from ansible_collections.m365.mail_oauth.plugins.module_utils.module import GraphModule
+from ansible_collections.m365.mail_oauth.plugins.module_utils.names import check_display_name
 from ansible_collections.m365.mail_oauth.plugins.module_utils.handover import connection_settings, write_handover
 from ansible_collections.m365.mail_oauth.plugins.module_utils.secret_file import check_destination, write_private_file
 from ansible_collections.m365.mail_oauth.plugins.module_utils.vault import read_vault_password_file
@@ -260,6 +261,7 @@ def check_inputs(module):
         raise ConfigError('type=certificate needs certificate or certificate_path (the public certificate)')
     if params['return_secret'] and not module.ansible.no_log:
         raise ConfigError('return_secret=true needs no_log: true on the task, so the secret stays out of the output')
+    check_display_name(params['display_name'], 'display_name')
     if params['dest']:
         check_destination(params['dest'])
     if params['vault_password'] is not None and not params['vault_password'].strip():
