@@ -68,6 +68,17 @@ options:
       - PowerShell executable for a host whose Ansible shell is not PowerShell, for example V(pwsh) over C(ssh) to Linux.
       - Leave unset for Windows hosts over C(winrm), C(psrp) or C(ssh) with the PowerShell shell.
     type: str
+  allow_insecure_transport:
+    description:
+      - The action refuses a C(winrm) or C(psrp) connection that uses Basic authentication over plain http
+        (C(ansible_winrm_transport=basic) with C(ansible_winrm_scheme=http), or C(ansible_psrp_auth=basic) with
+        C(ansible_psrp_protocol=http)), because the Windows password and the Exchange Online token would travel unencrypted.
+      - V(true) accepts that risk (an isolated lab network) and only warns. Prefer https, or NTLM, Kerberos or CredSSP,
+        which encrypt the messages even over http.
+      - Disabled certificate checks of the Windows host (C(ansible_winrm_server_cert_validation=ignore),
+        C(ansible_psrp_cert_validation=ignore)) are allowed, with a warning.
+    type: bool
+    default: false
 notes:
   - The action runs on the controller and then on the task's host through its connection, so C(delegate_to) a Windows host
     (C(ansible_connection=winrm) or C(psrp)) or a host with C(pwsh). A short bootstrap goes on the command line; the runner

@@ -62,11 +62,16 @@ options:
     description:
       - Login host to use instead of the cloud's, without the tenant (for example C(https://login.microsoftonline.com)).
       - Falls back to E(M365_AUTHORITY_URL).
+      - Must be an C(https://) URL on a login host of a known cloud (see O(cloud)). Any other host, or plain C(http://), is
+        refused unless the controller's environment sets E(M365_ALLOW_CUSTOM_ENDPOINTS) - V(1) for any host, or a list of
+        C(host) or C(host:port) names - which an AWX credential or the execution environment sets, never a task option or
+        an extra var, so that a user who may only launch a job cannot send the admin app's credentials elsewhere.
     type: str
   graph_url:
     description:
       - Microsoft Graph host to use instead of the cloud's (for example C(https://graph.microsoft.com)).
       - Falls back to E(M365_GRAPH_URL).
+      - The same rule as O(authority_url) - https on a known cloud's Graph host, others only with E(M365_ALLOW_CUSTOM_ENDPOINTS).
     type: str
   ca_path:
     description:
@@ -76,6 +81,8 @@ options:
   validate_certs:
     description:
       - Verify TLS certificates. Set to V(false) only against a test endpoint; a warning is shown.
+      - V(false) is refused unless the controller's environment sets E(M365_ALLOW_CUSTOM_ENDPOINTS) (see O(authority_url));
+        trust a private CA with O(ca_path) instead.
     type: bool
     default: true
   retry_timeout:

@@ -13,7 +13,7 @@ import json
 import os
 import re
 
-from ansible_collections.m365.mail_oauth.plugins.module_utils.clouds import CLOUDS, resolve_cloud
+from ansible_collections.m365.mail_oauth.plugins.module_utils.clouds import CLOUDS, check_endpoints, resolve_cloud
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import AuthError, ConfigError
 from ansible_collections.m365.mail_oauth.plugins.module_utils.http import SSL_ERRORS
 from ansible_collections.m365.mail_oauth.plugins.module_utils.retry import Backoff
@@ -130,6 +130,8 @@ def credentials_from_params(params, environ=None):
         for name in ('tenant_id', 'client_id'):
             values[name] = values[name] or _env(ENV_FALLBACKS[name], environ)
 
+    # Before anything else: where the credentials would go, decided by the environment, not by the task.
+    check_endpoints(params, environ)
     cloud = resolve_cloud(params.get('cloud') or 'global', params.get('authority_url'), params.get('graph_url'))
     check_tenant_id(values['tenant_id'])
     check_guid(values['client_id'], 'client_id')

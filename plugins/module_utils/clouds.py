@@ -5,6 +5,13 @@
 
 import collections
 
+try:
+    from urllib.parse import urlparse
+except ImportError:  # pragma: no cover - Python 2
+    from urlparse import urlparse
+
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
+
 Cloud = collections.namedtuple(
     'Cloud',
     ['name', 'login', 'graph', 'exchange', 'exchange_environment', 'imap_host', 'pop_host', 'smtp_host', 'graph_resource'],
@@ -54,3 +61,61 @@ def resolve_cloud(name, authority_url=None, graph_url=None):
     if graph_url:
         replace['graph'] = graph_url.rstrip('/')
     return cloud._replace(**replace) if replace else cloud
+
+
+# Set only by whoever controls the controller's environment (an AWX credential's injector, the execution
+# environment, a test harness), never by a task option: a user who may only launch a job (extra vars, a
+# survey) must not be able to send the admin app's credentials to a host of their choosing.
+ALLOW_CUSTOM_ENDPOINTS_ENV = 'M365_ALLOW_CUSTOM_ENDPOINTS'
+_ANY = ('1', 'true', 'yes', 'any', '*')
+
+
+def known_hosts():
+    """Login and Graph hosts of the known clouds."""
+    hosts = set()
+    for cloud in CLOUDS.values():
+        for url in (cloud.login, cloud.graph):
+            hosts.add(urlparse(url).hostname)
+    return hosts
+
+
+def _allowed_custom(environ):
+    """(any host allowed?, extra hosts allowed) from M365_ALLOW_CUSTOM_ENDPOINTS."""
+    value = (environ.get(ALLOW_CUSTOM_ENDPOINTS_ENV) or '').strip()
+    if value.lower() in _ANY:
+        return True, set()
+    return False, set(h.strip().lower() for h in value.replace(',', ' ').split() if h.strip())
+
+
+def check_endpoints(params, environ):
+    """Refuse a login or Graph endpoint outside the known clouds, plain http, and validate_certs=false.
+
+    Each is allowed only when the environment (not a task option) carries M365_ALLOW_CUSTOM_ENDPOINTS: V(1)
+    for any host, or a list of host or host:port names.
+    """
+    any_host, extra = _allowed_custom(environ)
+    custom = any_host or bool(extra)
+    for option in ('authority_url', 'graph_url'):
+        value = params.get(option)
+        if not value:
+            continue
+        parsed = urlparse(value.strip())
+        host = (parsed.hostname or '').lower()
+        if parsed.scheme not in ('https', 'http') or not host:
+            raise ConfigError("%s '%s' is not an https:// URL: give the endpoint as https://host[/path]" % (option, value))
+        with_port = '%s:%s' % (host, parsed.port) if parsed.port else host
+        allowed = any_host or host in extra or with_port in extra
+        if parsed.scheme == 'http' and not allowed:
+            raise ConfigError("%s '%s' uses plain http: the bearer token and the admin app's credentials would travel "
+                              "unencrypted. Use https:// (plain http only where the environment sets %s, as the "
+                              "sandbox tests do)" % (option, value, ALLOW_CUSTOM_ENDPOINTS_ENV))
+        if host not in known_hosts() and not allowed:
+            raise ConfigError("%s '%s' is not an endpoint of a known Microsoft 365 cloud (%s): the admin app's credentials "
+                              "are sent there. Leave it unset and choose cloud, or allow the host where only the "
+                              "controller's environment can: %s=%s (an AWX credential or the execution environment, not "
+                              "extra vars)" % (option, value, ', '.join(sorted(known_hosts())), ALLOW_CUSTOM_ENDPOINTS_ENV,
+                                               with_port))
+    if params.get('validate_certs') is False and not custom:
+        raise ConfigError('validate_certs=false is refused: with certificate checks off the admin app\'s credentials can be '
+                          'sent to whoever answers. Trust a private CA with ca_path instead (validate_certs=false only where '
+                          'the environment sets %s, as test harnesses do)' % ALLOW_CUSTOM_ENDPOINTS_ENV)

@@ -31,5 +31,5 @@ def write_handover(params, document, secret=None):
     else:
         text = json.dumps(document, indent=2, sort_keys=True) + '\n'
     password = params.get('vault_password') or (
-        read_vault_password_file(params['vault_password_file']) if params.get('vault_password_file') else None)
+        read_vault_password_file(params['vault_password_file'], params.get('vault_id')) if params.get('vault_password_file') else None)
     write_private_file(params['dest'], vault_encrypt(text, password, params.get('vault_id')) if password else text)

@@ -80,10 +80,14 @@ options:
     choices: [value, json]
     default: json
   vault_password:
-    description: Encrypt O(dest) with ansible-vault using this password.
+    description: Encrypt O(dest) with ansible-vault using this password. An empty or whitespace-only password is refused.
     type: str
   vault_password_file:
-    description: Encrypt O(dest) with ansible-vault using the password in this file (a plain file, not a script).
+    description:
+      - Encrypt O(dest) with ansible-vault using the password from this file, read exactly as C(ansible-vault --vault-password-file)
+        reads it - an executable file is run and its output is the password (a C(*-client) script gets C(--vault-id));
+        any other file holds the password.
+      - An empty or whitespace-only password is refused before anything is created.
     type: path
   vault_id:
     description: Vault ID label for the encrypted file (vault format 1.2).
@@ -236,6 +240,7 @@ from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import Conf
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import applications as apps
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import credentials as creds
 from ansible_collections.m365.mail_oauth.plugins.module_utils.module import GraphModule
+from ansible_collections.m365.mail_oauth.plugins.module_utils.names import check_display_name
 from ansible_collections.m365.mail_oauth.plugins.module_utils.handover import connection_settings, write_handover
 from ansible_collections.m365.mail_oauth.plugins.module_utils.secret_file import check_destination, write_private_file
 from ansible_collections.m365.mail_oauth.plugins.module_utils.vault import read_vault_password_file
@@ -256,10 +261,14 @@ def check_inputs(module):
         raise ConfigError('type=certificate needs certificate or certificate_path (the public certificate)')
     if params['return_secret'] and not module.ansible.no_log:
         raise ConfigError('return_secret=true needs no_log: true on the task, so the secret stays out of the output')
+    check_display_name(params['display_name'], 'display_name')
     if params['dest']:
         check_destination(params['dest'])
+    if params['vault_password'] is not None and not params['vault_password'].strip():
+        raise ConfigError('vault_password is empty or whitespace only: refusing to write the secret under it; give a real '
+                          'password, or leave vault_password unset for a plain 0600 file')
     if params['vault_password_file']:
-        read_vault_password_file(params['vault_password_file'])
+        read_vault_password_file(params['vault_password_file'], params['vault_id'])
 
 
 def handover_document(module, app, **credential):

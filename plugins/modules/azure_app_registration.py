@@ -145,6 +145,7 @@ from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import Conf
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import applications as apps
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph_client import key_path
 from ansible_collections.m365.mail_oauth.plugins.module_utils.module import GraphModule
+from ansible_collections.m365.mail_oauth.plugins.module_utils.names import check_display_name
 
 # Managed properties: option name -> Graph property.
 PROPERTIES = (('display_name', 'displayName'), ('sign_in_audience', 'signInAudience'), ('notes', 'notes'), ('tags', 'tags'))
@@ -254,6 +255,7 @@ def ensure_absent(module, client, params, result):
 def run(module):
     params = module.params
     apps.check_selector(params)
+    check_display_name(params['display_name'], 'display_name')
     client = module.client
     result = {'changed': False, 'created': False}
     if params['state'] == 'present':

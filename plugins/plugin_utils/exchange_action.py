@@ -22,6 +22,7 @@ from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_args impo
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_graph import ControllerGraph
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import ExchangeSession
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.powershell_transport import PowerShellTransportError, is_powershell_shell
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.transport_policy import check_transport
 
 
 class ExchangeAction(ActionBase):
@@ -57,6 +58,8 @@ class ExchangeAction(ActionBase):
             for warning in validation._warnings:  # pylint: disable=protected-access
                 self._display.warning(warning.get('warning') if isinstance(warning, dict) else str(warning))
             self.params = params
+            # Before any credential is read or sent: no Basic over plain http unless acknowledged.
+            check_transport(self._connection, params['allow_insecure_transport'], self._display.warning)
             self.graph = ControllerGraph(params)
             result.update(self.execute(params))
         except AnsibleActionFail as exc:

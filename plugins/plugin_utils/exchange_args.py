@@ -23,6 +23,8 @@ EXCHANGE_CONNECTION_SPEC = dict(
     min_version=dict(type='str'),
     module_scope=dict(type='str', choices=list(MODULE_SCOPES), default='CurrentUser'),
     powershell_interpreter=dict(type='str'),
+    # Basic over plain http sends the Windows password and the Exchange token in clear (transport_policy.py).
+    allow_insecure_transport=dict(type='bool', default=False),
 )
 
 EXCHANGE_REQUIRED_IF = [

@@ -53,8 +53,34 @@ def parse_mailbox_file(path, text):
     return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith('#')]
 
 
+def check_mailboxes(mailboxes, source='mailboxes'):
+    """(identities in order, problems) under the one rule the role and the actions share.
+
+    Every identity must pass identity_problem; the same identity twice (Exchange compares them
+    case-insensitively) is a problem too, since it usually means a list merged by mistake.
+    """
+    problems, unique, seen = [], [], {}
+    for index, value in enumerate(mailboxes or []):
+        problem = identity_problem(value)
+        if problem:
+            problems.append("%s[%d] %r: %s" % (source, index, value, problem))
+            continue
+        key = value.lower()
+        if key in seen:
+            problems.append("%s[%d] %r: listed more than once (as %r at [%d])" % (source, index, value, mailboxes[seen[key]], seen[key]))
+            continue
+        seen[key] = index
+        unique.append(value)
+    return unique, problems
+
+
+def describe_problems(problems):
+    more = ' (and %d more)' % (len(problems) - 10) if len(problems) > 10 else ''
+    return 'malformed mailbox identity: %s%s' % ('; '.join(problems[:10]), more)
+
+
 def resolve_mailboxes(mailboxes, mailboxes_file=None, read_file=None):
-    """The checked, de-duplicated (case-insensitive, order kept) list of identities."""
+    """The checked list of identities (no duplicates allowed, order kept)."""
     source = 'mailboxes'
     if mailboxes_file:
         source = 'mailboxes_file %s' % mailboxes_file
@@ -63,19 +89,9 @@ def resolve_mailboxes(mailboxes, mailboxes_file=None, read_file=None):
         except (IOError, OSError) as exc:
             raise ConfigError('mailboxes_file %s cannot be read: %s' % (mailboxes_file, getattr(exc, 'strerror', None) or exc))
         mailboxes = parse_mailbox_file(mailboxes_file, text)
-    problems = []
-    unique, seen = [], set()
-    for index, value in enumerate(mailboxes or []):
-        problem = identity_problem(value)
-        if problem:
-            problems.append("%s[%d] %r: %s" % (source, index, value, problem))
-            continue
-        if value.lower() not in seen:
-            seen.add(value.lower())
-            unique.append(value)
+    unique, problems = check_mailboxes(mailboxes, source)
     if problems:
-        more = ' (and %d more)' % (len(problems) - 10) if len(problems) > 10 else ''
-        raise ConfigError('malformed mailbox identity: %s%s' % ('; '.join(problems[:10]), more))
+        raise ConfigError(describe_problems(problems))
     if len(unique) > MAX_BULK:
         raise ConfigError('%d mailboxes is more than one task handles (%d); split the list' % (len(unique), MAX_BULK))
     return unique

@@ -9,6 +9,8 @@ import time
 
 import yaml
 
+ALLOW_ENDPOINTS_ENV = 'M365_ALLOW_CUSTOM_ENDPOINTS'
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LOG_DIR = os.path.join(REPO, 'tests', 'output', 'logs')
 BIN = os.path.dirname(sys.executable)
@@ -111,6 +113,8 @@ def playbook_invocation(tmp_path, plays, name='play', extra_vars=None, check=Fal
         'ANSIBLE_FORCE_COLOR': '0',
         'ANSIBLE_LOCAL_TEMP': str(tmp_path / 'ansible-tmp'),
         'ANSIBLE_DEPRECATION_WARNINGS': 'False',
+        # The sandbox is not a Microsoft cloud: allowed the way an AWX credential or EE would (tests of the refusal unset it).
+        ALLOW_ENDPOINTS_ENV: '1',
         'PATH': BIN + os.pathsep + os.environ.get('PATH', ''),
     })
     stamp = '%s-%d' % (name, int(time.time() * 1000))

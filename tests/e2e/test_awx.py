@@ -4,6 +4,7 @@ import json
 import os
 import stat
 import subprocess
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -102,13 +103,18 @@ def test_injectors_render_like_awx(tmp_path):
     assert open(with_secret.extra_vars_file).read() == "!unsafe 'mailbox_access_cloud': !unsafe 'usgovhigh'\n"
 
 
+def endpoint_hosts(sandbox):
+    """host:port of the sandbox's login and Graph endpoints, as an AWX admin would allow them in the credential."""
+    return ','.join(sorted(set(urlsplit(url).netloc for url in (sandbox.authority_url, sandbox.graph_url))))
+
+
 def sandbox_credential(sandbox, **overrides):
     """The AWX credential for tenant 0's admin app; the sandbox's endpoints and CA go in the optional inputs."""
     tenant = sandbox.tenant(0)
     credential = {'tenant_id': tenant['tenant_id'], 'client_id': tenant['admin']['client_id'],
                   'client_secret': tenant['admin']['client_secret'], 'cloud': 'global',
                   'authority_url': sandbox.authority_url, 'graph_url': sandbox.graph_url,
-                  'ca_bundle': certificate_pem(sandbox.ca_path)}
+                  'ca_bundle': certificate_pem(sandbox.ca_path), 'allowed_endpoint_hosts': endpoint_hosts(sandbox)}
     credential.update(overrides)
     return credential
 
@@ -201,7 +207,8 @@ def test_configure_playbook_sends_tenant_variables_but_no_credentials(tmp_path):
             'mailbox_access_exchange_host': 'exchange-admin-01'}}},
         'windows': {'hosts': {'exchange-admin-01': {
             'ansible_connection': 'winrm', 'ansible_winrm_transport': 'ntlm', 'ansible_user': 'svc',
-            'ansible_password': 'WINRM-SECRET-3', 'ansible_winrm_password': 'WINRM-SECRET-4'}}}}))
+            'ansible_password': 'WINRM-SECRET-3', 'ansible_winrm_password': 'WINRM-SECRET-4',
+            'ansible_winrm_pass': 'WINRM-SECRET-7', 'ansible_psrp_pass': 'PSRP-SECRET-8', 'ansible_become_pass': 'BECOME-SECRET-9'}}}}))
     # The limit skips the first play (localhost): its first failure would end the run before the hosts play.
     run = configure_offline(tmp_path, 'awx-configure-hosts', inventory=inventory, limit='tenants:windows', extra_vars={
         'awx_controller_oauthtoken': 'OAUTH-TOKEN-6', 'm365_admin_tenant_id': 't', 'm365_admin_client_id': 'c',
@@ -212,8 +219,14 @@ def test_configure_playbook_sends_tenant_variables_but_no_credentials(tmp_path):
         'contoso': {'mailbox_access_tenant_id': 'contoso.onmicrosoft.com', 'mailbox_access_mailboxes': ['a@contoso.com'],
                     'mailbox_access_exchange_host': 'exchange-admin-01'},
         'exchange-admin-01': {'ansible_connection': 'winrm', 'ansible_winrm_transport': 'ntlm', 'ansible_user': 'svc'}}, sent
-    for secret in ('GRAPH-SECRET-1', 'EXO-SECRET-2', 'WINRM-SECRET-3', 'WINRM-SECRET-4', 'ADMIN-SECRET-5', 'OAUTH-TOKEN-6'):
+    for secret in ('GRAPH-SECRET-1', 'EXO-SECRET-2', 'WINRM-SECRET-3', 'WINRM-SECRET-4', 'ADMIN-SECRET-5', 'OAUTH-TOKEN-6',
+                   'WINRM-SECRET-7', 'PSRP-SECRET-8', 'BECOME-SECRET-9'):
         assert secret not in run.output, secret
+    # ... and the run says which it left out, and where they belong.
+    message = run.results()['Connection secrets stay out of the AWX inventory']['exchange-admin-01']['msg']
+    for name in ('ansible_password', 'ansible_winrm_pass', 'ansible_psrp_pass', 'ansible_become_pass'):
+        assert name in message, message
+    assert 'machine credential' in message
 
 
 def test_configure_playbook_job_templates_get_the_definitions(tmp_path):

@@ -38,7 +38,7 @@ def test_bad_inputs_fail_before_exchange(tenant, tmp_path):
 def test_no_windows_host_reachable(tenant, tmp_path):
     app = mail_app(tenant)
     # A port nothing listens on: the sandbox's own HTTPS port is taken, so take a closed neighbour of it.
-    closed = inventory(tmp_path, tenant, transport='basic', port=1)
+    closed = inventory(tmp_path, tenant, transport='ntlm', port=1)
     task = {'name': 'perm', 'm365.mail_oauth.mailbox_permission': {'app_id': app['app_id'], 'mailboxes': ['user1@' + tenant.tenant(0)['domain']]}}
     run = run_exchange(tmp_path, tenant, [task], 'ex-unreachable', inventory_path=closed)
     assert run.rc != 0

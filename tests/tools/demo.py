@@ -25,7 +25,8 @@ def banner(text):
 
 def playbook(inventory, name, *extra, env=None):
     run_env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, '.build', 'collections'), ANSIBLE_NOCOLOR='1',
-                   ANSIBLE_DEPRECATION_WARNINGS='False', **(env or {}))
+                   ANSIBLE_DEPRECATION_WARNINGS='False',
+                   M365_ALLOW_CUSTOM_ENDPOINTS='1', **(env or {}))  # the sandbox is not a Microsoft cloud
     cmd = [os.path.join(BIN, 'ansible-playbook'), '-i', inventory, os.path.join(REPO, 'playbooks', name)] + list(extra)
     print('$ ansible-playbook -i %s playbooks/%s %s' % (os.path.relpath(inventory, REPO), name, ' '.join(extra)), flush=True)
     return subprocess.run(cmd, env=run_env, check=True)

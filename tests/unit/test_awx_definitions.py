@@ -8,7 +8,7 @@ import yaml
 from jinja2 import meta
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils import argspec, auth
-from ansible_collections.m365.mail_oauth.plugins.module_utils.clouds import CLOUD_NAMES
+from ansible_collections.m365.mail_oauth.plugins.module_utils.clouds import ALLOW_CUSTOM_ENDPOINTS_ENV, CLOUD_NAMES
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils import exchange_args
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -51,7 +51,8 @@ def variables(template):
 def test_every_injected_env_var_is_one_the_modules_read():
     read = env_read_by_modules()
     organization = env_fallbacks(exchange_args.EXCHANGE_CONNECTION_SPEC).get('organization', (PENDING_ORGANIZATION_ENV,))
-    unknown = set(INJECTORS['env']) - read - set(organization)
+    # Read from the environment only (no option falls back to it), so that no extra var can set it.
+    unknown = set(INJECTORS['env']) - read - set(organization) - {ALLOW_CUSTOM_ENDPOINTS_ENV}
     assert not unknown, 'injected but read by no module: %s' % sorted(unknown)
     assert INJECTORS['env']['AZURE_CLIENT_CERTIFICATE_PATH'].count('tower.filename.client_certificate') == 1
     # Each identity option gets exactly one name, the first the modules look for.
@@ -138,3 +139,43 @@ def test_execution_environment_installs_this_collection_version():
         collection_ee = yaml.safe_load(handle)
     for entry in collection_ee['dependencies'].values():
         assert os.path.exists(os.path.join(REPO, entry)), entry
+
+
+# What launch-time input must never reach: the admin app's identity, where its credentials go, certificate checks,
+# the Windows connection and the files secrets are written to.
+LAUNCH_FORBIDDEN = re.compile(r'^(ansible_|m365_)|_auth$|tenant_id|handover|vault|winrm|certificate|secret|'
+                              r'authority|graph_url|validate_certs|ca_path|exchange_host')
+# AWX's survey question types (awx/main/models/mixins.py SurveyJobTemplateMixin).
+SURVEY_TYPES = {'text', 'textarea', 'password', 'integer', 'float', 'multiplechoice', 'multiselect'}
+
+
+def test_launch_time_input_is_a_survey_of_harmless_fields():
+    with open(os.path.join(REPO, 'roles', 'mailbox_access', 'meta', 'argument_specs.yml')) as handle:
+        role_options = yaml.safe_load(handle)['argument_specs']['main']['options']
+    for template in load('job_templates.yml'):
+        # Free-form extra vars beat every other variable: they could redirect the admin app's secret.
+        assert template['ask_variables_on_launch'] is False, template['name']
+        assert template['survey_enabled'] is True, template['name']
+        spec = template['survey_spec']
+        assert set(spec) == {'name', 'description', 'spec'} and spec['spec'], template['name']
+        for question in spec['spec']:
+            assert {'question_name', 'variable', 'type', 'required'} <= set(question), question
+            assert question['type'] in SURVEY_TYPES, question
+            assert NAME_RE.match(question['variable']), question
+            assert not LAUNCH_FORBIDDEN.search(question['variable']), question
+            if question['type'] in ('multiplechoice', 'multiselect'):
+                assert question['default'] in question['choices'], question
+            playbook = os.path.join(REPO, template['playbook'])
+            with open(playbook) as handle:
+                known = question['variable'] in role_options or question['variable'] in handle.read()
+            assert known, question['variable']
+
+
+def test_custom_endpoints_are_allowed_only_through_the_credential():
+    template = INJECTORS['env'][ALLOW_CUSTOM_ENDPOINTS_ENV]
+    assert variables(template) == {'allowed_endpoint_hosts'}
+    assert ALLOW_CUSTOM_ENDPOINTS_ENV not in INJECTORS['extra_vars']
+    # No option of any module or action falls back to it: only the environment carries it.
+    for spec in (argspec.GRAPH_AUTH_SPEC, exchange_args.EXCHANGE_CONNECTION_SPEC):
+        for env_names in env_fallbacks(spec).values():
+            assert ALLOW_CUSTOM_ENDPOINTS_ENV not in env_names

@@ -4,7 +4,10 @@
 def summary(entries):
     runs = [e for e in entries if e['kind'] in ('fault', 'interrupt')]
     bad = [e for e in entries if e['kind'] == 'bad_input']
+    trust = [e for e in entries if e['kind'] == 'trust']
     return {
+        'trust_cases': len(trust),
+        'trust_held': len([e for e in trust if e['held']]),
         'faults': len(runs),
         'converged': len([e for e in runs if e['converged'] and not e['problems']]),
         'duplicates': sum(e.get('duplicates', 0) for e in runs),
@@ -44,7 +47,7 @@ handover secret, anything shaped like an Entra client secret, a JWT or a PEM pri
 
 def render(entries, figures, seconds=None):
     lines = [HEADER]
-    lines.append('**Last run:** `faults=%(faults)d converged=%(converged)d duplicates=%(duplicates)d lost_secrets=%(lost_secrets)d '
+    lines.append('**Last run:** `trust_cases=%(trust_cases)d trust_held=%(trust_held)d faults=%(faults)d converged=%(converged)d duplicates=%(duplicates)d lost_secrets=%(lost_secrets)d '
                  'leaked_secret_bytes=%(leaked_secret_bytes)d bad_inputs=%(bad_inputs)d clear_errors=%(clear_errors)d`' % figures)
     if seconds:
         lines.append(' in %.1f minutes' % (seconds / 60.0))
@@ -75,6 +78,15 @@ def render(entries, figures, seconds=None):
     unclear = [e for e in bad if not e['clear']]
     for e in unclear:
         lines.append('- **%s**: %s\n' % (e['name'], '; '.join(e['problems'])))
+    trust = [e for e in entries if e['kind'] == 'trust']
+    if trust:
+        lines.append('\n## Trust boundary, transport, vault and directory input\n\nLaunch-time overrides of the login/Graph '
+                     'endpoints and certificate checks without M365_ALLOW_CUSTOM_ENDPOINTS in the environment, plain http, '
+                     'WinRM Basic over http, vault password files (scripts, blank passwords), display names and mailbox '
+                     'identities that must be refused before the first write (`tests/reliability/test_trust_boundary.py`).'
+                     '\n\n| case | held |\n|---|---|\n')
+        for e in trust:
+            lines.append('| %s | %s |\n' % (e['name'], _yes(e['held']) + ('' if e['held'] else ': ' + '; '.join(e['problems']))))
     privilege = [e for e in entries if e['kind'] == 'privilege']
     if privilege:
         lines.append('\n## Least privilege\n\n| run | as expected |\n|---|---|\n')
