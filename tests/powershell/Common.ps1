@@ -66,22 +66,29 @@ function ConvertTo-Base64Line {
     [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($Text))
 }
 
-# This PowerShell's own executable: pwsh here, powershell.exe under Windows PowerShell 5.1.
-function Get-PowerShellPath {
-    (Get-Process -Id $PID).Path
+# How to start this same PowerShell again: pwsh, or powershell.exe under Windows PowerShell 5.1. A pwsh
+# hosted by dotnet (the global tool, ../shared/tools/powershell) is dotnet plus the path of pwsh.dll.
+function Get-PowerShellCommand {
+    $exe = (Get-Process -Id $PID).Path
+    $arguments = ''
+    if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { $arguments = '"' + [Environment]::GetCommandLineArgs()[0] + '" ' }
+    [pscustomobject]@{ FileName = $exe; Arguments = $arguments }
 }
 
 # Run the real bootstrap in a child PowerShell as a WinRM host would: -EncodedCommand, the three base64
 # lines on stdin, the stub module on PSModulePath. $Prefix runs before the bootstrap (console code page,
-# language mode, type data, stub handlers). Returns the exit code, stdout as raw bytes and as text, stderr.
-function Invoke-ChildBootstrap {
+# language mode, type data, stub handlers: see $ChildStubSetup). Start-ChildBootstrap returns at once, so
+# that a test file can start all its children together; Wait-ChildBootstrap returns the exit code, stdout
+# as raw bytes, as text and as lines, and stderr.
+function Start-ChildBootstrap {
     param([string]$Payload, [string]$Prefix = '', [string]$Runner)
     if (-not $Runner) { $Runner = [IO.File]::ReadAllText($RunnerPath) }
     $command = $Prefix + "`n" + $BootstrapText
     $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($command))
     $info = New-Object System.Diagnostics.ProcessStartInfo
-    $info.FileName = Get-PowerShellPath
-    $info.Arguments = '-NoProfile -NonInteractive -EncodedCommand ' + $encoded
+    $shell = Get-PowerShellCommand
+    $info.FileName = $shell.FileName
+    $info.Arguments = $shell.Arguments + '-NoProfile -NonInteractive -EncodedCommand ' + $encoded
     $info.UseShellExecute = $false
     $info.RedirectStandardInput = $true
     $info.RedirectStandardOutput = $true
@@ -89,22 +96,40 @@ function Invoke-ChildBootstrap {
     $info.EnvironmentVariables['PSModulePath'] = $env:PSModulePath
     $process = [System.Diagnostics.Process]::Start($info)
     $buffer = New-Object System.IO.MemoryStream
-    $copy = $process.StandardOutput.BaseStream.CopyToAsync($buffer)
-    $errors = $process.StandardError.ReadToEndAsync()
+    $child = [pscustomobject]@{
+        Process = $process
+        Buffer = $buffer
+        Copy = $process.StandardOutput.BaseStream.CopyToAsync($buffer)
+        Errors = $process.StandardError.ReadToEndAsync()
+    }
     $stdin = (ConvertTo-Base64Line $Runner) + "`n" + (ConvertTo-Base64Line $AllowListJson) + "`n" + (ConvertTo-Base64Line $Payload) + "`n"
     $process.StandardInput.Write($stdin)
     $process.StandardInput.Close()
-    if (-not $process.WaitForExit(60000)) { $process.Kill(); throw 'the child PowerShell did not finish within 60 s' }
-    $copy.Wait()
-    $bytes = $buffer.ToArray()
+    $child
+}
+
+function Wait-ChildBootstrap {
+    param($Child)
+    if (-not $Child.Process.WaitForExit(90000)) { $Child.Process.Kill(); throw 'the child PowerShell did not finish within 90 s' }
+    $Child.Copy.Wait()
+    $bytes = $Child.Buffer.ToArray()
+    $text = [Text.Encoding]::UTF8.GetString($bytes)
     [pscustomobject]@{
-        ExitCode = $process.ExitCode
+        ExitCode = $Child.Process.ExitCode
         Bytes = $bytes
-        Stdout = [Text.Encoding]::UTF8.GetString($bytes)
-        Lines = @(([Text.Encoding]::UTF8.GetString($bytes) -split "`r?`n") | Where-Object { $_ -ne '' })
-        Stderr = $errors.Result
+        Stdout = $text
+        Lines = @(($text -split "`r?`n") | Where-Object { $_ -ne '' })
+        Stderr = $Child.Errors.Result
     }
 }
+
+function Invoke-ChildBootstrap {
+    param([string]$Payload, [string]$Prefix = '', [string]$Runner)
+    Wait-ChildBootstrap (Start-ChildBootstrap -Payload $Payload -Prefix $Prefix -Runner $Runner)
+}
+
+# The start of a child's prefix: the stub's state, as Reset-ExoStub makes it here.
+$ChildStubSetup = '$global:ExoStub = @{ Calls = New-Object System.Collections.Generic.List[object]; Handlers = @{}; Data = @{}; ImportNoise = $false }' + "`n"
 
 # Non-ASCII test data, built from code points so that this file stays ASCII.
 $NonAsciiName = 'j' + [char]0x00FC + 'rgen.' + [char]0x00F8 + 'rsted-' + [char]0x00DF + [char]0x00FC + '@contoso.com'
