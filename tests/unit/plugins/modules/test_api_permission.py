@@ -175,11 +175,13 @@ class RecordingClient:
         raise AssertionError('unexpected read of %s' % path)
 
 
-def run_consent(module, roles, scopes=(), assignments=(), grants=(), principal=PRINCIPAL):
+def run_consent(module, roles, scopes=(), assignments=(), grants=(), has_principal=True):
+    """consent() as run() calls it; without a service principal there are no assignments or grants either (None)."""
     client = RecordingClient()
     result = {'changed': False}
+    principal, assignments, grants = (PRINCIPAL, list(assignments), list(grants)) if has_principal else (None, None, None)
     before, after = consent(module, client, APP, EXO, list(roles), list(scopes), result, Namer(client, [EXO, GRAPH]),
-                            principal, None if assignments is None else list(assignments), None if grants is None else list(grants))
+                            principal, assignments, grants)
     return before, after, result, client.calls
 
 
@@ -234,19 +236,18 @@ def test_check_mode_plans_the_same_and_writes_nothing():
 
 
 def test_check_mode_without_a_service_principal_plans_the_consent():
-    before, after, result, calls = run_consent(FakeModule(check_mode=True), [role(SMTP), role(IMAP)], principal=None,
-                                               assignments=None, grants=None)
+    before, after, result, calls = run_consent(FakeModule(check_mode=True), [role(SMTP), role(IMAP)], has_principal=False)
     assert result['changed'] is True and calls == [] and 'service_principal_id' not in result
     assert before == {} and after == {'Office 365 Exchange Online': ['IMAP.AccessAsApp', 'SMTP.SendAsApp']}
 
 
 def test_check_mode_without_a_service_principal_and_nothing_to_grant():
     for module, roles in ((FakeModule(check_mode=True), []), (FakeModule(check_mode=True, state='absent'), [role(IMAP)])):
-        before, after, result, _calls = run_consent(module, roles, principal=None)
+        before, after, result, _calls = run_consent(module, roles, has_principal=False)
         assert result['changed'] is False and before == {} and after == {}
 
 
 def test_without_a_service_principal_consent_fails_with_the_fix():
     with pytest.raises(ConfigError) as err:
-        run_consent(FakeModule(), [role(IMAP)], principal=None)
+        run_consent(FakeModule(), [role(IMAP)], has_principal=False)
     assert 'has no service principal' in err.value.msg and 'azure_app_registration' in err.value.msg
