@@ -79,9 +79,10 @@ def test_injection_attempts_stay_literal_data(value):
     connection = connection_payload({'organization': 'contoso.onmicrosoft.com', 'access_token': 'tok'})
     payload = build_payload(connection, [{'op': 'get_mailbox_permission', 'for_each': [value], 'params': {'User': value}}])
     stdin = exchange_runner.build_stdin(payload)
-    script, decoded = exchange_runner.parse_stdin(stdin)
-    # The runner text does not depend on the data, and the data comes back byte for byte.
+    script, allow_list, decoded = exchange_runner.parse_stdin(stdin)
+    # The runner text and the allow-list do not depend on the data, and the data comes back byte for byte.
     assert script == exchange_runner.runner_script()
+    assert allow_list == exchange_runner.OPERATIONS
     assert value not in script
     assert decoded['operations'][0]['for_each'] == [value]
     assert decoded['operations'][0]['params']['User'] == value
@@ -92,9 +93,9 @@ def test_payload_is_one_line_of_json_per_stdin_line():
     connection = connection_payload({'organization': 'contoso.onmicrosoft.com', 'access_token': 'tok'})
     payload = build_payload(connection, [{'op': 'get_mailbox', 'params': {'Identity': 'Zoë Ünïcødé'}}])
     stdin = exchange_runner.build_stdin(payload)
-    assert stdin.count(b'\n') == 2
+    assert stdin.count(b'\n') == 3
     stdin.decode('ascii')
-    assert json.dumps(exchange_runner.parse_stdin(stdin)[1], sort_keys=True) == json.dumps(payload, sort_keys=True)
+    assert json.dumps(exchange_runner.parse_stdin(stdin)[2], sort_keys=True) == json.dumps(payload, sort_keys=True)
 
 
 @pytest.mark.parametrize('settings,needle', [

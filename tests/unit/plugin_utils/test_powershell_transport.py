@@ -72,8 +72,8 @@ def test_long_bootstrap_is_refused():
 
 
 def test_json_is_found_among_noise():
-    stdout = 'WARNING: something\r\n{not json\r\n{"version": 1, "results": []}\r\n\r\n'
-    assert powershell_transport.parse_json_output(stdout) == {'version': 1, 'results': []}
+    stdout = 'WARNING: something\r\n{not json\r\n{"version": 2, "results": []}\r\n\r\n'
+    assert powershell_transport.parse_json_output(stdout) == {'version': 2, 'results': []}
 
 
 def test_no_json_is_a_clear_error_with_clixml_decoded():
@@ -108,7 +108,7 @@ def test_transport_errors_are_mapped(error, unreachable, needle):
 
 
 def _answer(**fields):
-    raw = {'version': 1, 'failed': False, 'msg': None, 'connected': True, 'stopped': False, 'skipped': 0, 'results': [], 'warnings': []}
+    raw = {'version': exchange_runner.PROTOCOL_VERSION, 'failed': False, 'msg': None, 'connected': True, 'stopped': False, 'skipped': 0, 'results': [], 'warnings': []}
     raw.update(fields)
     return {'rc': 0, 'stdout': json.dumps(raw) + '\r\n', 'stderr': ''}
 
@@ -120,8 +120,9 @@ def test_session_sends_secrets_on_stdin_only():
     call = action.calls[0]
     assert call['sudoable'] is False
     assert 'SECRET-TOKEN-VALUE' not in call['cmd'] and 'SECRET-TOKEN-VALUE' not in _decoded_script(call['cmd'])
-    script, payload = exchange_runner.parse_stdin(call['in_data'])
+    script, allow_list, payload = exchange_runner.parse_stdin(call['in_data'])
     assert script == exchange_runner.runner_script()
+    assert allow_list == exchange_runner.OPERATIONS
     assert payload['connection']['access_token'] == 'SECRET-TOKEN-VALUE'
     assert payload['operations'] == [{'op': 'get_mailbox_permission', 'params': {'User': 'sp'}, 'for_each': ['a@x']}]
     assert session.secrets == ['SECRET-TOKEN-VALUE'] and session.round_trips == 1
@@ -158,6 +159,6 @@ def test_runner_failure_and_version_mismatch():
     session = ExchangeSession(FakeAction(answer=_answer(failed=True, msg='UnAuthorized')), CONNECTION)
     with pytest.raises(ExchangeError, match='Exchange Online: UnAuthorized'):
         session.read([{'op': 'get_transport_config'}]).raise_for_failure()
-    session = ExchangeSession(FakeAction(answer=_answer(version=7)), CONNECTION)
+    session = ExchangeSession(FakeAction(answer=_answer(version=7)), CONNECTION)  # neither 1 nor 2
     with pytest.raises(ExchangeError, match='protocol version 7'):
         session.read([{'op': 'get_transport_config'}])
