@@ -1,14 +1,12 @@
 """The role ends with a real XOAUTH2 login (Dovecot/Postfix), and the audit reports a login that stopped working.
 
-What Exchange enforces (the app's service principal, FullAccess on the mailbox) is mirrored from the emulated
-Exchange host into Dovecot's allow-list by a background thread, with a lag, the way permissions propagate in
-Microsoft 365: the check has to wait for it.
+What Exchange enforces is mirrored into Dovecot with a lag (tests/mailservers/exchange_mirror.py): the check has to
+wait for it, as it would in Microsoft 365.
 """
 
 import json
 import os
 import sys
-import threading
 
 import pytest
 
@@ -16,43 +14,17 @@ from playbook import REPO, run_playbook
 from roles import PLAYBOOKS, write_inventory
 
 sys.path.insert(0, os.path.join(REPO, 'tests', 'mailservers'))
+from exchange_mirror import ExchangeMirror  # noqa: E402  pylint: disable=wrong-import-position
 from mailserver_harness import MailServers  # noqa: E402  pylint: disable=wrong-import-position
 
 APP = 'role-mail-app'
 
 
-class ExchangeMirror(threading.Thread):
-    """Copies FullAccess from the emulated Exchange into Dovecot's allow-list, and trusts the app's tokens."""
-
-    def __init__(self, sandbox, servers, lag=1.0):
-        super().__init__(daemon=True)
-        self.sandbox, self.servers, self.lag = sandbox, servers, lag
-        self.stopped = threading.Event()
-
-    def sync(self):
-        tenant_id = self.sandbox.tenant(0)['tenant_id']
-        apps = [a for a in self.sandbox.state(tenant_id)['applications'] if a.get('uniqueName') == APP]
-        if not apps:
-            return
-        self.servers.trust_client(apps[0]['appId'])
-        exchange = self.sandbox.control('GET', 'tenants/%s/exchange' % tenant_id)
-        ids = set(sp['ObjectId'] for sp in exchange['service_principals'] if sp['AppId'] == apps[0]['appId'])
-        self.servers.allow(sorted(upn for upn, mailbox in exchange['mailboxes'].items()
-                                  if any(p['User'] in ids and 'FullAccess' in p['AccessRights'] for p in mailbox['permissions'])))
-
-    def run(self):
-        while not self.stopped.wait(self.lag):
-            self.sync()
-
-
 @pytest.fixture
 def mirrored(tenant):
     with MailServers(tenant.info['signing_kid'], tenant.info['signing_public_key_path']) as servers:
-        mirror = ExchangeMirror(tenant, servers)
-        mirror.start()
-        yield servers
-        mirror.stopped.set()
-        mirror.join(5)
+        with ExchangeMirror(tenant, servers, APP):
+            yield servers
 
 
 def test_provision_proves_the_login_and_audit_reports_a_broken_one(tenant, mirrored, tmp_path):

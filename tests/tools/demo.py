@@ -1,5 +1,6 @@
 """`make demo`: the main job against the sandbox tenant, from nothing to a working app, drift, and an audit that finds it."""
 
+import contextlib
 import json
 import os
 import re
@@ -10,13 +11,17 @@ import tempfile
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, 'tests', 'sandbox'))
 sys.path.insert(0, os.path.join(REPO, 'tests', 'e2e'))
+sys.path.insert(0, os.path.join(REPO, 'tests', 'mailservers'))
 
 from m365_sandbox.client import SandboxHandle  # noqa: E402  pylint: disable=wrong-import-position
 from roles import tenant_vars, windows_host  # noqa: E402  pylint: disable=wrong-import-position
+from exchange_mirror import ExchangeMirror  # noqa: E402  pylint: disable=wrong-import-position
+from mailserver_harness import MailServerError, MailServers, require_mail_servers  # noqa: E402  pylint: disable=wrong-import-position
 
 BIN = os.path.dirname(sys.executable)
 GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000'
 USER_READ = 'e1fe6dd8-ba31-4d61-89e7-88639da4683d'
+APP_UNIQUE_NAME = 'demo-mail-reader'
 
 
 def banner(text):
@@ -32,15 +37,22 @@ def playbook(inventory, name, *extra, env=None):
     return subprocess.run(cmd, env=run_env, check=True)
 
 
-def write_inventory(sandbox, work, handover):
+def write_inventory(sandbox, work, handover, mail=None):
+    """The demo's inventory; with mail servers, the role ends with a real XOAUTH2 login per mailbox and protocol."""
+    login = {}
+    if mail is not None:
+        login = {'mailbox_access_verify_login': True, 'mailbox_access_verify_timeout': 60,
+                 'mailbox_access_verify_options': {'imap_host': 'localhost', 'imap_port': mail.imap_port, 'pop_host': 'localhost',
+                                                   'pop_port': mail.pop_port, 'smtp_host': 'localhost', 'smtp_port': mail.smtp_port,
+                                                   'mail_ca_path': mail.ca_path, 'login_timeout': 10}}
     hosts = {}
     for index, tenant in enumerate(sandbox.tenants):
         name = 'tenant%d' % (index + 1)
-        hosts[name] = tenant_vars(sandbox, index, handover, mailbox_access_app_unique_name='demo-mail-reader',
+        hosts[name] = tenant_vars(sandbox, index, handover, mailbox_access_app_unique_name=APP_UNIQUE_NAME,
                                   mailbox_access_app_display_name='Demo mail reader',
                                   mailbox_access_protocols=['imap', 'pop', 'smtp'], mailbox_access_mailboxes=tenant['mailboxes'],
                                   mailbox_access_handover_dest=os.path.join(handover, '%s-mail-app.json' % name),
-                                  mailbox_access_exchange_host='exchange-admin')
+                                  mailbox_access_exchange_host='exchange-admin', **login)
         print('%s: %s (%s), mailboxes: %s' % (name, tenant['tenant_id'], tenant['domain'], ', '.join(tenant['mailboxes'])))
     inventory = {'tenants': {'hosts': hosts}, 'windows': {'hosts': {'exchange-admin': windows_host(sandbox)}}}
     path = os.path.join(work, 'inventory.yml')
@@ -61,7 +73,7 @@ def show_handover(handover, hosts):
 def make_drift(sandbox):
     """What happens in real tenants: someone removes a mailbox permission, a portal edit brings User.Read back."""
     tenant = sandbox.tenant(0)
-    app = [a for a in sandbox.state(tenant['tenant_id'])['applications'] if a.get('uniqueName') == 'demo-mail-reader'][0]
+    app = [a for a in sandbox.state(tenant['tenant_id'])['applications'] if a.get('uniqueName') == APP_UNIQUE_NAME][0]
     victim = tenant['mailboxes'][1]
     sandbox.control('POST', 'tenants/%s/exchange/mailbox_permissions' % tenant['tenant_id'],
                     {'remove': True, 'Identity': victim, 'User': app['appId']})
@@ -78,7 +90,9 @@ def audit(inventory, work, hosts):
     if os.path.exists(log):
         os.remove(log)
     banner('Audit in check mode with diff: reports exactly the drift, changes nothing, changed=0 where nothing drifted')
-    playbook(inventory, 'audit.yml', '--check', '--diff', env={'M365_AUDIT_REPORT_DIR': reports, 'ANSIBLE_LOG_PATH': log})
+    # A login that stopped working is reported at once: no need to wait for propagation as provision does.
+    playbook(inventory, 'audit.yml', '--check', '--diff', '-e', 'mailbox_access_verify_timeout=5',
+             env={'M365_AUDIT_REPORT_DIR': reports, 'ANSIBLE_LOG_PATH': log})
     with open(log) as handle:
         recap = dict(re.findall(r'(\S+)\s*:\s*ok=\d+\s+changed=(\d+)', handle.read()))
     for name in sorted(hosts):
@@ -92,15 +106,35 @@ def audit(inventory, work, hosts):
             print('%s:\n%s' % (os.path.relpath(os.path.join(reports, name), REPO), handle.read()))
 
 
+def mail_servers(sandbox):
+    """Real Dovecot (IMAP, POP3) and Postfix (SMTP submission) checking the app's tokens, where they are installed."""
+    try:
+        require_mail_servers()
+    except MailServerError as exc:
+        print('login check: not run here (%s).\nAs root, tests/mailservers/install.sh installs Dovecot and Postfix from '
+              "Debian's packages (make test does it); make demo then ends each provision with a real XOAUTH2 login." % exc)
+        return None
+    return MailServers(sandbox.info['signing_kid'], sandbox.info['signing_public_key_path'])
+
+
 def main():
     work = os.path.join(REPO, '.build', 'demo')
     os.makedirs(work, exist_ok=True)
     handover = os.path.join(REPO, '.build', 'handover')
     os.makedirs(handover, mode=0o700, exist_ok=True)
-    banner('Starting the sandbox: Entra ID + Graph (HTTPS) and a Windows host with Exchange Online PowerShell (WinRM)')
-    with SandboxHandle(state_dir=tempfile.mkdtemp(prefix='sandbox-', dir=work), tenants=2, mailboxes=4, winrm_port=0) as sandbox:
-        inventory, hosts = write_inventory(sandbox, work, handover)
-        banner('Provision: app, secret, IMAP/POP/SMTP app roles + consent, New-ServicePrincipal, FullAccess, protocols')
+    banner('Starting the sandbox: Entra ID + Graph (HTTPS), a Windows host (WinRM) whose real PowerShell runs the '
+           'runner against a fake ExchangeOnlineManagement module, and Dovecot/Postfix for the login check')
+    with SandboxHandle(state_dir=tempfile.mkdtemp(prefix='sandbox-', dir=work), tenants=2, mailboxes=4, winrm_port=0) as sandbox, \
+            contextlib.ExitStack() as stack:
+        mail = mail_servers(sandbox)
+        if mail is not None:
+            stack.enter_context(mail)
+            stack.enter_context(ExchangeMirror(sandbox, mail, APP_UNIQUE_NAME))
+            print('Dovecot (IMAP %d, POP3 %d) and Postfix (submission %d) accept the app\'s tokens for the mailboxes '
+                  'Exchange gives it FullAccess to' % (mail.imap_port, mail.pop_port, mail.smtp_port))
+        inventory, hosts = write_inventory(sandbox, work, handover, mail)
+        banner('Provision: app, secret, IMAP/POP/SMTP app roles + consent, New-ServicePrincipal, FullAccess, protocols'
+               + (', then a real XOAUTH2 login to every mailbox' if mail is not None else ''))
         playbook(inventory, 'provision.yml')
         banner('Handover files for the mail client (secret masked here)')
         show_handover(handover, hosts)
