@@ -118,11 +118,12 @@ function Assert-RunnerValue {
             $parsed = [guid]::Empty
             $bad = ($Value -isnot [string]) -or -not [guid]::TryParse($Value, [ref]$parsed)
         }
-        'result_size' { $bad = -not (($Value -is [string] -and $Value -eq 'Unlimited') -or $Value -is [int] -or $Value -is [long]) }
+        'result_size' { $bad = -not (($Value -is [string] -and $Value -eq 'Unlimited') -or (($Value -is [int] -or $Value -is [long]) -and $Value -gt 0)) }
         'bool' { $bad = $Value -isnot [bool] }
         'nullable_bool' { $bad = ($null -ne $Value) -and ($Value -isnot [bool]) }
         'enum' { $bad = ($Value -isnot [string]) -or ($Spec.Choices -notcontains $Value) }
         'enum_list' {
+            $bad = @($Value).Count -eq 0
             foreach ($item in @($Value)) {
                 if (($item -isnot [string]) -or ($Spec.Choices -notcontains $item)) { $bad = $true }
             }
@@ -135,6 +136,8 @@ function Assert-RunnerValue {
 function Get-RunnerPlan {
     param($Operations)
     $index = 0
+    # Whether each earlier operation writes: a condition may only look at what a read found.
+    $isWrite = @{}
     foreach ($operation in $Operations) {
         $name = [string]$operation.op
         if (-not $AllowList.ContainsKey($name)) { throw ("operation {0}: '{1}' is not in the allow-list" -f $index, $name) }
@@ -163,9 +166,12 @@ function Get-RunnerPlan {
         if ($null -ne $operation.PSObject.Properties['when']) { $when = @($operation.when) }
         $from = $null
         if ($null -ne $operation.PSObject.Properties['for_each_from']) { $from = $operation.for_each_from; $hasForeach = $true }
+        if ($from -and -not $definition.Bulk) { throw ('operation {0}: {1} does not take a for_each list' -f $index, $name) }
         if (($when.Count -or $from) -and -not $definition.Write) { throw ('operation {0}: only writes take conditions' -f $index) }
-        foreach ($ref in @(@($when | ForEach-Object { $_.read }) + @($from | Where-Object { $_ } | ForEach-Object { $_.read }))) {
-            if (($ref -isnot [int] -and $ref -isnot [long]) -or $ref -lt 0 -or $ref -ge $index) {
+        $refs = @($when | ForEach-Object { $_.read }) + @($from | Where-Object { $_ } | ForEach-Object { $_.read })
+        $refs += @($from | Where-Object { $_ -and $_.except } | ForEach-Object { $_.except.read })
+        foreach ($ref in $refs) {
+            if (($ref -isnot [int] -and $ref -isnot [long]) -or $ref -lt 0 -or $ref -ge $index -or $isWrite[[int]$ref]) {
                 throw ('operation {0}: a condition must name an earlier read' -f $index)
             }
         }
@@ -173,6 +179,7 @@ function Get-RunnerPlan {
             Index = $index; Name = $name; Definition = $definition; Params = $params; HasForeach = $hasForeach; Values = $values
             When = $when; From = $from
         }
+        $isWrite[$index] = $definition.Write
         $index++
     }
 }
@@ -282,7 +289,8 @@ function Get-RunnerKeysFrom {
         }
     }
     $seen = @{}
-    foreach ($entry in @($result.results)) {
+    # ToArray(), not @(): @() over a List[object] throws 'Argument types do not match' in pwsh 7.6 (PowerShell#27558).
+    foreach ($entry in $result.results.ToArray()) {
         if ($entry.op_index -ne $From.read -or -not $entry.ok -or $null -eq $entry.key) { continue }
         if ($excluded.ContainsKey([string]$entry.key) -or $seen.ContainsKey([string]$entry.key)) { continue }
         if (@($entry.output | Where-Object { Test-RunnerRowMatch -Row $_ -Match $From.match }).Count -gt 0) {
