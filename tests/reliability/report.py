@@ -35,9 +35,11 @@ def main():
         json.dump({'summary': figures, 'seconds': args.seconds, 'entries': entries}, handle, indent=1, sort_keys=True)
     with open(DOC, 'w', encoding='utf-8') as handle:
         handle.write(render(entries, figures, args.seconds))
-    print('faults=%(faults)d converged=%(converged)d duplicates=%(duplicates)d lost_secrets=%(lost_secrets)d '
+    print('races=%(races)d races_ok=%(races_ok)d '
+          'faults=%(faults)d converged=%(converged)d duplicates=%(duplicates)d lost_secrets=%(lost_secrets)d '
           'leaked_secret_bytes=%(leaked_secret_bytes)d bad_inputs=%(bad_inputs)d clear_errors=%(clear_errors)d' % figures)
-    ok = figures['faults'] == figures['converged'] and figures['bad_inputs'] == figures['clear_errors'] and not (
+    ok = figures['races'] == figures['races_ok'] and \
+        figures['faults'] == figures['converged'] and figures['bad_inputs'] == figures['clear_errors'] and not (
         figures['duplicates'] or figures['lost_secrets'] or figures['leaked_secret_bytes'])
     return 0 if ok and figures['faults'] else 1
 
