@@ -423,12 +423,13 @@ def ensure_password(module, client, app, result):
     same = same_named(params, app)
     before = [creds.describe(c) for c in same]
     add, old, current, msg = plan(params, same, now)
-    if not add:
-        add = check_handover(module, same, current)
     marker = lease_mod.Marker(module, params['dest'])
     marker.inspect()
     abandoned = lease_mod.Lease.parse(app.get('tags'))
+    # An abandoned lease first: its orphan may look like the current secret until it is removed under the lease.
     abandoned = abandoned and (abandoned.expiry <= time.time() or marker.predecessor_is_dead(abandoned))
+    if not add and not abandoned:
+        add = check_handover(module, same, current)
     if (add or old or abandoned) and not module.check_mode:
         holder = lease_mod.LeaseHolder(module, client, app['id'], marker, params['lease_seconds'],
                                        params['lease_wait_seconds'], ['id', 'appId', 'passwordCredentials', 'tags'])
