@@ -64,9 +64,12 @@ options:
     description:
       - File to write a new secret to, before the module returns (mode 0600, written atomically).
       - The directory must exist. Checked before anything is created.
-      - While a new secret is being created, C(<dest>.pending) (no secret in it) marks that its value may not be stored
-        yet; if the run is killed then, the next run removes the secrets created since that have no copy in O(dest)
-        (RV(orphans_removed)) and creates a new one.
+      - The directory must be writable only by this user (or be sticky, like C(/tmp)); otherwise the module fails before
+        anything is created.
+      - While the run holds the application's lease, C(<dest>.pending) (no secret in it, mode 0600) names this run; if it is
+        killed, the next run on this controller with this O(dest) takes the lease over at once instead of waiting for it to
+        expire. The secrets to remove as orphans (RV(orphans_removed)) are the ones the lease on the application records as
+        added after it was taken and never handed over - never a time window, and never what a marker says.
       - For O(type=certificate), the same document with the certificate's thumbprint instead of a secret, written when
         the certificate is added or the file is missing.
     type: path
@@ -109,6 +112,34 @@ options:
       - File with the public certificate (PEM or DER) for O(type=certificate). A PEM file that also holds the private
         key is fine; only the certificate is read and uploaded.
     type: path
+  dest_missing:
+    description:
+      - What to do when the secret of O(display_name) is current but O(dest) does not hold it (a second controller, a changed
+        O(dest), a deleted file): its value cannot be read again.
+      - V(fail) stops with a message that says how to get one (V(rotate), C(playbooks/rotate_secret.yml), or copying the file).
+      - V(rotate) adds a new secret and writes it to O(dest); with O(remove_old) the others are removed as usual, which
+        cuts off every other holder of the old value.
+    type: str
+    choices: [fail, rotate]
+    default: fail
+  lease_seconds:
+    description:
+      - A run that adds or removes a secret first takes a lease on the application (a tag, see the reliability docs), so
+        two overlapping runs never interleave their changes; it lasts this long and is renewed before anything old is removed.
+      - A run killed while holding it blocks other controllers until it expires; the next run on the same controller with
+        the same O(dest) takes it over at once. Must exceed O(prove_timeout) by more than 30 seconds.
+    type: int
+    default: 600
+  lease_wait_seconds:
+    description: How long to wait for another run's lease before failing with a message that names it.
+    type: int
+    default: 900
+  prove_timeout:
+    description:
+      - A new secret is proven with a real client-credentials token request before any older secret is removed; this is how
+        long to keep trying while Entra ID replicates it. If it never works, nothing old is removed and the task fails.
+    type: int
+    default: 300
   state:
     description: V(present) ensures the credential; V(absent) removes it (by O(key_id), else every one with O(display_name)).
     type: str
@@ -230,15 +261,18 @@ tenant_id:
 '''
 
 import base64
-import datetime
 import json
 import os
+import time
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.argspec import (
     APPLICATION_SELECTOR_EXCLUSIVE, APPLICATION_SELECTOR_REQUIRED, APPLICATION_SELECTOR_SPEC)
-from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
+from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import Credentials, TokenProvider
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import AuthError, ConfigError
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import applications as apps
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import credentials as creds
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import lease as lease_mod
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph.lease import short as lease_short
 from ansible_collections.m365.mail_oauth.plugins.module_utils.module import GraphModule
 from ansible_collections.m365.mail_oauth.plugins.module_utils.names import check_display_name
 from ansible_collections.m365.mail_oauth.plugins.module_utils.handover import connection_settings, write_handover
@@ -255,6 +289,12 @@ def check_inputs(module):
         return
     if params['remove_old_grace_days'] < 0:
         raise ConfigError('remove_old_grace_days must be 0 or more days, got %s' % params['remove_old_grace_days'])
+    for name, least in (('lease_seconds', 60), ('lease_wait_seconds', 0), ('prove_timeout', 1)):
+        if params[name] < least:
+            raise ConfigError('%s must be at least %d seconds, got %s' % (name, least, params[name]))
+    if params['prove_timeout'] + lease_mod.MARGIN_SECONDS >= params['lease_seconds']:
+        raise ConfigError('lease_seconds (%s) must exceed prove_timeout (%s) by more than %d s, so the lease outlives the proof '
+                          'of the new secret' % (params['lease_seconds'], params['prove_timeout'], lease_mod.MARGIN_SECONDS))
     if params['type'] == 'password' and not params['display_name']:
         raise ConfigError('display_name is required for a client secret: it is how the secret is found on later runs')
     if params['type'] == 'certificate' and not (params['certificate'] or params['certificate_path']):
@@ -277,80 +317,88 @@ def handover_document(module, app, **credential):
     return document
 
 
-# Clocks of the controller and of Entra ID differ a little; a secret this much older than the marker still counts as the run's.
-PENDING_CLOCK_MARGIN = 60
-
-
-def pending_path(dest):
-    return dest + '.pending'
-
-
-def held_key_id(params, candidates, marker_mtime):
-    """The keyId whose value dest holds: None when dest holds none of them, False when it cannot be told (vault)."""
+def held_key_id(params, same):
+    """The keyId whose value dest holds: None when it holds none of the secrets of the name, True when it cannot be told (vault)."""
     dest = params['dest']
-    if not os.path.exists(dest):
+    if not dest or not os.path.exists(dest):
         return None
     try:
         with open(dest, 'r') as handle:
             text = handle.read()
     except (IOError, OSError):
-        return False
+        return None
     if text.startswith('$ANSIBLE_VAULT'):
-        # Written before the interrupted run began creating: it cannot hold what that run created.
-        return None if os.path.getmtime(dest) < marker_mtime else False
+        return True
     if params['dest_format'] == 'value':
-        matching = [c['keyId'] for c in candidates if c.get('hint') and text.startswith(c['hint'])]
-        return matching[0] if len(matching) == 1 else (None if not matching else False)
+        matching = [c['keyId'] for c in same if c.get('hint') and text.startswith(c['hint'])]
+        return matching[0] if len(matching) == 1 else (True if matching else None)
     try:
-        return json.loads(text).get('key_id')
-    except ValueError:
-        return False
+        key_id = json.loads(text).get('key_id')
+    except (ValueError, AttributeError):
+        return None
+    return key_id if key_id in [c['keyId'] for c in same] else None
 
 
-def recover_interrupted(module, client, app, same, result):
-    """Remove the secrets an interrupted run added but never stored (killed between addPassword and writing dest).
+def prove_secret(module, app, secret, timeout):
+    """A real client-credentials token request with the new secret, retried while Entra ID replicates it."""
+    credentials = Credentials('secret', module.tenant_guid(), client_id=app['appId'], client_secret=secret,
+                              cloud=module.credentials.cloud)
+    session = module.client.session
+    deadline = time.time() + timeout
+    while True:
+        try:
+            TokenProvider(credentials, session, retry_timeout=min(30, timeout)).token(module.credentials.cloud.graph_resource)
+            return
+        except AuthError as exc:
+            if time.time() >= deadline:
+                raise ConfigError('the new secret of %s is in dest but did not get a token within prove_timeout=%s s (%s); no '
+                                  'older secret was removed. Rerun later; a new secret can take a few minutes to work'
+                                  % (app['appId'], timeout, exc.msg))
+            time.sleep(2)
 
-    add_password leaves dest.pending behind only when it did not finish; the same-named secrets created since then
-    whose value is not in dest exist nowhere else, so they are orphans: reported and removed, and a new secret follows.
-    """
+
+def plan(params, same, now):
+    """(add a secret?, secrets to remove, the current one, message) for the secrets of the name as they are now."""
+    valid = [c for c in same if creds.still_valid(c, now, params['rotate_before_days'])]
+    if valid and not params['force_rotate']:
+        current = creds.newest(valid)
+        old = [c for c in same if c['keyId'] != current['keyId']] if params['remove_old'] else []
+        msg = 'secret %s is valid until %s; its value is only where it was stored when it was created' % (
+            current['keyId'], current['endDateTime'])
+        if old and not creds.older_than(current, now, params['remove_old_grace_days']):
+            # Clients still switch to the newest secret during the grace period: the old ones stay until it ends.
+            msg = 'old secrets kept until %s days after %s was created' % (params['remove_old_grace_days'], current['keyId'])
+            old = []
+        return False, old, current, msg
+    return True, (same if params['remove_old'] and params['remove_old_grace_days'] == 0 else []), None, None
+
+
+def check_handover(module, same, current):
+    """The secret is current but dest does not hold it: fail saying how, or (dest_missing=rotate) add a new one."""
     params = module.params
-    marker = pending_path(params['dest']) if params['dest'] else None
-    if not marker or not os.path.exists(marker):
-        return same
-    try:
-        with open(marker, 'r') as handle:
-            started = creds.parse_graph_time(json.load(handle).get('started'))
-    except (IOError, OSError, ValueError, AttributeError):
-        started = None
-    lost = []
-    if started is not None:
-        margin = started - datetime.timedelta(seconds=PENDING_CLOCK_MARGIN)
-        candidates = [c for c in same if (creds.parse_graph_time(c.get('startDateTime')) or started) >= margin]
-        held = held_key_id(params, candidates, os.path.getmtime(marker))
-        if held is False:
-            module.warn('an earlier run stopped while creating a secret for %s and its key cannot be read from dest; secrets created '
-                        'since %s are kept: remove the ones not in use with state=absent and key_id' % (params['dest'], started))
-        else:
-            lost = [c for c in candidates if c['keyId'] != held]
-    for credential in lost:
+    if not params['dest'] or held_key_id(params, same) is not None:
+        return False
+    if params['dest_missing'] == 'rotate':
+        return True
+    state = 'does not exist' if not os.path.exists(params['dest']) else 'holds no secret that is still on the application'
+    raise ConfigError('dest %s %s, and secret %s (%s) is valid until %s: its value cannot be read again. Set dest_missing=rotate '
+                      '(role: mailbox_access_handover_missing=rotate) or run playbooks/rotate_secret.yml to create a new one '
+                      'there, or copy the handover file from the controller that created it'
+                      % (params['dest'], state, current['keyId'], params['display_name'], current['endDateTime']))
+
+
+def remove_passwords(module, client, app, credentials, result, key='removed_key_ids'):
+    for credential in credentials:
+        result['changed'] = True
+        result[key].append(credential['keyId'])
         if not module.check_mode:
             client.post('applications/%s/removePassword' % app['id'], {'keyId': credential['keyId']}, retry_missing=True)
-    if lost:
-        result['changed'] = True
-        result['orphans_removed'].extend(c['keyId'] for c in lost)
-    if not module.check_mode:
-        os.unlink(marker)
-    return [c for c in same if c not in lost]
 
 
-def add_password(module, client, app, end, started):
-    """addPassword, persist the value at once, then clean up secrets a retried request may have created."""
+def add_password(module, client, app, end, lease):
+    """addPassword under the lease, persist the value at once, record it on the lease, prove it; returns (new, secret, orphans)."""
     params = module.params
     path = 'applications/%s' % app['id']
-    if params['dest']:
-        # Until dest holds the value, this says a secret may exist on the app with its value nowhere (the run may be killed).
-        write_private_file(pending_path(params['dest']), json.dumps({'started': creds.format_graph_time(started),
-                                                                    'display_name': params['display_name']}) + '\n')
     new = client.post(path + '/addPassword', {'passwordCredential': {
         'displayName': params['display_name'], 'endDateTime': creds.format_graph_time(end)}}, retry_missing=True)
     secret = new.pop('secretText', None)
@@ -365,54 +413,103 @@ def add_password(module, client, app, end, started):
             # Without a copy the secret is useless and must not linger on the app.
             client.post(path + '/removePassword', {'keyId': new['keyId']}, retry_missing=True)
             raise ConfigError('writing the new secret to dest %s failed (%s); the secret was removed again' % (params['dest'], exc))
-    # A request retried after a lost answer may have added a secret whose value never reached us.
-    current = client.get(path, params={'$select': 'passwordCredentials'}, retry_missing=True)['passwordCredentials']
-    orphans = [c['keyId'] for c in current if c.get('displayName') == params['display_name'] and c['keyId'] != new['keyId']
-               and (creds.parse_graph_time(c.get('startDateTime')) or started) >= started]
-    for key_id in orphans:
-        client.post(path + '/removePassword', {'keyId': key_id}, retry_missing=True)
-    if params['dest']:
-        os.unlink(pending_path(params['dest']))
+    current = lease.record_added(new['keyId'])
+    # Under the lease nobody else adds a secret of this name: one not there when the lease was taken, other than ours,
+    # came from a retried addPassword whose answer was lost.
+    orphans = [c for c in current.get('passwordCredentials') or [] if c.get('displayName') == params['display_name']
+               and c['keyId'] != new['keyId'] and lease.lease.before is not None and lease_short(c['keyId']) not in lease.lease.before]
+    prove_secret(module, app, secret, params['prove_timeout'])
     return new, secret, orphans
+
+
+def same_named(params, app):
+    return [c for c in app.get('passwordCredentials') or [] if c.get('displayName') == params['display_name']]
 
 
 def ensure_password(module, client, app, result):
     params = module.params
     now = creds.utcnow()
-    same = [c for c in app.get('passwordCredentials') or [] if c.get('displayName') == params['display_name']]
-    same = recover_interrupted(module, client, app, same, result)
-    valid = [c for c in same if creds.still_valid(c, now, params['rotate_before_days'])]
+    same = same_named(params, app)
     before = [creds.describe(c) for c in same]
-    if valid and not params['force_rotate']:
-        current = creds.newest(valid)
-        old = [c for c in same if c['keyId'] != current['keyId']] if params['remove_old'] else []
-        if old and not creds.older_than(current, now, params['remove_old_grace_days']):
-            # Clients still switch to the newest secret during the grace period: the old ones stay until it ends.
-            result['msg'] = 'old secrets kept until %s days after %s was created' % (params['remove_old_grace_days'], current['keyId'])
-            old = []
-        result.setdefault('msg', 'secret %s is valid until %s; its value is only where it was stored when it was created'
-                          % (current['keyId'], current['endDateTime']))
-    else:
+    add, old, current, msg = plan(params, same, now)
+    marker = lease_mod.Marker(module, params['dest'])
+    marker.inspect()
+    abandoned = lease_mod.Lease.parse(app.get('tags'))
+    # An abandoned lease first: its orphan may look like the current secret until it is removed under the lease.
+    abandoned = abandoned and (abandoned.expiry <= time.time() or marker.predecessor_is_dead(abandoned))
+    if not add and not abandoned:
+        add = check_handover(module, same, current)
+    if (add or old or abandoned) and not module.check_mode:
+        holder = lease_mod.LeaseHolder(module, client, app['id'], marker, params['lease_seconds'],
+                                       params['lease_wait_seconds'], ['id', 'appId', 'passwordCredentials', 'tags'])
+        try:
+            ensure_password_held(module, client, holder, result, now)
+        finally:
+            holder.release()
+        return
+    if add:
         end = creds.requested_end(params, now)
         creds.check_rotation_window(params, end, now)
         result['changed'] = True
         result['rotated'] = bool(same)
-        old = same if params['remove_old'] and params['remove_old_grace_days'] == 0 else []
-        if module.check_mode:
-            current = {'keyId': None, 'displayName': params['display_name'], 'endDateTime': creds.format_graph_time(end)}
-        else:
-            current, secret, orphans = add_password(module, client, app, end, now.replace(microsecond=0))
-            result['orphans_removed'].extend(orphans)
-            result['secret_created'] = True
-            if params['dest']:
-                result['dest'] = params['dest']
-            if params['return_secret']:
-                result['secret'] = secret
-    for credential in old:
+        current = {'keyId': None, 'displayName': params['display_name'], 'endDateTime': creds.format_graph_time(end)}
+    else:
+        result['msg'] = msg
+    remove_passwords(module, client, app, old, result)
+    finish(result, same, current, before)
+
+
+def ensure_password_held(module, client, holder, result, now):
+    """Everything that adds or removes, with the application re-read under the lease (compare before write)."""
+    params = module.params
+    dest_holds = []
+
+    def before_of(app, inherited):
+        same = same_named(params, app)
+        held = held_key_id(params, same)
+        dest_holds[:] = [held] if isinstance(held, str) else []
+        orphans = inherited.orphans(same, dest_holds) if inherited and inherited.before is not None else []
+        ids = [lease_short(c['keyId']) for c in same if c not in orphans]
+        return set(ids) if len(ids) <= 20 else None
+
+    app = holder.acquire(before_of)
+    same = same_named(params, app)
+    inherited = holder.inherited
+    if inherited is not None:
+        if inherited.before is None:
+            module.warn('an abandoned run held the lease on %s and recorded too many secrets to tell its orphan; secrets of %s not in '
+                        'use can be removed with state=absent and key_id' % (app['appId'], params['display_name']))
+        lost = inherited.orphans(same, dest_holds)
+        remove_passwords(module, client, app, lost, result, key='orphans_removed')
+        same = [c for c in same if c not in lost]
+    before = [creds.describe(c) for c in same]
+    add, old, current, msg = plan(params, same, now)
+    if not add:
+        add = check_handover(module, same, current)
+    if add:
+        end = creds.requested_end(params, now)
+        creds.check_rotation_window(params, end, now)
         result['changed'] = True
-        result['removed_key_ids'].append(credential['keyId'])
-        if not module.check_mode:
-            client.post('applications/%s/removePassword' % app['id'], {'keyId': credential['keyId']}, retry_missing=True)
+        result['rotated'] = bool(same)
+        current, secret, orphans = add_password(module, client, app, end, holder)
+        remove_passwords(module, client, app, orphans, result, key='orphans_removed')
+        result['secret_created'] = True
+        if params['dest']:
+            result['dest'] = params['dest']
+        if params['return_secret']:
+            result['secret'] = secret
+        # Superseded: an older secret of this name that was there when the lease was taken, now that ours is written and works.
+        if params['remove_old'] and params['remove_old_grace_days'] == 0:
+            old = [c for c in same if c['keyId'] != current['keyId']]
+    else:
+        result['msg'] = msg
+    if old:
+        still = [c['keyId'] for c in same_named(params, holder.confirm())]
+        remove_passwords(module, client, app, [c for c in old if c['keyId'] in still], result)
+    finish(result, same, current, before)
+
+
+def finish(result, same, current, before):
     after = [creds.describe(c) for c in same if c['keyId'] not in result['removed_key_ids']]
     if current not in same:
         after.append(creds.describe(current))
@@ -501,8 +598,8 @@ def run(module):
     params = module.params
     client = module.client
     field = 'passwordCredentials' if params['type'] == 'password' else 'keyCredentials'
-    # keyCredentials carry their key material only when selected explicitly, and PATCH needs it back.
-    app = apps.application_or_plan(module, apps.find_application(client, params, select=['id', 'appId', field]), field)
+    # keyCredentials carry their key material only when selected explicitly, and PATCH needs it back; tags hold the lease.
+    app = apps.application_or_plan(module, apps.find_application(client, params, select=['id', 'appId', field, 'tags']), field)
     result = {'changed': False, 'secret_created': False, 'rotated': False, 'removed_key_ids': [], 'orphans_removed': [],
               'app_id': app['appId'], 'tenant_id': module.tenant_guid()}
     if params['state'] == 'absent':
@@ -535,6 +632,10 @@ def main():
         certificate=dict(type='str'),
         certificate_path=dict(type='path'),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
+        dest_missing=dict(type='str', choices=['fail', 'rotate'], default='fail'),
+        lease_seconds=dict(type='int', default=600),
+        lease_wait_seconds=dict(type='int', default=900),
+        prove_timeout=dict(type='int', default=300),
     )
     module = GraphModule(
         argument_spec=spec,

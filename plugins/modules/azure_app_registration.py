@@ -143,6 +143,7 @@ same_display_name_count:
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import applications as apps
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph.lease import PREFIX as LEASE_PREFIX
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph_client import key_path
 from ansible_collections.m365.mail_oauth.plugins.module_utils.module import GraphModule
 from ansible_collections.m365.mail_oauth.plugins.module_utils.names import check_display_name
@@ -170,8 +171,10 @@ def wanted_changes(params, app):
             continue
         current = app.get(prop) if app else None
         if option == 'tags':
-            if sorted(value) != sorted(current or []):
-                changes[prop] = value
+            # A secret lease (m365.mail_oauth.app_secret) is not ours to compare or drop.
+            leases = [t for t in current or [] if t.startswith(LEASE_PREFIX)]
+            if sorted(value) != sorted(t for t in current or [] if t not in leases):
+                changes[prop] = list(value) + leases
         elif value != current:
             changes[prop] = value
     return changes

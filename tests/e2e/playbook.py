@@ -120,12 +120,33 @@ def playbook_invocation(tmp_path, plays, name='play', extra_vars=None, check=Fal
     stamp = '%s-%d' % (name, int(time.time() * 1000))
     results_path = os.path.join(LOG_DIR, stamp + '.results.jsonl')
     run_env.update({
+        # Inherited by every process of the run, also by ansible's workers, which leave the process group (setsid):
+        # how a test finds and ends what a killed run left behind.
+        'M365_RUN_TAG': '%s-%d' % (stamp, os.getpid()),
         'ANSIBLE_CALLBACK_PLUGINS': os.path.join(REPO, 'tests', 'e2e', 'callback_plugins'),
         'ANSIBLE_CALLBACKS_ENABLED': 'results_file',
         'RESULTS_FILE': results_path,
     })
     run_env.update(env or {})
     return args, run_env, results_path, os.path.join(LOG_DIR, stamp + '.log')
+
+
+def tagged_processes(tag):
+    """Pids of the processes still running with M365_RUN_TAG=tag in their environment."""
+    needle = ('M365_RUN_TAG=%s' % tag).encode()
+    found = []
+    for pid in os.listdir('/proc'):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            with open('/proc/%s/environ' % pid, 'rb') as handle:
+                if needle in handle.read().split(b'\0'):
+                    with open('/proc/%s/stat' % pid, 'rb') as stat:
+                        if stat.read().rsplit(b')', 1)[1].split()[0] != b'Z':
+                            found.append(int(pid))
+        except OSError:
+            continue
+    return found
 
 
 def save_log(run, log_path):

@@ -79,3 +79,58 @@ def test_secret_values_never_in_output(tenant, auth, tmp_path):
                     leaks.append('%s value in %s of %s' % (name, where, run.name))
     assert not leaks, leaks
     assert 'the output has been hidden' in runs[0].stdout
+
+
+def secret_task(dest, **options):
+    return {'name': 'secret', 'm365.mail_oauth.app_secret': dict(
+        {'unique_name': APP, 'display_name': 'poller', 'expires_in_days': 60, 'rotate_before_days': 10, 'dest': str(dest)}, **options)}
+
+
+def test_handover_file_missing_while_the_secret_is_current(tenant, auth, tmp_path):
+    """A second controller (another dest) gets the file or a failure that says how - never ok without a file."""
+    register = {'name': 'register', 'm365.mail_oauth.azure_app_registration': {'unique_name': APP, 'display_name': 'Secret hygiene'}}
+    first = run_playbook(tmp_path, play([register, secret_task(tmp_path / 'first.json')]), 'missing-first', extra_vars=auth)
+    assert first.rc == 0, first
+    second = run_playbook(tmp_path, play([secret_task(tmp_path / 'second.json')]), 'missing-second', extra_vars=auth)
+    assert second.rc != 0 and 'dest_missing=rotate' in second.output and 'Traceback' not in second.output, second
+    assert not (tmp_path / 'second.json').exists()
+    rotated = run_playbook(tmp_path, play([secret_task(tmp_path / 'second.json', dest_missing='rotate')]), 'missing-rotate',
+                           extra_vars=auth)
+    assert rotated.rc == 0 and rotated.changed == 1, rotated
+    value = json.loads((tmp_path / 'second.json').read_text())
+    assert value['key_id'] != json.loads((tmp_path / 'first.json').read_text())['key_id']
+
+
+def test_untrusted_handover_directory_and_planted_marker(tenant, auth, tmp_path):
+    """A directory others can write to is refused; a .pending marker someone else planted is never trusted."""
+    register = {'name': 'register', 'm365.mail_oauth.azure_app_registration': {'unique_name': APP, 'display_name': 'Secret hygiene'}}
+    shared = tmp_path / 'shared'
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    refused = run_playbook(tmp_path, play([register, secret_task(shared / 'poller.json')]), 'untrusted-dir', extra_vars=auth)
+    assert refused.rc != 0 and 'writable by other users' in refused.output and 'Traceback' not in refused.output, refused
+    assert not list(shared.iterdir())
+
+    sticky = tmp_path / 'sticky'
+    sticky.mkdir()
+    os.chmod(sticky, 0o1777)
+    dest = sticky / 'poller.json'
+    assert run_playbook(tmp_path, play([register, secret_task(dest)]), 'sticky-create', extra_vars=auth).rc == 0
+    grace = run_playbook(tmp_path, play([secret_task(dest, force_rotate=True, remove_old=True, remove_old_grace_days=7)]),
+                         'sticky-rotate', extra_vars=auth)
+    assert grace.rc == 0, grace
+    state = tenant.state(tenant.tenant(0)['tenant_id'])
+    before = sorted(c['keyId'] for c in [a for a in state['applications'] if a.get('uniqueName') == APP][0]['passwordCredentials']
+                    if c['displayName'] == 'poller')
+    # Another user plants a marker claiming a run was interrupted a minute ago, and makes the file unreadable to us.
+    planted = sticky / 'poller.json.pending'
+    planted.write_text(json.dumps({'started': '2000-01-01T00:00:00Z', 'display_name': 'poller', 'token': 'x' * 32}))
+    os.chown(planted, 4242, 4242)
+    dest.write_text('$ANSIBLE_VAULT;1.1;AES256\n00\n')
+    rerun = run_playbook(tmp_path, play([secret_task(dest, remove_old=True, remove_old_grace_days=7)]), 'sticky-rerun',
+                         extra_vars=auth)
+    state = tenant.state(tenant.tenant(0)['tenant_id'])
+    after = sorted(c['keyId'] for c in [a for a in state['applications'] if a.get('uniqueName') == APP][0]['passwordCredentials']
+                   if c['displayName'] == 'poller')
+    assert after == before, (before, after, rerun)
+    assert rerun.rc == 0 and 'not trusted' in rerun.output, rerun

@@ -14,7 +14,7 @@ sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), 'e2e')]
 
 # pylint: disable=wrong-import-position
 from m365_reliability import ledger  # noqa: E402
-from m365_reliability.render import render, summary  # noqa: E402
+from m365_reliability.render import SUMMARY_LINE, render, summary  # noqa: E402
 
 DOC = os.path.join(os.path.dirname(os.path.dirname(HERE)), 'docs', 'reliability.md')
 RESULTS = os.path.join(ledger.OUTPUT, 'results.json')
@@ -35,12 +35,10 @@ def main():
         json.dump({'summary': figures, 'seconds': args.seconds, 'entries': entries}, handle, indent=1, sort_keys=True)
     with open(DOC, 'w', encoding='utf-8') as handle:
         handle.write(render(entries, figures, args.seconds))
-    # trust_* go right after where races=N races_ok=N will lead the line (another branch).
-    print('trust_cases=%(trust_cases)d trust_held=%(trust_held)d faults=%(faults)d converged=%(converged)d duplicates=%(duplicates)d lost_secrets=%(lost_secrets)d '
-          'leaked_secret_bytes=%(leaked_secret_bytes)d bad_inputs=%(bad_inputs)d clear_errors=%(clear_errors)d' % figures)
-    ok = figures['faults'] == figures['converged'] and figures['bad_inputs'] == figures['clear_errors'] and not (
-        figures['duplicates'] or figures['lost_secrets'] or figures['leaked_secret_bytes']) and (
-        figures['trust_cases'] == figures['trust_held'])
+    print(SUMMARY_LINE % figures)
+    ok = figures['races'] == figures['races_ok'] and figures['trust_cases'] == figures['trust_held'] and \
+        figures['faults'] == figures['converged'] and figures['bad_inputs'] == figures['clear_errors'] and not (
+        figures['duplicates'] or figures['lost_secrets'] or figures['leaked_secret_bytes'])
     return 0 if ok and figures['faults'] else 1
 
 

@@ -6,7 +6,7 @@
 import re
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import check_guid
-from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, GraphError
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph_client import key_path, odata_string
 
 UNIQUE_NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$')
@@ -80,7 +80,16 @@ def create_service_principal(client, app_id, tags=(ENTERPRISE_APP_TAG,)):
     Right after the application is created, Graph answers 400
     NoBackingApplicationObject until the application has replicated.
     """
-    principal = client.post('servicePrincipals', {'appId': app_id, 'tags': list(tags)}, retry_missing=True)
+    try:
+        principal = client.post('servicePrincipals', {'appId': app_id, 'tags': list(tags)}, retry_missing=True)
+    except GraphError as exc:
+        # 409 Request_MultipleObjectsWithSameKeyValue: an overlapping run created it between our read and our POST. There is
+        # one service principal per appId, so it is the one we wanted: adopt it.
+        if exc.status != 409:
+            raise
+        principal = find_service_principal(client, app_id, select=['id', 'appId'], retry_missing=True)
+        if principal is None:
+            raise
     # Later tasks (secrets, consent, Exchange) look it up by id: wait until it is readable.
     client.get('servicePrincipals/%s' % principal['id'], params={'$select': 'id'}, retry_missing=True)
     return principal

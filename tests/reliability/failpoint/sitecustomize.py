@@ -26,3 +26,31 @@ if FAILPOINT:
         return response
 
     requests.Session.request = request
+
+# M365_BARRIER=<METHOD> <url regex>|<dir>|<parties>|<timeout s>: before the first request of this process that matches,
+# say so (<dir>/arrived-<pid>) and wait until <parties> processes have arrived or the timeout passes. Two overlapping
+# playbooks with the same barrier send that request together: a race forced every time, not hit by luck.
+BARRIER = os.environ.get('M365_BARRIER')
+
+if BARRIER:
+    import re
+    import time
+
+    import requests
+
+    _PATTERN, _DIR, _PARTIES, _TIMEOUT = BARRIER.split('|')
+    _METHOD, _REGEX = _PATTERN.split(' ', 1)
+    _PASSED = []
+    _BEFORE_BARRIER = requests.Session.request
+
+    def barrier_request(self, method, url, *args, **kwargs):
+        if not _PASSED and method.upper() == _METHOD and re.search(_REGEX, url.split('?', 1)[0]):
+            _PASSED.append(True)
+            with open(os.path.join(_DIR, 'arrived-%d' % os.getpid()), 'w', encoding='utf-8'):
+                pass
+            deadline = time.monotonic() + float(_TIMEOUT)
+            while time.monotonic() < deadline and len([n for n in os.listdir(_DIR) if n.startswith('arrived-')]) < int(_PARTIES):
+                time.sleep(0.05)
+        return _BEFORE_BARRIER(self, method, url, *args, **kwargs)
+
+    requests.Session.request = barrier_request

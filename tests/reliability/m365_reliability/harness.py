@@ -15,7 +15,7 @@ import threading
 import time
 
 from exchange_play import exchange_state, exchange_stats, full_access_holders
-from playbook import Run, playbook_invocation, run_playbook, save_log
+from playbook import Run, playbook_invocation, run_playbook, save_log, tagged_processes
 from roles import PLAYBOOKS, write_inventory
 from test_role_playbooks import token_works
 
@@ -90,6 +90,7 @@ def run_killed(tmp_path, playbook, name, inventory, kill, **kwargs):
     args, env, results_path, log_path = playbook_invocation(tmp_path, playbook, name, inventory=inventory, **kwargs)
     started = time.monotonic()
     with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True) as proc:
+        proc.run_tag = env['M365_RUN_TAG']
         reader = {}
         threads = [threading.Thread(target=lambda key, stream: reader.__setitem__(key, stream.read()), args=(key, stream), daemon=True)
                    for key, stream in (('stdout', proc.stdout), ('stderr', proc.stderr))]
@@ -102,15 +103,27 @@ def run_killed(tmp_path, playbook, name, inventory, kill, **kwargs):
     done = subprocess.CompletedProcess(args, proc.returncode, reader.get('stdout', ''), reader.get('stderr', ''))
     run = Run(name, args, done, time.monotonic() - started, results_path)
     run.signalled = signalled
+    # Nothing of the killed run may keep running (a worker left behind kept calling Graph for minutes).
+    deadline = time.monotonic() + 10
+    while tagged_processes(env['M365_RUN_TAG']) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    run.leftover_processes = tagged_processes(env['M365_RUN_TAG'])
     save_log(run, log_path)
     return run
 
 
 def signal_group(proc, signum):
+    """Signal the run's process group and every process of the run outside it: ansible's workers call setsid(), so a
+    group kill alone leaves the worker running the module (as a cancelled job on a plain controller does)."""
     try:
         os.killpg(proc.pid, signum)
     except ProcessLookupError:
         return False
+    for pid in tagged_processes(getattr(proc, 'run_tag', None)) if getattr(proc, 'run_tag', None) else []:
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
     return True
 
 

@@ -16,6 +16,11 @@ from m365_reliability.harness import Case, exchange_counters, failed_checks, kil
 FAILPOINT_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'failpoint')
 
 
+def failpoint_env(**variables):
+    """The environment that loads failpoint/sitecustomize.py in every Python of a run, with its M365_* settings."""
+    return dict(variables, PYTHONPATH=os.pathsep.join(filter(None, [FAILPOINT_DIR, os.environ.get('PYTHONPATH')])))
+
+
 class Point:
     def __init__(self, name, counter=None, at=None, delay=None, failpoint=None, signum=signal.SIGKILL, fast=False):
         self.name = name
@@ -80,12 +85,13 @@ def run_point(suite, tmp_path, point):
     case = Case(suite, tmp_path, 'kill ' + point.name)
     reset_counters(sandbox)
     flag = str(tmp_path / 'failpoint-reached')
-    env = {'M365_FAILPOINT': '%s:%s' % (point.failpoint, flag),
-           'PYTHONPATH': os.pathsep.join(filter(None, [FAILPOINT_DIR, os.environ.get('PYTHONPATH')]))} if point.failpoint else None
+    env = failpoint_env(M365_FAILPOINT='%s:%s' % (point.failpoint, flag)) if point.failpoint else None
     killed = case.run('killed', kill=_killer(sandbox, point, flag), env=env)
     problems = []
     if not killed.signalled:
         problems.append('the run ended before the point was reached: %r' % killed)
+    if killed.leftover_processes:
+        problems.append('processes of the killed run still running: %s' % killed.leftover_processes)
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith('.' + case.handover.name + '.')]
     converge = case.run('converge')
     if converge.rc != 0:
@@ -105,4 +111,4 @@ def run_point(suite, tmp_path, point):
         killed_after_seconds=round(killed.seconds, 1), converged=result['converged'] and final.rc == 0 and not final.changed,
         duplicates=result['duplicates'], lost_secrets=result['lost_secrets'], orphans_removed=sum(len(o) for o in orphans),
         leaked_secret_bytes=sum(s for _w, _k, s in leaks), leaks=[list(leak) for leak in leaks][:20], problems=problems,
-        runs=len(case.runs), seconds=round(sum(r.seconds for r in case.runs), 1))
+        leftover_processes=len(killed.leftover_processes), runs=len(case.runs), seconds=round(sum(r.seconds for r in case.runs), 1))
