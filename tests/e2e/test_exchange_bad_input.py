@@ -57,13 +57,15 @@ def test_token_and_certificate_password_never_in_vvvv_output(tenant, tmp_path):
     app = mail_app(tenant)
     domain = tenant.tenant(0)['domain']
     secret = tenant.tenant(0)['admin']['client_secret']
-    pfx_password = 'Pfx-Passw0rd-7c1f9e'
+    # The emulated Windows host holds each seed's admin certificate as C:\certs\tenantN-admin.pfx (sandbox.json: windows_host).
+    pfx = tenant.info['windows_host']['certificates'][0]
+    pfx_password = pfx['password']
     tasks = [
         {'name': 'token', 'm365.mail_oauth.exchange_service_principal': {'app_id': app['app_id']}},
         {'name': 'perm', 'm365.mail_oauth.mailbox_permission': {'app_id': app['app_id'], 'mailboxes': ['user1@' + domain]}},
         {'name': 'certificate', 'm365.mail_oauth.mailbox_permission': {
             'app_id': app['app_id'], 'mailboxes': ['user1@' + domain], 'exchange_auth': 'certificate_file',
-            'exchange_certificate_path': 'C:\\certs\\admin.pfx', 'exchange_certificate_password': pfx_password}},
+            'exchange_certificate_path': pfx['path'], 'exchange_certificate_password': pfx_password}},
     ]
     # -vvvvv: a superset of -vvvv that also prints what the winrm plugin sends.
     run = run_exchange(tmp_path, tenant, tasks, 'ex-secrets', verbosity=5)
@@ -71,5 +73,6 @@ def test_token_and_certificate_password_never_in_vvvv_output(tenant, tmp_path):
     assert 'ESTABLISH WINRM CONNECTION' in run.output and 'EncodedCommand' in run.output
     assert not JWT.search(run.output), JWT.search(run.output).group(0)[:40]
     assert secret not in run.output and pfx_password not in run.output
+    # What Connect-ExchangeOnline was given (parameter names only, never values).
     params = exchange_stats(tenant)['exchange']['connect_params']
-    assert ['app_id', 'auth', 'certificate_path', 'environment', 'install_module', 'min_version', 'module_scope', 'organization'] in params
+    assert ['AppId', 'CertificateFilePath', 'CertificatePassword', 'CommandName', 'ExchangeEnvironmentName', 'Organization', 'ShowBanner'] in params

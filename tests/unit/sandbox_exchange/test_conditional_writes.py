@@ -8,9 +8,6 @@ from ansible_collections.m365.mail_oauth.plugins.plugin_utils.permission_plan im
 from conftest import MAILBOXES, SP
 
 FA = {'AccessRights': 'FullAccess', 'IsInherited': False, 'Deny': False}
-# PowerShell 7.6 fails @($list) on a List[object] made by New-Object (PowerShell/PowerShell#27558); the runner
-# does that in Get-RunnerKeysFrom. Tolerated here only until the runner is mended, and only with this message.
-PWSH_76_LIST_BUG = 'Argument types do not match'
 
 
 def _grant(mailboxes):
@@ -67,8 +64,6 @@ def test_plan_runs_exclusive_in_one_session_and_agrees_with_the_controller(host)
     host.run_runner(_grant(MAILBOXES))
     plan = PermissionPlan(SP, MAILBOXES[:1], ['FullAccess'], exclusive=True)
     raw = host.run_runner(plan.reads + plan.writes)
-    if raw['failed'] and raw['msg'] == PWSH_76_LIST_BUG:
-        pytest.xfail('exchange_runner.ps1 Get-RunnerKeysFrom: @($result.results) fails on PowerShell 7.6 (PowerShell/PowerShell#27558)')
     assert not raw['failed'], raw['msg']
     done = [(r['op'], r['key']) for r in raw['results'] if r['op_index'] >= len(plan.reads)]
     assert done == [('remove_mailbox_permission', m) for m in MAILBOXES[1:]]
