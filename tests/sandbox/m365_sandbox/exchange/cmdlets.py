@@ -111,9 +111,10 @@ def add_mailbox_permission(org, params):
         ace['rights'].extend(new)
         return [org.permission_row(mailbox, ace)], []
     if len(mailbox.aces) >= ACE_LIMIT:
-        # Reference: medium (one capture of the real text).
-        raise CmdletError('The mailbox %s has reached the limit of maximum allowed access control entries of %d. Please remove '
-                          'unused entries and try again.' % (mailbox.guid, ACE_LIMIT), exception='System.InvalidOperationException')
+        # Medium: one capture of the real text (README, Exchange REST table).
+        raise CmdletError('The mailbox %s has reached the limit of maximum allowed access control entries of %d. Clean existing entries '
+                          'and rearrange them leveraging groups for assigning the same permissions to multiple users.' % (mailbox.guid, ACE_LIMIT),
+                          exception='System.InvalidOperationException')
     ace = {'principal': principal, 'rights': list(rights), 'deny': False, 'inheritance': inheritance, 'inherited': False,
            'automapping': params.get('AutoMapping', True)}
     mailbox.aces.append(ace)
