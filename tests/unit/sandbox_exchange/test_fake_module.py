@@ -5,8 +5,9 @@ import json
 from conftest import MAILBOXES, SP, TENANT
 
 CONNECT = "Import-Module ExchangeOnlineManagement -ErrorAction Stop\nConnect-ExchangeOnline -AccessToken '%s' -Organization '%s' -ShowBanner:$false\n"
-RECORD = ('function Get-Record($r) { [ordered]@{ type = $r.Exception.GetType().FullName; category = [string]$r.CategoryInfo.Category; '
-          'reason = [string]$r.CategoryInfo.Reason; id = [string]$r.FullyQualifiedErrorId; message = $r.Exception.Message } }\n')
+RECORD = ('function Get-Record($r) { [ordered]@{ type = $r.Exception.GetType().FullName; '
+          'category = [string]$r.CategoryInfo.Category; reason = [string]$r.CategoryInfo.Reason; '
+          'id = [string]$r.FullyQualifiedErrorId; message = $r.Exception.Message } }\n')
 
 
 def _json(host, script, **env):
@@ -21,11 +22,14 @@ $out = [ordered]@{}
 try { Get-MailboxPermission -Identity 'ghost@%(tenant)s' -ErrorAction Stop } catch { $out.error = Get-Record $_ }
 $null = New-ServicePrincipal -AppId '%(sp)s' -ObjectId '%(sp)s'
 $row = Add-MailboxPermission -Identity '%(mailbox)s' -User '%(sp)s' -AccessRights FullAccess -ErrorAction Stop
-$out.types = [ordered]@{ row = $row.GetType().FullName; rights = $row.AccessRights.GetType().FullName; inherited = $row.IsInherited.GetType().FullName }
+$out.types = [ordered]@{ row = $row.GetType().FullName; rights = $row.AccessRights.GetType().FullName
+    inherited = $row.IsInherited.GetType().FullName }
 $out.annotations = @($row.PSObject.Properties.Name | Where-Object { $_ -like '*@odata*' })
-Remove-MailboxPermission -Identity '%(other)s' -User '%(sp)s' -AccessRights FullAccess -Confirm:$false -WarningVariable w -WarningAction SilentlyContinue -ErrorAction Stop
+Remove-MailboxPermission -Identity '%(other)s' -User '%(sp)s' -AccessRights FullAccess -Confirm:$false `
+    -WarningVariable w -WarningAction SilentlyContinue -ErrorAction Stop
 $out.warnings = @($w | ForEach-Object { [string]$_ })
-try { Remove-MailboxPermission -Identity '%(mailbox)s' -User '%(sp)s' -AccessRights FullAccess -ErrorAction Stop } catch { $out.prompt = [string]$_.Exception.Message }
+try { Remove-MailboxPermission -Identity '%(mailbox)s' -User '%(sp)s' -AccessRights FullAccess -ErrorAction Stop }
+catch { $out.prompt = [string]$_.Exception.Message }
 Disconnect-ExchangeOnline -Confirm:$false
 try { Get-TransportConfig -ErrorAction Stop } catch { $out.disconnected = [string]$_.Exception.Message }
 $out | ConvertTo-Json -Depth 5 -Compress
@@ -69,8 +73,9 @@ function Try-Connect([hashtable]$p) {
     try { Connect-ExchangeOnline @p -Organization '%(tenant)s' -ShowBanner:$false -ErrorAction Stop; $c = Get-ConnectionInformation
           Disconnect-ExchangeOnline -Confirm:$false; 'ok ' + $c.State + ' ' + $c.CertificateAuthentication } catch { 'failed: ' + $_.Exception.Message }
 }
-$out.file = Try-Connect @{ AppId = '%(app)s'; CertificateFilePath = '%(path)s'; CertificatePassword = (ConvertTo-SecureString '%(password)s' -AsPlainText -Force) }
-$out.wrong_password = Try-Connect @{ AppId = '%(app)s'; CertificateFilePath = '%(path)s'; CertificatePassword = (ConvertTo-SecureString 'nope' -AsPlainText -Force) }
+function Get-Secure([string]$text) { ConvertTo-SecureString $text -AsPlainText -Force }
+$out.file = Try-Connect @{ AppId = '%(app)s'; CertificateFilePath = '%(path)s'; CertificatePassword = (Get-Secure '%(password)s') }
+$out.wrong_password = Try-Connect @{ AppId = '%(app)s'; CertificateFilePath = '%(path)s'; CertificatePassword = (Get-Secure 'nope') }
 $out.thumbprint = Try-Connect @{ AppId = '%(app)s'; CertificateThumbprint = '%(thumbprint)s' }
 $out.unknown_thumbprint = Try-Connect @{ AppId = '%(app)s'; CertificateThumbprint = ('A' * 40) }
 $out.managed_identity = Try-Connect @{ ManagedIdentity = $true }
