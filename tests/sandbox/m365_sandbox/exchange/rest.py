@@ -135,10 +135,10 @@ def _invoke(sandbox, host, tenant_key, token, audience, command_id, document, qu
         with host.counters.lock:
             host.counters.throttled += 1
             host.counters.sleeps += retry_after
-        return 429, {'error': {'code': 'TooManyRequests', 'message': 'Server Busy: the request was throttled (TooManyRequests, MicroDelay). '
-                                                                       'Please retry after %s seconds.' % retry_after}}, \
-            _headers(request_id, {'Retry-After': str(retry_after), 'Rate-Limit-Limit': '10', 'Rate-Limit-Remaining': '0',
-                                  'Rate-Limit-Reset': str(retry_after)})
+        # The body's wording is weak (no capture); status and headers follow the REST notes.
+        message = 'Server Busy: the request was throttled (TooManyRequests, MicroDelay). Please retry after %s seconds.' % retry_after
+        headers = {'Retry-After': str(retry_after), 'Rate-Limit-Limit': '10', 'Rate-Limit-Remaining': '0', 'Rate-Limit-Reset': str(retry_after)}
+        return 429, {'error': {'code': 'TooManyRequests', 'message': message}}, _headers(request_id, headers)
     try:
         with host.lock:
             objects, warnings = cmdlets.invoke(host.org_for(tenant), name, params)
