@@ -6,8 +6,9 @@
 import json
 import uuid
 
-from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import GraphError
-from ansible_collections.m365.mail_oauth.plugins.module_utils.http import SSL_ERRORS
+from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import TokenProvider
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, GraphError
+from ansible_collections.m365.mail_oauth.plugins.module_utils.http import SSL_ERRORS, make_session
 from ansible_collections.m365.mail_oauth.plugins.module_utils.retry import RETRY_STATUSES, Backoff, parse_retry_after
 
 try:
@@ -234,3 +235,20 @@ def _relative_url(path, params=None):
 
 def _error_from_item(path, answer):
     return _graph_error('GET', path, answer['status'], answer.get('body'))
+
+
+def build_client(params, credentials, warn):
+    """The Graph client for a task's Graph auth options (GRAPH_AUTH_SPEC): what the modules and the Exchange actions use.
+
+    warn(msg) reports a warning (AnsibleModule.warn in a module, Display.warning in an action plugin).
+    """
+    retry_timeout = params.get('retry_timeout', 300)
+    validate_certs = params.get('validate_certs', True)
+    if not validate_certs:
+        warn('validate_certs is false: the TLS certificates of the login and Graph endpoints are not verified')
+    session = make_session(params.get('ca_path'), validate_certs)
+    if retry_timeout < 0:
+        raise ConfigError('retry_timeout must be 0 or more seconds, got %s' % retry_timeout)
+    tokens = TokenProvider(credentials, session, retry_timeout=retry_timeout)
+    return GraphClient(tokens, credentials.cloud, session, retry_timeout=retry_timeout,
+                       request_timeout=params.get('request_timeout', 60))

@@ -33,3 +33,10 @@ def write_handover(params, document, secret=None):
     password = params.get('vault_password') or (
         read_vault_password_file(params['vault_password_file'], params.get('vault_id')) if params.get('vault_password_file') else None)
     write_private_file(params['dest'], vault_encrypt(text, password, params.get('vault_id')) if password else text)
+
+
+def handover_document(module, app, **credential):
+    """The handover document of the application a module works on, with the credential (secret or certificate) added."""
+    document = connection_settings(module.credentials.cloud, module.tenant_guid(), app['appId'])
+    document.update(credential)
+    return document

@@ -7,10 +7,10 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.argspec import GRAPH_AUTH_MUTUALLY_EXCLUSIVE, GRAPH_AUTH_SPEC
 from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import (
-    HAS_MSAL, MSAL_IMPORT_ERROR, TokenProvider, credentials_from_params, decode_jwt_claims)
-from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, M365Error
-from ansible_collections.m365.mail_oauth.plugins.module_utils.graph_client import GraphClient
-from ansible_collections.m365.mail_oauth.plugins.module_utils.http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, make_session
+    HAS_MSAL, MSAL_IMPORT_ERROR, credentials_from_params, decode_jwt_claims)
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import M365Error
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph_client import build_client
+from ansible_collections.m365.mail_oauth.plugins.module_utils.http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 
 
 class GraphModule:
@@ -50,15 +50,7 @@ class GraphModule:
     @property
     def client(self):
         if self._client is None:
-            params = self.params
-            if not params['validate_certs']:
-                self.warn('validate_certs is false: the TLS certificates of the login and Graph endpoints are not verified')
-            session = make_session(params['ca_path'], params['validate_certs'])
-            if params['retry_timeout'] < 0:
-                raise ConfigError('retry_timeout must be 0 or more seconds, got %s' % params['retry_timeout'])
-            tokens = TokenProvider(self.credentials, session, retry_timeout=params['retry_timeout'])
-            self._client = GraphClient(tokens, self.credentials.cloud, session, retry_timeout=params['retry_timeout'],
-                                       request_timeout=params['request_timeout'])
+            self._client = build_client(self.params, self.credentials, self.warn)
         return self._client
 
     @property

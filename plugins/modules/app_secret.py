@@ -115,7 +115,7 @@ options:
   dest_missing:
     description:
       - What to do when the secret of O(display_name) is current but O(dest) does not hold it (a second controller, a changed
-        O(dest), a deleted file): its value cannot be read again.
+        O(dest), a deleted file); its value cannot be read again.
       - V(fail) stops with a message that says how to get one (V(rotate), C(playbooks/rotate_secret.yml), or copying the file).
       - V(rotate) adds a new secret and writes it to O(dest); with O(remove_old) the others are removed as usual, which
         cuts off every other holder of the old value.
@@ -260,23 +260,16 @@ tenant_id:
   type: str
 '''
 
-import base64
-import json
-import os
-import time
-
 from ansible_collections.m365.mail_oauth.plugins.module_utils.argspec import (
     APPLICATION_SELECTOR_EXCLUSIVE, APPLICATION_SELECTOR_REQUIRED, APPLICATION_SELECTOR_SPEC)
-from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import Credentials, TokenProvider
-from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import AuthError, ConfigError
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import applications as apps
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import credentials as creds
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import lease as lease_mod
-from ansible_collections.m365.mail_oauth.plugins.module_utils.graph.lease import short as lease_short
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph.secret_rotation import ensure_password
 from ansible_collections.m365.mail_oauth.plugins.module_utils.module import GraphModule
 from ansible_collections.m365.mail_oauth.plugins.module_utils.names import check_display_name
-from ansible_collections.m365.mail_oauth.plugins.module_utils.handover import connection_settings, write_handover
-from ansible_collections.m365.mail_oauth.plugins.module_utils.secret_file import check_destination, write_private_file
+from ansible_collections.m365.mail_oauth.plugins.module_utils.secret_file import check_destination
 from ansible_collections.m365.mail_oauth.plugins.module_utils.vault import read_vault_password_file
 
 
@@ -311,288 +304,6 @@ def check_inputs(module):
         read_vault_password_file(params['vault_password_file'], params['vault_id'])
 
 
-def handover_document(module, app, **credential):
-    document = connection_settings(module.credentials.cloud, module.tenant_guid(), app['appId'])
-    document.update(credential)
-    return document
-
-
-def held_key_id(params, same):
-    """The keyId whose value dest holds: None when it holds none of the secrets of the name, True when it cannot be told (vault)."""
-    dest = params['dest']
-    if not dest or not os.path.exists(dest):
-        return None
-    try:
-        with open(dest, 'r') as handle:
-            text = handle.read()
-    except (IOError, OSError):
-        return None
-    if text.startswith('$ANSIBLE_VAULT'):
-        return True
-    if params['dest_format'] == 'value':
-        matching = [c['keyId'] for c in same if c.get('hint') and text.startswith(c['hint'])]
-        return matching[0] if len(matching) == 1 else (True if matching else None)
-    try:
-        key_id = json.loads(text).get('key_id')
-    except (ValueError, AttributeError):
-        return None
-    return key_id if key_id in [c['keyId'] for c in same] else None
-
-
-def prove_secret(module, app, secret, timeout):
-    """A real client-credentials token request with the new secret, retried while Entra ID replicates it."""
-    credentials = Credentials('secret', module.tenant_guid(), client_id=app['appId'], client_secret=secret,
-                              cloud=module.credentials.cloud)
-    session = module.client.session
-    deadline = time.time() + timeout
-    while True:
-        try:
-            TokenProvider(credentials, session, retry_timeout=min(30, timeout)).token(module.credentials.cloud.graph_resource)
-            return
-        except AuthError as exc:
-            if time.time() >= deadline:
-                raise ConfigError('the new secret of %s is in dest but did not get a token within prove_timeout=%s s (%s); no '
-                                  'older secret was removed. Rerun later; a new secret can take a few minutes to work'
-                                  % (app['appId'], timeout, exc.msg))
-            time.sleep(2)
-
-
-def plan(params, same, now):
-    """(add a secret?, secrets to remove, the current one, message) for the secrets of the name as they are now."""
-    valid = [c for c in same if creds.still_valid(c, now, params['rotate_before_days'])]
-    if valid and not params['force_rotate']:
-        current = creds.newest(valid)
-        old = [c for c in same if c['keyId'] != current['keyId']] if params['remove_old'] else []
-        msg = 'secret %s is valid until %s; its value is only where it was stored when it was created' % (
-            current['keyId'], current['endDateTime'])
-        if old and not creds.older_than(current, now, params['remove_old_grace_days']):
-            # Clients still switch to the newest secret during the grace period: the old ones stay until it ends.
-            msg = 'old secrets kept until %s days after %s was created' % (params['remove_old_grace_days'], current['keyId'])
-            old = []
-        return False, old, current, msg
-    return True, (same if params['remove_old'] and params['remove_old_grace_days'] == 0 else []), None, None
-
-
-def check_handover(module, same, current):
-    """The secret is current but dest does not hold it: fail saying how, or (dest_missing=rotate) add a new one."""
-    params = module.params
-    if not params['dest'] or held_key_id(params, same) is not None:
-        return False
-    if params['dest_missing'] == 'rotate':
-        return True
-    state = 'does not exist' if not os.path.exists(params['dest']) else 'holds no secret that is still on the application'
-    raise ConfigError('dest %s %s, and secret %s (%s) is valid until %s: its value cannot be read again. Set dest_missing=rotate '
-                      '(role: mailbox_access_handover_missing=rotate) or run playbooks/rotate_secret.yml to create a new one '
-                      'there, or copy the handover file from the controller that created it'
-                      % (params['dest'], state, current['keyId'], params['display_name'], current['endDateTime']))
-
-
-def remove_passwords(module, client, app, credentials, result, key='removed_key_ids'):
-    for credential in credentials:
-        result['changed'] = True
-        result[key].append(credential['keyId'])
-        if not module.check_mode:
-            client.post('applications/%s/removePassword' % app['id'], {'keyId': credential['keyId']}, retry_missing=True)
-
-
-def add_password(module, client, app, end, lease):
-    """addPassword under the lease, persist the value at once, record it on the lease, prove it; returns (new, secret, orphans)."""
-    params = module.params
-    path = 'applications/%s' % app['id']
-    new = client.post(path + '/addPassword', {'passwordCredential': {
-        'displayName': params['display_name'], 'endDateTime': creds.format_graph_time(end)}}, retry_missing=True)
-    secret = new.pop('secretText', None)
-    if not params['return_secret']:
-        # Masked everywhere; with return_secret the task is no_log (checked up front) and the value must reach the register.
-        module.protect(secret)
-    if params['dest']:
-        try:
-            write_handover(params, handover_document(module, app, client_secret=secret, key_id=new['keyId'],
-                                                     end_date_time=new.get('endDateTime')), secret)
-        except Exception as exc:  # pylint: disable=broad-except
-            # Without a copy the secret is useless and must not linger on the app.
-            client.post(path + '/removePassword', {'keyId': new['keyId']}, retry_missing=True)
-            raise ConfigError('writing the new secret to dest %s failed (%s); the secret was removed again' % (params['dest'], exc))
-    current = lease.record_added(new['keyId'])
-    # Under the lease nobody else adds a secret of this name: one not there when the lease was taken, other than ours,
-    # came from a retried addPassword whose answer was lost.
-    orphans = [c for c in current.get('passwordCredentials') or [] if c.get('displayName') == params['display_name']
-               and c['keyId'] != new['keyId'] and lease.lease.before is not None and lease_short(c['keyId']) not in lease.lease.before]
-    prove_secret(module, app, secret, params['prove_timeout'])
-    return new, secret, orphans
-
-
-def same_named(params, app):
-    return [c for c in app.get('passwordCredentials') or [] if c.get('displayName') == params['display_name']]
-
-
-def ensure_password(module, client, app, result):
-    params = module.params
-    now = creds.utcnow()
-    same = same_named(params, app)
-    before = [creds.describe(c) for c in same]
-    add, old, current, msg = plan(params, same, now)
-    marker = lease_mod.Marker(module, params['dest'])
-    marker.inspect()
-    abandoned = lease_mod.Lease.parse(app.get('tags'))
-    # An abandoned lease first: its orphan may look like the current secret until it is removed under the lease.
-    abandoned = abandoned and (abandoned.expiry <= time.time() or marker.predecessor_is_dead(abandoned))
-    if not add and not abandoned:
-        add = check_handover(module, same, current)
-    if (add or old or abandoned) and not module.check_mode:
-        holder = lease_mod.LeaseHolder(module, client, app['id'], marker, params['lease_seconds'],
-                                       params['lease_wait_seconds'], ['id', 'appId', 'passwordCredentials', 'tags'])
-        try:
-            ensure_password_held(module, client, holder, result, now)
-        finally:
-            holder.release()
-        return
-    if add:
-        end = creds.requested_end(params, now)
-        creds.check_rotation_window(params, end, now)
-        result['changed'] = True
-        result['rotated'] = bool(same)
-        current = {'keyId': None, 'displayName': params['display_name'], 'endDateTime': creds.format_graph_time(end)}
-    else:
-        result['msg'] = msg
-    remove_passwords(module, client, app, old, result)
-    finish(result, same, current, before)
-
-
-def ensure_password_held(module, client, holder, result, now):
-    """Everything that adds or removes, with the application re-read under the lease (compare before write)."""
-    params = module.params
-    dest_holds = []
-
-    def before_of(app, inherited):
-        same = same_named(params, app)
-        held = held_key_id(params, same)
-        dest_holds[:] = [held] if isinstance(held, str) else []
-        orphans = inherited.orphans(same, dest_holds) if inherited and inherited.before is not None else []
-        ids = [lease_short(c['keyId']) for c in same if c not in orphans]
-        return set(ids) if len(ids) <= 20 else None
-
-    app = holder.acquire(before_of)
-    same = same_named(params, app)
-    inherited = holder.inherited
-    if inherited is not None:
-        if inherited.before is None:
-            module.warn('an abandoned run held the lease on %s and recorded too many secrets to tell its orphan; secrets of %s not in '
-                        'use can be removed with state=absent and key_id' % (app['appId'], params['display_name']))
-        lost = inherited.orphans(same, dest_holds)
-        remove_passwords(module, client, app, lost, result, key='orphans_removed')
-        same = [c for c in same if c not in lost]
-    before = [creds.describe(c) for c in same]
-    add, old, current, msg = plan(params, same, now)
-    if not add:
-        add = check_handover(module, same, current)
-    if add:
-        end = creds.requested_end(params, now)
-        creds.check_rotation_window(params, end, now)
-        result['changed'] = True
-        result['rotated'] = bool(same)
-        current, secret, orphans = add_password(module, client, app, end, holder)
-        remove_passwords(module, client, app, orphans, result, key='orphans_removed')
-        result['secret_created'] = True
-        if params['dest']:
-            result['dest'] = params['dest']
-        if params['return_secret']:
-            result['secret'] = secret
-        # Superseded: an older secret of this name that was there when the lease was taken, now that ours is written and works.
-        if params['remove_old'] and params['remove_old_grace_days'] == 0:
-            old = [c for c in same if c['keyId'] != current['keyId']]
-    else:
-        result['msg'] = msg
-    if old:
-        still = [c['keyId'] for c in same_named(params, holder.confirm())]
-        remove_passwords(module, client, app, [c for c in old if c['keyId'] in still], result)
-    finish(result, same, current, before)
-
-
-def finish(result, same, current, before):
-    after = [creds.describe(c) for c in same if c['keyId'] not in result['removed_key_ids']]
-    if current not in same:
-        after.append(creds.describe(current))
-    result['diff'] = {'before': {'credentials': before}, 'after': {'credentials': after}}
-    result['credentials'] = after
-    result.update(key_id=current.get('keyId'), end_date_time=current.get('endDateTime'), hint=current.get('hint'))
-
-
-def read_certificate(params):
-    if params['certificate_path']:
-        try:
-            with open(params['certificate_path'], 'rb') as handle:
-                return creds.load_certificate(handle.read(), 'certificate_path %s' % params['certificate_path'])
-        except (IOError, OSError) as exc:
-            raise ConfigError('certificate_path %s cannot be read: %s' % (params['certificate_path'], exc.strerror or exc))
-    text = params['certificate'].strip()
-    data = text.encode('utf-8') if text.startswith('-----') else base64.b64decode(text)
-    return creds.load_certificate(data, 'certificate')
-
-
-def ensure_certificate(module, client, app, result):
-    params = module.params
-    now = creds.utcnow()
-    cert = read_certificate(params)
-    wanted, thumbprint = creds.certificate_key_credential(cert, params['display_name'])
-    result['thumbprint'] = thumbprint
-    if creds.parse_graph_time(wanted['endDateTime']) <= now:
-        raise ConfigError('the certificate %s expired on %s; give a current certificate' % (thumbprint, wanted['endDateTime']))
-    if not creds.still_valid(wanted, now, params['rotate_before_days']):
-        module.warn('certificate %s expires on %s, within rotate_before_days' % (thumbprint, wanted['endDateTime']))
-    keys = app.get('keyCredentials') or []
-    same_name = [k for k in keys if k.get('displayName') == wanted['displayName']]
-    present = [k for k in keys if creds.thumbprint_of(k) == thumbprint]
-    keep = [k for k in keys if not (params['remove_old'] and k in same_name and creds.thumbprint_of(k) != thumbprint)]
-    if not present:
-        keep.append(wanted)
-    result['removed_key_ids'] = [k['keyId'] for k in keys if k not in keep]
-    before = [creds.describe(k) for k in same_name]
-    after = [creds.describe(k) for k in keep if k.get('displayName') == wanted['displayName']]
-    result['diff'] = {'before': {'credentials': before}, 'after': {'credentials': after}}
-    result['credentials'] = after
-    if not present or result['removed_key_ids']:
-        result['changed'] = True
-        if not module.check_mode:
-            # PATCH replaces the whole collection: send every key that stays, with its key material.
-            client.patch('applications/%s' % app['id'], {'keyCredentials': keep}, retry_missing=True)
-    current = present[0] if present else wanted
-    result.update(key_id=current.get('keyId'), end_date_time=current.get('endDateTime'))
-    if params['dest'] and (not present or not os.path.exists(params['dest'])):
-        # No secret in it, so it can be written whenever the certificate changes or the file is missing.
-        result['changed'] = True
-        if not module.check_mode:
-            write_handover(params, handover_document(module, app, certificate_thumbprint=thumbprint,
-                                                     certificate_path=params['certificate_path'],
-                                                     end_date_time=current.get('endDateTime')))
-            result['dest'] = params['dest']
-
-
-def ensure_absent(module, client, app, result):
-    params = module.params
-    if params['type'] == 'password':
-        existing = app.get('passwordCredentials') or []
-        matches = [c for c in existing if (c['keyId'] == params['key_id'] if params['key_id']
-                                           else c.get('displayName') == params['display_name'])]
-        for credential in matches:
-            if not module.check_mode:
-                client.post('applications/%s/removePassword' % app['id'], {'keyId': credential['keyId']}, retry_missing=True)
-    else:
-        existing = app.get('keyCredentials') or []
-        thumbprint = creds.certificate_key_credential(read_certificate(params), None)[1] \
-            if params['certificate'] or params['certificate_path'] else None
-        matches = [k for k in existing if (k['keyId'] == params['key_id'] if params['key_id'] else
-                                           creds.thumbprint_of(k) == thumbprint if thumbprint else
-                                           k.get('displayName') == params['display_name'])]
-        if matches and not module.check_mode:
-            client.patch('applications/%s' % app['id'], {'keyCredentials': [k for k in existing if k not in matches]},
-                         retry_missing=True)
-    result['changed'] = bool(matches)
-    result['removed_key_ids'] = [c['keyId'] for c in matches]
-    result['diff'] = {'before': {'credentials': [creds.describe(c) for c in matches]}, 'after': {'credentials': []}}
-    result['credentials'] = []
-
-
 def run(module):
     check_inputs(module)
     params = module.params
@@ -603,11 +314,11 @@ def run(module):
     result = {'changed': False, 'secret_created': False, 'rotated': False, 'removed_key_ids': [], 'orphans_removed': [],
               'app_id': app['appId'], 'tenant_id': module.tenant_guid()}
     if params['state'] == 'absent':
-        ensure_absent(module, client, app, result)
+        creds.ensure_absent(module, client, app, result)
     elif params['type'] == 'password':
         ensure_password(module, client, app, result)
     else:
-        ensure_certificate(module, client, app, result)
+        creds.ensure_certificate(module, client, app, result)
     return result
 
 

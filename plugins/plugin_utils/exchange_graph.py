@@ -8,11 +8,12 @@ the only place that can tell a service principal's object id from its
 application's: every id is checked here first.
 """
 
-from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import TokenProvider, check_guid, credentials_from_params
+from ansible.utils.display import Display
+
+from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import check_guid, credentials_from_params
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph.applications import find_service_principal
-from ansible_collections.m365.mail_oauth.plugins.module_utils.graph_client import GraphClient
-from ansible_collections.m365.mail_oauth.plugins.module_utils.http import make_session
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph_client import build_client
 
 SP_SELECT = ('id', 'appId', 'displayName')
 
@@ -20,20 +21,18 @@ SP_SELECT = ('id', 'appId', 'displayName')
 class ControllerGraph(object):
     """Graph client and token provider built from the task's Graph auth options, on first use."""
 
-    def __init__(self, params):
+    def __init__(self, params, warn=None):
         self.params = params
+        # An action plugin's self._display is this same Display (a singleton).
+        self.warn = warn or Display().warning
         self._client = None
         self.credentials = None
 
     @property
     def client(self):
         if self._client is None:
-            params = self.params
-            self.credentials = credentials_from_params(params)
-            session = make_session(params.get('ca_path'), params.get('validate_certs', True))
-            tokens = TokenProvider(self.credentials, session, retry_timeout=params.get('retry_timeout', 300))
-            self._client = GraphClient(tokens, self.credentials.cloud, session, retry_timeout=params.get('retry_timeout', 300),
-                                       request_timeout=params.get('request_timeout', 60))
+            self.credentials = credentials_from_params(self.params)
+            self._client = build_client(self.params, self.credentials, self.warn)
         return self._client
 
     def secrets(self):

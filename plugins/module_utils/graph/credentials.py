@@ -1,12 +1,16 @@
 # -*- coding: utf-8 -*-
 # Copyright: m365.mail_oauth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Client secrets and certificates of an application: dates, rotation windows, certificate parsing."""
+"""Client secrets and certificates of an application: dates, rotation windows, certificate parsing, and the changes
+made without a lease: a certificate set by PATCH, credentials removed by key id or name (a new client secret is
+secret_rotation.py's)."""
 
 import base64
 import datetime
+import os
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
+from ansible_collections.m365.mail_oauth.plugins.module_utils.handover import handover_document, write_handover
 
 try:
     from cryptography import x509
@@ -127,3 +131,78 @@ def thumbprint_of(key_credential):
         return base64.b64decode(ident).hex().upper()
     except (TypeError, ValueError):
         return None
+
+
+def read_certificate(params):
+    if params['certificate_path']:
+        try:
+            with open(params['certificate_path'], 'rb') as handle:
+                return load_certificate(handle.read(), 'certificate_path %s' % params['certificate_path'])
+        except (IOError, OSError) as exc:
+            raise ConfigError('certificate_path %s cannot be read: %s' % (params['certificate_path'], exc.strerror or exc))
+    text = params['certificate'].strip()
+    data = text.encode('utf-8') if text.startswith('-----') else base64.b64decode(text)
+    return load_certificate(data, 'certificate')
+
+
+def ensure_certificate(module, client, app, result):
+    params = module.params
+    now = utcnow()
+    cert = read_certificate(params)
+    wanted, thumbprint = certificate_key_credential(cert, params['display_name'])
+    result['thumbprint'] = thumbprint
+    if parse_graph_time(wanted['endDateTime']) <= now:
+        raise ConfigError('the certificate %s expired on %s; give a current certificate' % (thumbprint, wanted['endDateTime']))
+    if not still_valid(wanted, now, params['rotate_before_days']):
+        module.warn('certificate %s expires on %s, within rotate_before_days' % (thumbprint, wanted['endDateTime']))
+    keys = app.get('keyCredentials') or []
+    same_name = [k for k in keys if k.get('displayName') == wanted['displayName']]
+    present = [k for k in keys if thumbprint_of(k) == thumbprint]
+    keep = [k for k in keys if not (params['remove_old'] and k in same_name and thumbprint_of(k) != thumbprint)]
+    if not present:
+        keep.append(wanted)
+    result['removed_key_ids'] = [k['keyId'] for k in keys if k not in keep]
+    before = [describe(k) for k in same_name]
+    after = [describe(k) for k in keep if k.get('displayName') == wanted['displayName']]
+    result['diff'] = {'before': {'credentials': before}, 'after': {'credentials': after}}
+    result['credentials'] = after
+    if not present or result['removed_key_ids']:
+        result['changed'] = True
+        if not module.check_mode:
+            # PATCH replaces the whole collection: send every key that stays, with its key material.
+            client.patch('applications/%s' % app['id'], {'keyCredentials': keep}, retry_missing=True)
+    current = present[0] if present else wanted
+    result.update(key_id=current.get('keyId'), end_date_time=current.get('endDateTime'))
+    if params['dest'] and (not present or not os.path.exists(params['dest'])):
+        # No secret in it, so it can be written whenever the certificate changes or the file is missing.
+        result['changed'] = True
+        if not module.check_mode:
+            write_handover(params, handover_document(module, app, certificate_thumbprint=thumbprint,
+                                                     certificate_path=params['certificate_path'],
+                                                     end_date_time=current.get('endDateTime')))
+            result['dest'] = params['dest']
+
+
+def ensure_absent(module, client, app, result):
+    params = module.params
+    if params['type'] == 'password':
+        existing = app.get('passwordCredentials') or []
+        matches = [c for c in existing if (c['keyId'] == params['key_id'] if params['key_id']
+                                           else c.get('displayName') == params['display_name'])]
+        for credential in matches:
+            if not module.check_mode:
+                client.post('applications/%s/removePassword' % app['id'], {'keyId': credential['keyId']}, retry_missing=True)
+    else:
+        existing = app.get('keyCredentials') or []
+        thumbprint = certificate_key_credential(read_certificate(params), None)[1] \
+            if params['certificate'] or params['certificate_path'] else None
+        matches = [k for k in existing if (k['keyId'] == params['key_id'] if params['key_id'] else
+                                           thumbprint_of(k) == thumbprint if thumbprint else
+                                           k.get('displayName') == params['display_name'])]
+        if matches and not module.check_mode:
+            client.patch('applications/%s' % app['id'], {'keyCredentials': [k for k in existing if k not in matches]},
+                         retry_missing=True)
+    result['changed'] = bool(matches)
+    result['removed_key_ids'] = [c['keyId'] for c in matches]
+    result['diff'] = {'before': {'credentials': [describe(c) for c in matches]}, 'after': {'credentials': []}}
+    result['credentials'] = []

@@ -4,7 +4,7 @@ delegated grants it would write, and consent() carrying them out or planning the
 import pytest
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
-from ansible_collections.m365.mail_oauth.plugins.modules.api_permission import (
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph.consent import (
     Namer, consent, plan_grants, plan_role_assignments,
 )
 

@@ -1,0 +1,221 @@
+# -*- coding: utf-8 -*-
+# Copyright: m365.mail_oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A client secret kept current: the plan (add, rotate, remove the old ones), the lease every change is made under,
+the handover of the new value to dest before it counts, and recovery after an interrupted run (its orphan removed,
+nothing else).
+
+Used by app_secret for type=password, state=present.
+"""
+
+import json
+import os
+import time
+
+from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import Credentials, TokenProvider
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import AuthError, ConfigError
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import credentials as creds
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import lease as lease_mod
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph.lease import short as lease_short
+from ansible_collections.m365.mail_oauth.plugins.module_utils.handover import handover_document, write_handover
+
+
+def held_key_id(params, same):
+    """The keyId whose value dest holds: None when it holds none of the secrets of the name, True when it cannot be told (vault)."""
+    dest = params['dest']
+    if not dest or not os.path.exists(dest):
+        return None
+    try:
+        with open(dest, 'r') as handle:
+            text = handle.read()
+    except (IOError, OSError):
+        return None
+    if text.startswith('$ANSIBLE_VAULT'):
+        return True
+    if params['dest_format'] == 'value':
+        matching = [c['keyId'] for c in same if c.get('hint') and text.startswith(c['hint'])]
+        return matching[0] if len(matching) == 1 else (True if matching else None)
+    try:
+        key_id = json.loads(text).get('key_id')
+    except (ValueError, AttributeError):
+        return None
+    return key_id if key_id in [c['keyId'] for c in same] else None
+
+
+def prove_secret(module, app, secret, timeout):
+    """A real client-credentials token request with the new secret, retried while Entra ID replicates it."""
+    credentials = Credentials('secret', module.tenant_guid(), client_id=app['appId'], client_secret=secret,
+                              cloud=module.credentials.cloud)
+    session = module.client.session
+    deadline = time.time() + timeout
+    while True:
+        try:
+            TokenProvider(credentials, session, retry_timeout=min(30, timeout)).token(module.credentials.cloud.graph_resource)
+            return
+        except AuthError as exc:
+            if time.time() >= deadline:
+                raise ConfigError('the new secret of %s is in dest but did not get a token within prove_timeout=%s s (%s); no '
+                                  'older secret was removed. Rerun later; a new secret can take a few minutes to work'
+                                  % (app['appId'], timeout, exc.msg))
+            time.sleep(2)
+
+
+def plan(params, same, now):
+    """(add a secret?, secrets to remove, the current one, message) for the secrets of the name as they are now."""
+    valid = [c for c in same if creds.still_valid(c, now, params['rotate_before_days'])]
+    if valid and not params['force_rotate']:
+        current = creds.newest(valid)
+        old = [c for c in same if c['keyId'] != current['keyId']] if params['remove_old'] else []
+        msg = 'secret %s is valid until %s; its value is only where it was stored when it was created' % (
+            current['keyId'], current['endDateTime'])
+        if old and not creds.older_than(current, now, params['remove_old_grace_days']):
+            # Clients still switch to the newest secret during the grace period: the old ones stay until it ends.
+            msg = 'old secrets kept until %s days after %s was created' % (params['remove_old_grace_days'], current['keyId'])
+            old = []
+        return False, old, current, msg
+    return True, (same if params['remove_old'] and params['remove_old_grace_days'] == 0 else []), None, None
+
+
+def check_handover(module, same, current):
+    """The secret is current but dest does not hold it: fail saying how, or (dest_missing=rotate) add a new one."""
+    params = module.params
+    if not params['dest'] or held_key_id(params, same) is not None:
+        return False
+    if params['dest_missing'] == 'rotate':
+        return True
+    state = 'does not exist' if not os.path.exists(params['dest']) else 'holds no secret that is still on the application'
+    raise ConfigError('dest %s %s, and secret %s (%s) is valid until %s: its value cannot be read again. Set dest_missing=rotate '
+                      '(role: mailbox_access_handover_missing=rotate) or run playbooks/rotate_secret.yml to create a new one '
+                      'there, or copy the handover file from the controller that created it'
+                      % (params['dest'], state, current['keyId'], params['display_name'], current['endDateTime']))
+
+
+def remove_passwords(module, client, app, credentials, result, key='removed_key_ids'):
+    for credential in credentials:
+        result['changed'] = True
+        result[key].append(credential['keyId'])
+        if not module.check_mode:
+            client.post('applications/%s/removePassword' % app['id'], {'keyId': credential['keyId']}, retry_missing=True)
+
+
+def add_password(module, client, app, end, lease):
+    """addPassword under the lease, persist the value at once, record it on the lease, prove it; returns (new, secret, orphans)."""
+    params = module.params
+    path = 'applications/%s' % app['id']
+    new = client.post(path + '/addPassword', {'passwordCredential': {
+        'displayName': params['display_name'], 'endDateTime': creds.format_graph_time(end)}}, retry_missing=True)
+    secret = new.pop('secretText', None)
+    if not params['return_secret']:
+        # Masked everywhere; with return_secret the task is no_log (checked up front) and the value must reach the register.
+        module.protect(secret)
+    if params['dest']:
+        try:
+            write_handover(params, handover_document(module, app, client_secret=secret, key_id=new['keyId'],
+                                                     end_date_time=new.get('endDateTime')), secret)
+        except Exception as exc:  # pylint: disable=broad-except
+            # Without a copy the secret is useless and must not linger on the app.
+            client.post(path + '/removePassword', {'keyId': new['keyId']}, retry_missing=True)
+            raise ConfigError('writing the new secret to dest %s failed (%s); the secret was removed again' % (params['dest'], exc))
+    current = lease.record_added(new['keyId'])
+    # Under the lease nobody else adds a secret of this name: one not there when the lease was taken, other than ours,
+    # came from a retried addPassword whose answer was lost.
+    orphans = [c for c in current.get('passwordCredentials') or [] if c.get('displayName') == params['display_name']
+               and c['keyId'] != new['keyId'] and lease.lease.before is not None and lease_short(c['keyId']) not in lease.lease.before]
+    prove_secret(module, app, secret, params['prove_timeout'])
+    return new, secret, orphans
+
+
+def same_named(params, app):
+    return [c for c in app.get('passwordCredentials') or [] if c.get('displayName') == params['display_name']]
+
+
+def ensure_password(module, client, app, result):
+    params = module.params
+    now = creds.utcnow()
+    same = same_named(params, app)
+    before = [creds.describe(c) for c in same]
+    add, old, current, msg = plan(params, same, now)
+    marker = lease_mod.Marker(module, params['dest'])
+    marker.inspect()
+    abandoned = lease_mod.Lease.parse(app.get('tags'))
+    # An abandoned lease first: its orphan may look like the current secret until it is removed under the lease.
+    abandoned = abandoned and (abandoned.expiry <= time.time() or marker.predecessor_is_dead(abandoned))
+    if not add and not abandoned:
+        add = check_handover(module, same, current)
+    if (add or old or abandoned) and not module.check_mode:
+        holder = lease_mod.LeaseHolder(module, client, app['id'], marker, params['lease_seconds'],
+                                       params['lease_wait_seconds'], ['id', 'appId', 'passwordCredentials', 'tags'])
+        try:
+            ensure_password_held(module, client, holder, result, now)
+        finally:
+            holder.release()
+        return
+    if add:
+        end = creds.requested_end(params, now)
+        creds.check_rotation_window(params, end, now)
+        result['changed'] = True
+        result['rotated'] = bool(same)
+        current = {'keyId': None, 'displayName': params['display_name'], 'endDateTime': creds.format_graph_time(end)}
+    else:
+        result['msg'] = msg
+    remove_passwords(module, client, app, old, result)
+    finish(result, same, current, before)
+
+
+def ensure_password_held(module, client, holder, result, now):
+    """Everything that adds or removes, with the application re-read under the lease (compare before write)."""
+    params = module.params
+    dest_holds = []
+
+    def before_of(app, inherited):
+        same = same_named(params, app)
+        held = held_key_id(params, same)
+        dest_holds[:] = [held] if isinstance(held, str) else []
+        orphans = inherited.orphans(same, dest_holds) if inherited and inherited.before is not None else []
+        ids = [lease_short(c['keyId']) for c in same if c not in orphans]
+        return set(ids) if len(ids) <= 20 else None
+
+    app = holder.acquire(before_of)
+    same = same_named(params, app)
+    inherited = holder.inherited
+    if inherited is not None:
+        if inherited.before is None:
+            module.warn('an abandoned run held the lease on %s and recorded too many secrets to tell its orphan; secrets of %s not in '
+                        'use can be removed with state=absent and key_id' % (app['appId'], params['display_name']))
+        lost = inherited.orphans(same, dest_holds)
+        remove_passwords(module, client, app, lost, result, key='orphans_removed')
+        same = [c for c in same if c not in lost]
+    before = [creds.describe(c) for c in same]
+    add, old, current, msg = plan(params, same, now)
+    if not add:
+        add = check_handover(module, same, current)
+    if add:
+        end = creds.requested_end(params, now)
+        creds.check_rotation_window(params, end, now)
+        result['changed'] = True
+        result['rotated'] = bool(same)
+        current, secret, orphans = add_password(module, client, app, end, holder)
+        remove_passwords(module, client, app, orphans, result, key='orphans_removed')
+        result['secret_created'] = True
+        if params['dest']:
+            result['dest'] = params['dest']
+        if params['return_secret']:
+            result['secret'] = secret
+        # Superseded: an older secret of this name that was there when the lease was taken, now that ours is written and works.
+        if params['remove_old'] and params['remove_old_grace_days'] == 0:
+            old = [c for c in same if c['keyId'] != current['keyId']]
+    else:
+        result['msg'] = msg
+    if old:
+        still = [c['keyId'] for c in same_named(params, holder.confirm())]
+        remove_passwords(module, client, app, [c for c in old if c['keyId'] in still], result)
+    finish(result, same, current, before)
+
+
+def finish(result, same, current, before):
+    after = [creds.describe(c) for c in same if c['keyId'] not in result['removed_key_ids']]
+    if current not in same:
+        after.append(creds.describe(current))
+    result['diff'] = {'before': {'credentials': before}, 'after': {'credentials': after}}
+    result['credentials'] = after
+    result.update(key_id=current.get('keyId'), end_date_time=current.get('endDateTime'), hint=current.get('hint'))
