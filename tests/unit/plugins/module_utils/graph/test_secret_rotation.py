@@ -1,0 +1,172 @@
+"""app_secret's client secret (graph/secret_rotation.py): rotation under the lease, and recovery after an interrupted run.
+
+Which secrets a run removes, and which it never does: only the orphan of an abandoned lease (a secret its killed holder
+added and never recorded as handed over) or of a retried addPassword; never a secret another run created seconds ago,
+one our own handover file holds, one an abandoned run recorded, or anything when the abandoned lease could not record.
+Graph, the token endpoint and the clock are fakes (conftest.py); the collection's code runs unchanged.
+"""
+
+import json
+import os
+import socket
+
+import pytest
+
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import lease as lease_mod
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph.secret_rotation import ensure_password
+
+from graph_fakes import APP_OBJECT, FakeModule, new_result, password, write_handover
+
+OTHER_NAME = 'someone-elses-secret'
+
+
+def run(graph, **params):
+    module = FakeModule(**params)
+    module.client = graph
+    app = graph.get('applications/%s' % APP_OBJECT, params={'$select': 'id,appId,passwordCredentials,tags'})
+    result = new_result()
+    ensure_password(module, graph, app, result)
+    return result, module
+
+
+def secrets(graph, *credentials):
+    graph.app['passwordCredentials'] = list(credentials)
+    return [c['keyId'] for c in credentials]
+
+
+@pytest.fixture
+def dest(private_dir):
+    return str(private_dir / 'secret.json')
+
+
+def test_the_orphan_of_an_expired_lease_is_removed_and_nothing_else(graph, clock, dest):
+    old, orphan, other = password(), password(created_seconds_ago=300, valid_days=180), password(name=OTHER_NAME)
+    secrets(graph, old, orphan, other)
+    graph.app['tags'] = ['hideapp']
+    graph.set_lease('killed', -1, [old['keyId']])
+    write_handover(dest, old['keyId'])
+    result, _module = run(graph, dest=dest)
+    assert result['orphans_removed'] == [orphan['keyId']]
+    assert result['removed_key_ids'] == [] and not result['secret_created']
+    assert graph.key_ids() == [old['keyId']]
+    assert graph.key_ids(OTHER_NAME) == [other['keyId']]
+    assert graph.app['tags'] == ['hideapp']
+    assert result['key_id'] == old['keyId']
+
+
+@pytest.mark.parametrize('dest_holds', ['recorded', 'old'])
+def test_a_secret_an_abandoned_run_recorded_is_never_removed(graph, clock, dest, dest_holds):
+    old, recorded = password(), password(created_seconds_ago=5, valid_days=180)
+    secrets(graph, old, recorded)
+    graph.set_lease('killed', -1, [old['keyId']], added=recorded['keyId'])
+    write_handover(dest, recorded['keyId'] if dest_holds == 'recorded' else old['keyId'])
+    result, _module = run(graph, dest=dest, remove_old=True, remove_old_grace_days=7)
+    assert result['orphans_removed'] == [] and result['removed_key_ids'] == []
+    assert graph.key_ids() == [old['keyId'], recorded['keyId']]
+    assert graph.lease() is None
+
+
+def test_a_secret_in_its_grace_period_created_seconds_ago_by_another_run_stays(graph, clock, dest):
+    old, young = password(), password(created_seconds_ago=3, valid_days=180)
+    secrets(graph, old, young)
+    write_handover(dest, old['keyId'])
+    result, _module = run(graph, dest=dest, remove_old=True, remove_old_grace_days=7)
+    assert result['orphans_removed'] == [] and result['removed_key_ids'] == [] and not result['changed']
+    assert 'kept until 7 days' in result['msg']
+    assert graph.writes() == []
+    # Without a grace period the superseded one goes, never the newest.
+    result, _module = run(graph, dest=dest, remove_old=True, remove_old_grace_days=0)
+    assert result['removed_key_ids'] == [old['keyId']] and result['orphans_removed'] == []
+    assert graph.key_ids() == [young['keyId']]
+
+
+def test_a_secret_a_running_holder_just_added_is_never_an_orphan(graph, clock, dest):
+    old, just_added = password(), password(created_seconds_ago=1, valid_days=180)
+    secrets(graph, old, just_added)
+    live = graph.set_lease('running', 300, [old['keyId']])  # it has not recorded its secret yet
+    write_handover(dest, old['keyId'])
+    result, _module = run(graph, dest=dest)
+    assert result['orphans_removed'] == [] and graph.writes() == []
+    with pytest.raises(ConfigError) as err:
+        run(graph, dest=dest, remove_old=True, lease_wait_seconds=10)
+    assert 'another run is changing' in err.value.msg
+    assert graph.writes() == [] and graph.lease().tag() == live.tag()
+    assert graph.key_ids() == [old['keyId'], just_added['keyId']]
+
+
+def test_the_secret_our_own_handover_file_holds_is_kept(graph, clock, dest):
+    # Killed after writing dest, before recording the secret on the lease.
+    old, handed_over = password(), password(created_seconds_ago=60, valid_days=180)
+    secrets(graph, old, handed_over)
+    graph.set_lease('killed', -1, [old['keyId']])
+    write_handover(dest, handed_over['keyId'])
+    result, _module = run(graph, dest=dest)
+    assert result['orphans_removed'] == [] and result['removed_key_ids'] == []
+    assert graph.key_ids() == [old['keyId'], handed_over['keyId']]
+    assert result['key_id'] == handed_over['keyId']
+
+
+def test_nothing_is_removed_when_the_abandoned_lease_recorded_too_many(graph, clock, dest):
+    old, unknown = password(), password(created_seconds_ago=60, valid_days=180)
+    secrets(graph, old, unknown)
+    graph.set_lease('killed', -1, None)
+    write_handover(dest, old['keyId'])
+    result, module = run(graph, dest=dest)
+    assert result['orphans_removed'] == [] and result['removed_key_ids'] == []
+    assert graph.key_ids() == [old['keyId'], unknown['keyId']]
+    assert any('too many secrets' in w for w in module.warnings)
+
+
+def test_the_lease_of_a_killed_run_for_this_dest_is_recovered_before_it_expires(graph, clock, dest):
+    old, orphan = password(), password(created_seconds_ago=20, valid_days=180)
+    secrets(graph, old, orphan)
+    token = 'a' * 32
+    graph.set_lease(lease_mod.holder_of(token), 500, [old['keyId']])
+    write_handover(dest, old['keyId'])
+    with open(dest + '.pending', 'w') as handle:
+        json.dump({'token': token, 'host': socket.gethostname(), 'pid': os.getpid(), 'start': 'an earlier process'}, handle)
+    os.chmod(dest + '.pending', 0o600)
+    result, _module = run(graph, dest=dest, lease_wait_seconds=0)
+    assert result['orphans_removed'] == [orphan['keyId']]
+    assert graph.key_ids() == [old['keyId']]
+    assert lease_mod.POLL_SECONDS not in clock.slept
+    assert not os.path.exists(dest + '.pending') and graph.lease() is None
+
+
+def test_the_secret_of_a_retried_add_password_is_removed(graph, clock, dest):
+    expiring = password(valid_days=10)
+    secrets(graph, expiring)
+    graph.lost_answers = 1
+    result, _module = run(graph, dest=dest)
+    new = result['key_id']
+    removed = [c[2]['keyId'] for c in graph.calls if c[0] == 'POST' and c[1] == '/removePassword']
+    assert len(removed) == 1 and removed[0] not in (expiring['keyId'], new)
+    assert result['orphans_removed'] == removed
+    assert result['secret_created'] and result['rotated'] and result['removed_key_ids'] == []
+    assert graph.key_ids() == [expiring['keyId'], new]
+    with open(dest) as handle:
+        assert json.load(handle)['key_id'] == new
+
+
+def test_rotation_removes_the_superseded_secret_only_after_the_new_one_works(graph, clock, dest):
+    expiring, other = password(valid_days=10), password(name=OTHER_NAME, valid_days=10)
+    secrets(graph, expiring, other)
+    result, _module = run(graph, dest=dest, remove_old=True)
+    new = result['key_id']
+    assert result['removed_key_ids'] == [expiring['keyId']]
+    assert graph.key_ids() == [new] and graph.key_ids(OTHER_NAME) == [other['keyId']]
+    writes = [c[1] for c in graph.writes() if c[0] == 'POST']
+    assert writes == ['/addPassword', '/removePassword']
+    assert graph.lease() is None
+
+
+def test_a_new_secret_that_gets_no_token_removes_nothing(graph, clock, dest):
+    expiring = password(valid_days=10)
+    secrets(graph, expiring)
+    graph.unprovable = True
+    with pytest.raises(ConfigError) as err:
+        run(graph, dest=dest, remove_old=True, prove_timeout=10)
+    assert 'did not get a token' in err.value.msg and 'no older secret was removed' in err.value.msg
+    assert expiring['keyId'] in graph.key_ids() and len(graph.key_ids()) == 2
+    assert graph.lease() is None and not os.path.exists(dest + '.pending')
