@@ -41,6 +41,10 @@ $ErrorActionPreference = 'Stop'
 try { [Console]::OutputEncoding = New-Object Text.UTF8Encoding $false } catch { }
 if ($PSStyle) { $PSStyle.OutputRendering = 'PlainText' }
 $l = @($input | ForEach-Object { [string]$_ } | Where-Object { $_.Trim() })
+if ($l.Count -lt 3) {
+'{"version":%(version)d,"failed":true,"msg":"the runner, its allow-list and its payload did not all arrive on stdin (' + $l.Count + ' of 3 lines); the connection may have cut stdin short"}'
+exit 1
+}
 $e = [Text.Encoding]::UTF8
 $r = [ScriptBlock]::Create($e.GetString([Convert]::FromBase64String($l[0])))
 & $r -AllowListJson $e.GetString([Convert]::FromBase64String($l[1])) -PayloadJson $e.GetString([Convert]::FromBase64String($l[2]))

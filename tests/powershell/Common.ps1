@@ -81,7 +81,8 @@ function Get-PowerShellCommand {
 # that a test file can start all its children together; Wait-ChildBootstrap returns the exit code, stdout
 # as raw bytes, as text and as lines, and stderr.
 function Start-ChildBootstrap {
-    param([string]$Payload, [string]$Prefix = '', [string]$Runner)
+    # -LineCount below 3 cuts stdin short, as a connection that lost part of it would.
+    param([string]$Payload, [string]$Prefix = '', [string]$Runner, [int]$LineCount = 3)
     if (-not $Runner) { $Runner = [IO.File]::ReadAllText($RunnerPath) }
     $command = $Prefix + "`n" + $BootstrapText
     $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($command))
@@ -102,7 +103,8 @@ function Start-ChildBootstrap {
         Copy = $process.StandardOutput.BaseStream.CopyToAsync($buffer)
         Errors = $process.StandardError.ReadToEndAsync()
     }
-    $stdin = (ConvertTo-Base64Line $Runner) + "`n" + (ConvertTo-Base64Line $AllowListJson) + "`n" + (ConvertTo-Base64Line $Payload) + "`n"
+    $lines = @((ConvertTo-Base64Line $Runner), (ConvertTo-Base64Line $AllowListJson), (ConvertTo-Base64Line $Payload))
+    $stdin = (@($lines | Select-Object -First $LineCount) -join "`n") + "`n"
     $process.StandardInput.Write($stdin)
     $process.StandardInput.Close()
     $child

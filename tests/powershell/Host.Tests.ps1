@@ -165,6 +165,16 @@ Describe 'the bootstrap checks the language mode first' {
     }
 }
 
+Describe 'the bootstrap checks that all of stdin arrived' {
+    It 'answers one JSON line, failed, when the payload line is missing' {
+        $run = Wait-ChildBootstrap (Start-ChildBootstrap -Payload (New-TestPayload -Operations '[]') -LineCount 2)
+        $answer = Assert-OneAsciiJsonLine $run
+        $run.ExitCode | Should -Be 1
+        $answer.failed | Should -BeTrue
+        $answer.msg | Should -BeLike '*2 of 3 lines*'
+    }
+}
+
 Describe 'arrays under Windows PowerShell 5.1 type data (an extra Count on System.Object[])' {
     BeforeAll {
         $Run = Wait-ChildBootstrap $Children.TypeData
