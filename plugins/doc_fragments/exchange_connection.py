@@ -68,6 +68,20 @@ options:
       - PowerShell executable for a host whose Ansible shell is not PowerShell, for example V(pwsh) over C(ssh) to Linux.
       - Leave unset for Windows hosts over C(winrm), C(psrp) or C(ssh) with the PowerShell shell.
     type: str
+  exchange_sessions:
+    description:
+      - At most this many Exchange Online sessions for one task, run in parallel on the host inside the task's one
+        round trip (PowerShell runspaces, each with its own C(Connect-ExchangeOnline); Windows PowerShell 5.1 works too).
+      - A task opens one more session only for every 20 mailboxes it handles, so a task with fewer than 40 mailboxes
+        keeps exactly one C(Connect-ExchangeOnline). One mailbox is always handled by the same session.
+      - The default V(3) is what Microsoft's own C# sample for Exchange Online PowerShell runs (a RunspacePool of 3);
+        no per-application limit is documented for the REST cmdlets. Above the service's concurrency limit it answers
+        "You have reached the maximum number of concurrent requests per tenant", which is retried like other throttling.
+      - A session that cannot connect is left out with a warning and the others do its mailboxes. V(1) turns this off.
+      - With O(exchange_auth=existing_session) there is always one session.
+    type: int
+    choices: [1, 2, 3, 4, 5]
+    default: 3
   allow_insecure_transport:
     description:
       - The action refuses a C(winrm) or C(psrp) connection that uses Basic authentication over plain http

@@ -111,7 +111,8 @@ class ExchangeAction(ActionBase):
     def session(self):
         """The Exchange session of this task (settings resolved once, secrets registered)."""
         if self._session is None:
-            self._session = ExchangeSession(self, self.connection_settings(self.params), interpreter=self.params.get('powershell_interpreter'))
+            self._session = ExchangeSession(self, self.connection_settings(self.params), interpreter=self.params.get('powershell_interpreter'),
+                                            sessions=self.params.get('exchange_sessions'))
         return self._session
 
     def connection_settings(self, params):

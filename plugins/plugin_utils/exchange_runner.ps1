@@ -6,6 +6,9 @@
 # allow-list and the payload from stdin and calls it with -PayloadJson and -AllowListJson; it connects once
 # (Connect-ExchangeOnline), runs the allow-listed operations in order (writes only where the conditions the
 # controller sent hold), always disconnects, and prints exactly one line: the result as ASCII-only JSON.
+# With payload.sessions.max above 1 and enough mailboxes, a bulk step's keys are spread over that many
+# Exchange sessions (the main one plus worker runspaces, each with its own Connect-ExchangeOnline), one
+# mailbox always in the same session; conditions and for_each_from are still decided here, in the main one.
 # Dot-sourced without arguments (Pester) it only defines its functions.
 #
 # Windows PowerShell 5.1 runs it on real hosts: no syntax or API that 5.1 lacks (tests/powershell checks),
@@ -28,6 +31,7 @@ function New-RunnerResult {
         stopped_at = $null
         skipped = 0
         conditional_skips = 0
+        sessions = 1
         results = New-Object System.Collections.Generic.List[object]
         warnings = New-Object System.Collections.Generic.List[string]
     }
@@ -239,6 +243,16 @@ function Invoke-RunnerFindByUser {
     param($Step, $Retry)
     $list = Invoke-RunnerCall -Cmdlet 'Get-EXOMailbox' -Params @{ ResultSize = 'Unlimited' } -Retry $Retry
     if (-not $list.Ok) { Add-RunnerResult -Step $Step -Key $null -Call $list; return }
+    if ($Workers.Count -gt 0) {
+        $position = 0
+        $items = @(foreach ($mailbox in $list.Output) { $position++; [pscustomobject]@{ Position = $position; Key = [string]$mailbox.UserPrincipalName } })
+        $spread = Invoke-RunnerSpread -Cmdlet $Step.Definition.Cmdlet -Params $Step.Params -Bulk 'Identity' -Items $items -Retry $Retry -Write $false
+        foreach ($outcome in $spread.Outcomes) {
+            if (-not $outcome.Call.Ok) { $result.warnings.Add(('{0}: {1}' -f $outcome.Key, $outcome.Call.Error.message)) }
+            elseif ($outcome.Call.Output.Count -gt 0) { Add-RunnerResult -Step $Step -Key $outcome.Key -Call $outcome.Call }
+        }
+        return
+    }
     foreach ($mailbox in $list.Output) {
         $params = $Step.Params.Clone()
         $params['Identity'] = [string]$mailbox.UserPrincipalName
@@ -302,6 +316,13 @@ function Get-RunnerKeysFrom {
 
 function Connect-RunnerExchange {
     param($Settings, [string[]]$CommandName)
+    Import-RunnerModule -Settings $Settings
+    Connect-RunnerSession -Settings $Settings -CommandName $CommandName
+}
+
+# The module, installed first when allowed; sets module_version and module_installed of $result.
+function Import-RunnerModule {
+    param($Settings)
     $minimum = [version]'3.0.0'
     if ($Settings.min_version) { $minimum = [version][string]$Settings.min_version }
     $module = Get-Module -ListAvailable -Name ExchangeOnlineManagement | Sort-Object -Property Version -Descending | Select-Object -First 1
@@ -319,7 +340,11 @@ function Connect-RunnerExchange {
     }
     Import-Module -Name ExchangeOnlineManagement -MinimumVersion $minimum -ErrorAction Stop 3>$null 6>$null | Out-Null
     $result.module_version = [string]$module.Version
+}
 
+# Connect-ExchangeOnline with the payload's login; $false for an existing session (not ours to disconnect).
+function Connect-RunnerSession {
+    param($Settings, [string[]]$CommandName)
     if ($Settings.auth -eq 'existing_session') {
         $sessions = @(Get-ConnectionInformation -ErrorAction SilentlyContinue | Where-Object { $_.State -eq 'Connected' })
         if ($sessions.Count -eq 0) { throw 'No connected Exchange Online session exists in this PowerShell session' }
@@ -353,6 +378,203 @@ function Connect-RunnerExchange {
     return $true
 }
 
+# -- Parallel sessions ------------------------------------------------------------------------------
+# Microsoft's sample "Connect to Exchange Online PowerShell in C#" runs a RunspacePool of 3 and warns not to
+# change one object from several runspaces at once: each worker runspace here connects on its own, and a
+# mailbox always goes to the same session (round-robin on first sight), so no two sessions touch it.
+# Runspaces, not ForEach-Object -Parallel, which Windows PowerShell 5.1 lacks.
+
+# How many sessions a plan gains from: at most the payload's max, and at least keys_per_session keys of the
+# largest for_each list per session, so a small task keeps exactly one Connect-ExchangeOnline.
+function Get-RunnerSessionCount {
+    param($Sessions, $Plan, $Settings)
+    if ($null -eq $Sessions) { return 1 }
+    $max = $Sessions.max
+    $per = $Sessions.keys_per_session
+    if ($null -eq $per) { $per = 20 }
+    if (($max -isnot [int] -and $max -isnot [long]) -or $max -lt 1 -or $max -gt 10) { throw 'sessions.max must be a whole number from 1 to 10' }
+    if (($per -isnot [int] -and $per -isnot [long]) -or $per -lt 1) { throw 'sessions.keys_per_session must be a whole number of at least 1' }
+    # A session that exists already cannot be opened again in another runspace.
+    if ($Settings.auth -eq 'existing_session') { return 1 }
+    $keys = 0
+    foreach ($step in $Plan) {
+        if ($step.HasForeach -and -not $step.From) { $keys = [Math]::Max($keys, @($step.Values).Count) }
+    }
+    [int][Math]::Max(1, [Math]::Min([int]$max, [Math]::Floor($keys / [int]$per)))
+}
+
+# A runspace that holds every function of the runner: the definitions this runspace already parsed from the
+# runner's own text, copied as they are (no payload text is ever evaluated).
+function New-RunnerWorker {
+    $state = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault()
+    foreach ($item in @(Get-ChildItem -Path Function: | Where-Object { $_.Name -match '-(Exo)?Runner' })) {
+        $entry = New-Object System.Management.Automation.Runspaces.SessionStateFunctionEntry -ArgumentList $item.Name, $item.ScriptBlock.ToString()
+        $state.Commands.Add($entry)
+    }
+    $state.Variables.Add((New-Object System.Management.Automation.Runspaces.SessionStateVariableEntry -ArgumentList 'RunnerVersion', $RunnerVersion, ''))
+    $runspace = [runspacefactory]::CreateRunspace($state)
+    $runspace.Open()
+    [pscustomobject]@{ Runspace = $runspace; Connected = $false; Shell = $null; Handle = $null }
+}
+
+# Start a runner function in a worker without waiting; Receive-RunnerWorker collects what it wrote.
+function Start-RunnerWorker {
+    param($Worker, [string]$Command, [hashtable]$Arguments)
+    $shell = [powershell]::Create()
+    $shell.Runspace = $Worker.Runspace
+    [void]$shell.AddCommand($Command)
+    foreach ($name in $Arguments.Keys) { [void]$shell.AddParameter($name, $Arguments[$name]) }
+    $Worker.Shell = $shell
+    $Worker.Handle = $shell.BeginInvoke()
+}
+
+function Receive-RunnerWorker {
+    param($Worker)
+    try { $output = @($Worker.Shell.EndInvoke($Worker.Handle)) }
+    finally { $Worker.Shell.Dispose(); $Worker.Shell = $null; $Worker.Handle = $null }
+    $output
+}
+
+# What a worker runs first: a $result of its own (Import-RunnerModule writes to it), the module, its session.
+function Connect-RunnerWorker {
+    param($Settings, [string[]]$CommandName)
+    $ErrorActionPreference = 'Stop'
+    $ProgressPreference = 'SilentlyContinue'
+    $global:result = New-RunnerResult
+    Import-RunnerModule -Settings $Settings
+    [void](Connect-RunnerSession -Settings $Settings -CommandName $CommandName)
+}
+
+function Disconnect-RunnerWorker {
+    Disconnect-ExchangeOnline -Confirm:$false -ErrorAction Stop 3>$null 6>$null | Out-Null
+}
+
+# Open and connect the workers (sessions 2..k) all at once while the main session connects; a worker that
+# cannot connect is dropped with a warning (office-docs-powershell#10902 reports runspaces after the first
+# failing to see the connection), and the run goes on with the sessions that did connect.
+function Open-RunnerWorkers {
+    param([int]$Count, $Settings, [string[]]$CommandName)
+    $settingsCopy = $Settings.PSObject.Copy()
+    # Only the main session installs the module; it has done so by now.
+    $settingsCopy | Add-Member -NotePropertyName install_module -NotePropertyValue $false -Force
+    $workers = @()
+    for ($i = 1; $i -lt $Count; $i++) {
+        $worker = New-RunnerWorker
+        Start-RunnerWorker -Worker $worker -Command 'Connect-RunnerWorker' -Arguments @{ Settings = $settingsCopy; CommandName = $CommandName }
+        $workers += $worker
+    }
+    ,$workers
+}
+
+function Wait-RunnerWorkers {
+    param($Workers)
+    $ready = @()
+    $index = 1
+    foreach ($worker in $Workers) {
+        $index++
+        try {
+            [void](Receive-RunnerWorker -Worker $worker)
+            $worker.Connected = $true
+            $ready += $worker
+        }
+        catch {
+            $message = [string]$_.Exception.Message
+            if ($_.Exception.InnerException) { $message = [string]$_.Exception.InnerException.Message }
+            $result.warnings.Add(('Exchange session {0} could not connect and is not used: {1}' -f $index, $message))
+            Close-RunnerWorker -Worker $worker
+        }
+    }
+    ,$ready
+}
+
+function Close-RunnerWorker {
+    param($Worker)
+    if ($Worker.Connected) {
+        try {
+            Start-RunnerWorker -Worker $Worker -Command 'Disconnect-RunnerWorker' -Arguments @{}
+            [void](Receive-RunnerWorker -Worker $Worker)
+        }
+        catch { $result.warnings.Add(('Disconnect-ExchangeOnline failed in a parallel session: {0}' -f $_.Exception.Message)) }
+        $Worker.Connected = $false
+    }
+    try { $Worker.Runspace.Dispose() } catch { }
+}
+
+# One session's share of a bulk step: the cmdlet once per key, in order; a failed write ends this share.
+function Invoke-RunnerBatch {
+    param([string]$Cmdlet, [hashtable]$Params, [string]$Bulk, $Items, $Retry, [bool]$Write)
+    foreach ($item in $Items) {
+        $params = $Params.Clone()
+        if ($Bulk) { $params[$Bulk] = $item.Key }
+        $call = Invoke-RunnerCall -Cmdlet $Cmdlet -Params $params -Retry $Retry
+        [pscustomobject]@{ Position = $item.Position; Key = $item.Key; Call = $call }
+        if ((-not $call.Ok) -and $Write) { break }
+    }
+}
+
+# Items (Position, Key) spread over the sessions, each session's share run at once, the answers back in
+# position order. Stopped: the failed write with the lowest position, and how many keys its session and
+# the others left unattempted after their own failed write.
+function Invoke-RunnerSpread {
+    param([string]$Cmdlet, [hashtable]$Params, [string]$Bulk, $Items, $Retry, [bool]$Write)
+    $count = 1 + $Workers.Count
+    $shares = @()
+    for ($i = 0; $i -lt $count; $i++) { $shares += ,(New-Object System.Collections.Generic.List[object]) }
+    foreach ($item in $Items) {
+        $name = [string]$item.Key
+        if (-not $SessionOf.ContainsKey($name)) { $SessionOf[$name] = $SessionNext.Value % $count; $SessionNext.Value++ }
+        $shares[$SessionOf[$name]].Add($item)
+    }
+    $started = @()
+    for ($i = 1; $i -lt $count; $i++) {
+        if ($shares[$i].Count -eq 0) { continue }
+        $worker = $Workers[$i - 1]
+        Start-RunnerWorker -Worker $worker -Command 'Invoke-RunnerBatch' -Arguments @{
+            Cmdlet = $Cmdlet; Params = $Params; Bulk = $Bulk; Items = $shares[$i].ToArray(); Retry = $Retry; Write = $Write }
+        $started += [pscustomobject]@{ Worker = $worker; Share = $shares[$i] }
+    }
+    $all = New-Object System.Collections.Generic.List[object]
+    $skipped = 0
+    $done = @(Invoke-RunnerBatch -Cmdlet $Cmdlet -Params $Params -Bulk $Bulk -Items $shares[0].ToArray() -Retry $Retry -Write $Write)
+    $skipped += $shares[0].Count - $done.Count
+    foreach ($outcome in $done) { $all.Add($outcome) }
+    $failure = $null
+    foreach ($run in $started) {
+        try { $done = @(Receive-RunnerWorker -Worker $run.Worker) }
+        catch { if (-not $failure) { $failure = $_ }; $done = @() }
+        $skipped += $run.Share.Count - $done.Count
+        foreach ($outcome in $done) { $all.Add($outcome) }
+    }
+    if ($failure) { throw $failure }
+    [pscustomobject]@{ Outcomes = @($all.ToArray() | Sort-Object -Property Position); Skipped = $skipped }
+}
+
+# A bulk step over several sessions: conditions decided here, the calls spread, the results added in key order.
+function Invoke-RunnerParallelStep {
+    param($Step, [string[]]$Keys, $Retry)
+    $items = New-Object System.Collections.Generic.List[object]
+    $position = 0
+    foreach ($key in $Keys) {
+        $position++
+        if ($Step.When.Count -and @($Step.When | Where-Object { -not (Test-RunnerCondition -Condition $_ -Key $key) }).Count) {
+            $result.conditional_skips++
+            continue
+        }
+        $items.Add([pscustomobject]@{ Position = $position; Key = $key })
+    }
+    if ($items.Count -eq 0) { return }
+    $spread = Invoke-RunnerSpread -Cmdlet $Step.Definition.Cmdlet -Params $Step.Params -Bulk $Step.Definition.Bulk -Items $items.ToArray() `
+        -Retry $Retry -Write $Step.Definition.Write
+    foreach ($outcome in $spread.Outcomes) {
+        Add-RunnerResult -Step $Step -Key $outcome.Key -Call $outcome.Call
+        if ((-not $outcome.Call.Ok) -and $Step.Definition.Write -and -not $result.stopped) {
+            $result.stopped = $true
+            $result.stopped_at = [ordered]@{ op_index = $Step.Index; op = $Step.Name; key = $outcome.Key }
+        }
+    }
+    $result.skipped += $spread.Skipped
+}
+
 # One run: connect, run the plan, always disconnect. Returns the result document; never throws.
 function Invoke-ExoRunner {
     param([string]$PayloadJson, [string]$AllowListJson)
@@ -362,6 +584,10 @@ function Invoke-ExoRunner {
     $connected = $false
     # Results by "op_index|key" (case-insensitive, as Exchange identities are) for the conditions.
     $byKey = @{}
+    # The worker runspaces (sessions 2..k) and which session each key goes to (case-insensitive).
+    $Workers = @()
+    $SessionOf = @{}
+    $SessionNext = [ref]0
     try {
         $AllowList = ConvertTo-RunnerAllowList -Json $AllowListJson
         $payload = ConvertFrom-Json -InputObject $PayloadJson
@@ -375,8 +601,14 @@ function Invoke-ExoRunner {
         }
         $cmdlets = @($plan | ForEach-Object { $_.Definition.Cmdlet } | Where-Object { $_ -notlike 'Get-EXO*' } | Sort-Object -Unique)
 
-        $connected = Connect-RunnerExchange -Settings $payload.connection -CommandName $cmdlets
+        $sessionCount = Get-RunnerSessionCount -Sessions $payload.sessions -Plan $plan -Settings $payload.connection
+        Import-RunnerModule -Settings $payload.connection
+        # The workers connect while the main session does: the connect time is paid once in wall time.
+        if ($sessionCount -gt 1) { $Workers = Open-RunnerWorkers -Count $sessionCount -Settings $payload.connection -CommandName $cmdlets }
+        try { $connected = Connect-RunnerSession -Settings $payload.connection -CommandName $cmdlets }
+        finally { if ($Workers.Count) { $Workers = Wait-RunnerWorkers -Workers $Workers } }
         $result.connected = $true
+        $result.sessions = 1 + $Workers.Count
 
         foreach ($step in $plan) {
             if ($step.From) { $step.Values = @(Get-RunnerKeysFrom -From $step.From) }
@@ -390,6 +622,10 @@ function Invoke-ExoRunner {
             }
             $keys = @($null)
             if ($step.HasForeach) { $keys = $step.Values }
+            if ($Workers.Count -gt 0 -and $step.HasForeach) {
+                Invoke-RunnerParallelStep -Step $step -Keys $keys -Retry $retry
+                continue
+            }
             $position = 0
             foreach ($key in $keys) {
                 $position++
@@ -416,6 +652,7 @@ function Invoke-ExoRunner {
         $result.error = Get-RunnerError -Record $_
     }
     finally {
+        foreach ($worker in $Workers) { Close-RunnerWorker -Worker $worker }
         if ($connected) {
             try {
                 Disconnect-ExchangeOnline -Confirm:$false -ErrorAction Stop 3>$null 6>$null | Out-Null

@@ -8,7 +8,9 @@
     if not self._task.check_mode:
         done = session.write([...])
 
-Every call is one round trip and one Connect-ExchangeOnline on the host;
+Every call is one round trip and, up to 2 x KEYS_PER_SESSION mailboxes, one
+Connect-ExchangeOnline on the host (above that up to ``sessions`` of them, in
+parallel runspaces of the same round trip);
 converge(reads, writes, check_mode) reads and writes in that one round trip
 with writes conditional on what the reads found.
 """
@@ -42,6 +44,23 @@ _VERSION_RE = re.compile(r'^\d+(\.\d+){1,3}$')
 _THUMBPRINT_RE = re.compile(r'^[0-9a-fA-F]{40}$')
 SECRET_SETTINGS = ('access_token', 'certificate_password')
 DEFAULT_RETRY = {'attempts': 4, 'delay': 2, 'max_delay': 30}
+# Parallel Exchange sessions for one task (the runner's Get-RunnerSessionCount): at most MAX_SESSIONS, and a
+# session only for every KEYS_PER_SESSION mailboxes, so a small task keeps one Connect-ExchangeOnline. 3 is what
+# Microsoft's C# sample for Exchange Online PowerShell runs (a RunspacePool of 3); no per-app limit is documented
+# for REST cmdlets (docs/performance.md, "Parallel sessions").
+DEFAULT_SESSIONS = 3
+MAX_SESSIONS = 5
+KEYS_PER_SESSION = 20
+
+
+def sessions_payload(sessions=None, keys_per_session=KEYS_PER_SESSION):
+    """The payload's 'sessions' part; refuses what the runner would refuse."""
+    sessions = DEFAULT_SESSIONS if sessions is None else sessions
+    if isinstance(sessions, bool) or not isinstance(sessions, int) or not 1 <= sessions <= MAX_SESSIONS:
+        raise ConfigError('exchange_sessions must be a whole number from 1 to %d (got %r)' % (MAX_SESSIONS, sessions))
+    if isinstance(keys_per_session, bool) or not isinstance(keys_per_session, int) or keys_per_session < 1:
+        raise ConfigError('keys_per_session must be a whole number of at least 1 (got %r)' % (keys_per_session,))
+    return {'max': sessions, 'keys_per_session': keys_per_session}
 
 
 def _version_tuple(text):
@@ -89,7 +108,7 @@ def connection_payload(settings):
     return connection
 
 
-def build_payload(connection, operations, retry=None):
+def build_payload(connection, operations, retry=None, sessions=None):
     try:
         checked = validate_operations(operations)
     except InvalidOperation as exc:
@@ -99,6 +118,7 @@ def build_payload(connection, operations, retry=None):
         'connection': connection,
         'operations': checked,
         'retry': dict(DEFAULT_RETRY, **(retry or {})),
+        'sessions': sessions or sessions_payload(),
     }
 
 
@@ -172,10 +192,12 @@ class ExchangeSession(object):
     shell plugin is not powershell, e.g. ssh to Linux with pwsh installed.
     """
 
-    def __init__(self, action, connection, retry=None, interpreter=None, execute=None):
+    def __init__(self, action, connection, retry=None, interpreter=None, execute=None, sessions=None):
         self.action = action
         self.connection = connection_payload(connection)
         self.retry = retry
+        # Up to this many Exchange sessions in parallel on the host for a task with many mailboxes (sessions_payload).
+        self.sessions = sessions_payload(sessions)
         self.interpreter = interpreter
         self._execute = execute or powershell_transport.run_json
         self.round_trips = 0
@@ -187,7 +209,7 @@ class ExchangeSession(object):
 
     def run(self, operations):
         """One round trip: connect, run every operation in order, disconnect."""
-        payload = build_payload(self.connection, operations, self.retry)
+        payload = build_payload(self.connection, operations, self.retry, self.sessions)
         in_data = exchange_runner.build_stdin(payload)
         self.round_trips += 1
         raw = self._execute(self.action, exchange_runner.BOOTSTRAP, in_data, interpreter=self.interpreter)

@@ -28,6 +28,8 @@ function Reset-ExoStub {
         Data = @{}
         ImportNoise = $false
     }
+    # Worker runspaces of the runner (parallel sessions) read the same state from here (the stub module does).
+    [AppDomain]::CurrentDomain.SetData('M365ExoStub', $global:ExoStub)
 }
 
 function Set-ExoHandler {

@@ -122,3 +122,43 @@ def test_connection_settings_per_method():
     assert cert['auth'] == 'certificate_file' and cert['certificate_password'] == 'pw' and cert['min_version'] == '3.0.0'
     assert connection_payload({'organization': 'o', 'managed_identity': True})['auth'] == 'managed_identity'
     assert connection_payload({'auth': 'existing_session'})['organization'] is None
+
+
+# -- exchange_sessions: the option, and the payload's 'sessions' part ------------------------------------------
+
+def test_sessions_default_and_payload():
+    from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import sessions_payload
+    assert sessions_payload() == {'max': 3, 'keys_per_session': 20}
+    assert sessions_payload(1) == {'max': 1, 'keys_per_session': 20}
+    connection = connection_payload({'organization': 'contoso.onmicrosoft.com', 'access_token': 'x'})
+    payload = build_payload(connection, [{'op': 'get_transport_config'}])
+    assert payload['sessions'] == {'max': 3, 'keys_per_session': 20}
+    assert build_payload(connection, [], sessions=sessions_payload(5))['sessions']['max'] == 5
+
+
+@pytest.mark.parametrize('value', [0, 6, -1, '3', 2.5, True])
+def test_sessions_refused(value):
+    from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
+    from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import sessions_payload
+    with pytest.raises(ConfigError, match='exchange_sessions'):
+        sessions_payload(value)
+
+
+def test_sessions_option_in_every_exchange_action_spec():
+    from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_args import action_spec
+    spec = action_spec({})['exchange_sessions']
+    assert spec == {'type': 'int', 'choices': [1, 2, 3, 4, 5], 'default': 3}
+
+
+def test_session_carries_the_option_to_the_runner():
+    from ansible_collections.m365.mail_oauth.plugins.plugin_utils import exchange_runner
+    from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import ExchangeSession
+    sent = []
+
+    def execute(action, bootstrap, in_data, interpreter=None):
+        sent.append(exchange_runner.parse_stdin(in_data)[2])
+        return {'version': exchange_runner.PROTOCOL_VERSION, 'results': []}
+
+    session = ExchangeSession(None, {'organization': 'contoso.onmicrosoft.com', 'access_token': 'x'}, execute=execute, sessions=2)
+    session.read([{'op': 'get_transport_config'}])
+    assert sent[0]['sessions'] == {'max': 2, 'keys_per_session': 20}

@@ -115,3 +115,37 @@ def test_connect_stand_in_checks_the_role(host):
     stats = host.exchange.counters.as_dict()
     assert (stats['connections'], stats['connect_failures']) == (1, 1)
     assert stats['connect_params'] == [['AccessToken'], ['AccessToken', 'Organization']]
+
+
+def test_concurrency_limit_per_tenant_answers_429_beyond_it(host):
+    """Requests in flight beyond concurrency_limit get 429 with the per-tenant wording; other tenants are not affected."""
+    import threading
+    host.exchange.faults.configure(concurrency_limit=2, latency={'read': 0.5})
+    answers = []
+
+    def call(tenant=TENANT):
+        answers.append((tenant, host.rest('Get-TransportConfig', tenant=tenant, token=host.token(tenant))))
+
+    threads = [threading.Thread(target=call) for _ in range(3)] + [threading.Thread(target=call, args=(OTHER,))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    mine = sorted(a.status_code for t, a in answers if t == TENANT)
+    assert mine == [200, 200, 429]
+    refused = next(a for t, a in answers if a.status_code == 429)
+    assert 'maximum number of concurrent requests per tenant' in refused.json()['error']['message']
+    assert refused.headers['Retry-After'] == '1'
+    assert [a.status_code for t, a in answers if t == OTHER] == [200]
+    stats = host.exchange.counters.as_dict()
+    assert stats['concurrency_throttled'] == 1 and stats['peak_concurrency'] == 2
+    # Finished requests leave: the next one is admitted.
+    assert host.rest('Get-TransportConfig').status_code == 200
+
+
+def test_concurrency_limit_defaults_to_three_and_can_be_lifted(host):
+    assert host.exchange.faults.as_dict()['concurrency_limit'] == 3
+    host.exchange.faults.configure(concurrency_limit=None)
+    assert host.exchange.enter('t') and host.exchange.enter('t') and host.exchange.enter('t') and host.exchange.enter('t')
+    with pytest.raises(ValueError):
+        host.exchange.faults.configure(concurrency_limit=0)

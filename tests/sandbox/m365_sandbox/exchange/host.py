@@ -48,10 +48,15 @@ class Faults:
         cmdlet call answers 429 with Retry-After.
     module_version: the ExchangeOnlineManagement version installed on the
         emulated Windows host (None: not installed).
+    concurrency_limit: InvokeCommand requests one tenant may have in flight;
+        one more answers 429 "You have reached the maximum number of concurrent
+        requests per tenant" (None: no limit). The default 3 is weak: no
+        Microsoft source gives a number for the REST cmdlets (README).
     """
 
     FIELDS = ('connect_error', 'drop_after_writes', 'drop_mode', 'latency', 'throttle_every', 'throttle_cmdlets', 'throttle_retry_after',
-              'module_version')
+              'module_version', 'concurrency_limit')
+    DEFAULT_CONCURRENCY_LIMIT = 3
 
     def __init__(self):
         self.reset()
@@ -65,11 +70,15 @@ class Faults:
         self.throttle_cmdlets = ()
         self.throttle_retry_after = 1
         self.module_version = '3.7.1'
+        self.concurrency_limit = self.DEFAULT_CONCURRENCY_LIMIT
 
     def configure(self, **values):
         unknown = set(values) - set(self.FIELDS)
         if unknown:
             raise ValueError('unknown Exchange fault(s): %s' % ', '.join(sorted(unknown)))
+        limit = values.get('concurrency_limit')
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+            raise ValueError('concurrency_limit must be a whole number of at least 1, or null')
         if values.get('drop_mode', 'winrm') not in ('winrm', 'exchange'):
             raise ValueError("drop_mode must be 'winrm' or 'exchange'")
         for key, value in values.items():
@@ -91,6 +100,9 @@ class Counters:
         self.disconnections = 0
         self.cmdlets = collections.Counter()
         self.throttled = 0
+        # 429s for too many concurrent requests of one tenant, and the most in flight at once.
+        self.concurrency_throttled = 0
+        self.peak_concurrency = 0
         self.dropped = 0
         self.module_installs = 0
         # Seconds of Retry-After the service told callers to wait.
@@ -108,6 +120,7 @@ class Counters:
         with self.lock:
             return {'round_trips': self.round_trips, 'connections': self.connections, 'connect_failures': self.connect_failures,
                     'disconnections': self.disconnections, 'cmdlets': dict(self.cmdlets), 'throttled': self.throttled,
+                    'concurrency_throttled': self.concurrency_throttled, 'peak_concurrency': self.peak_concurrency,
                     'dropped': self.dropped, 'module_installs': self.module_installs, 'sleeps': self.sleeps,
                     'latency_seconds': dict(self.latency_seconds), 'connect_params': list(self.connect_params)}
 
@@ -137,6 +150,8 @@ class ExchangeHost:
         self.counters = Counters()
         self._orgs = {}
         self._throttle_seen = 0
+        # InvokeCommand requests in flight per tenant id, for concurrency_limit.
+        self._in_flight = collections.Counter()
         # Successful writes per WinRM command (the X-M365-Sandbox-Command header), for drop_after_writes.
         self._writes = collections.Counter()
         # Set by the emulated Windows host: drop_command(command_id) kills that command and drops its connection.
@@ -187,6 +202,27 @@ class ExchangeHost:
         with self.lock:
             self._throttle_seen += 1
             return self._throttle_seen % every == 0
+
+    def enter(self, tenant_id):
+        """Admit one more request of a tenant (True), or refuse it beyond concurrency_limit (False, counted)."""
+        limit = self.faults.concurrency_limit
+        with self.lock:
+            if limit is not None and self._in_flight[tenant_id] >= limit:
+                refused = True
+            else:
+                refused = False
+                self._in_flight[tenant_id] += 1
+                current = self._in_flight[tenant_id]
+        if refused:
+            self.counters.add('concurrency_throttled')
+            return False
+        with self.counters.lock:
+            self.counters.peak_concurrency = max(self.counters.peak_concurrency, current)
+        return True
+
+    def leave(self, tenant_id):
+        with self.lock:
+            self._in_flight[tenant_id] -= 1
 
     def write_is_dropped(self, command_id):
         """True (once) when this write is the one drop_after_writes loses."""

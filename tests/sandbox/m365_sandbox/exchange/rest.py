@@ -123,6 +123,18 @@ def _invoke(sandbox, host, tenant_key, token, audience, command_id, document, qu
         return 403, FORBIDDEN_BODY, _headers(request_id)
     with host.counters.lock:
         host.counters.cmdlets[name] += 1
+    if not host.enter(tenant.tenant_id):
+        # No Microsoft page gives the number (weak); the wording is what community clients retry on (README).
+        message = 'You have reached the maximum number of concurrent requests per tenant. Please wait and try again.'
+        headers = {'Retry-After': '1', 'Rate-Limit-Limit': str(host.faults.concurrency_limit), 'Rate-Limit-Remaining': '0'}
+        return 429, {'error': {'code': 'TooManyRequests', 'message': message}}, _headers(request_id, headers)
+    try:
+        return _run(sandbox, host, tenant, tenant_key, name, params, command_id, query, request_id)
+    finally:
+        host.leave(tenant.tenant_id)
+
+
+def _run(sandbox, host, tenant, tenant_key, name, params, command_id, query, request_id):
     write = name in cmdlets.WRITES
     # Sleep outside the model lock: calls of other tasks (forks, tenants) wait on the service concurrently, as they do for real.
     host.latency('write' if write else 'read', name)
