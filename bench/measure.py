@@ -77,12 +77,24 @@ class TreeMemory:
 
 def exchange_task_runs(run):
     """How many Exchange action executions the run had (a loop item counts once): each reports its round trips."""
-    count = 0
+    return _exchange_items(run)[0]
+
+
+def exchange_sessions(run):
+    """Exchange sessions (Connect-ExchangeOnline calls) the Exchange tasks say they used, summed."""
+    return _exchange_items(run)[1]
+
+
+def _exchange_items(run):
+    count = sessions = 0
     for hosts in run.results().values():
         for result in hosts.values():
             items = result.get('results') if isinstance(result.get('results'), list) else [result]
-            count += sum(1 for item in items if isinstance(item, dict) and 'round_trips' in item)
-    return count
+            for item in items:
+                if isinstance(item, dict) and 'round_trips' in item:
+                    count += 1
+                    sessions += int(item.get('exchange_sessions', 1) or 0)
+    return count, sessions
 
 
 def counters(sandbox):
@@ -114,6 +126,8 @@ def run_case(sandbox, work, name, playbook, inventory, extra_vars, forks=1, time
         'overhead': round(run.seconds / floor, 3) if floor else None,
         'changed': run.changed,
         'exchange_tasks': exchange_task_runs(run),
+        'exchange_sessions': exchange_sessions(run),
+        'concurrency_throttled': exchange['exchange'].get('concurrency_throttled', 0),
         'exchange_connections': exchange['exchange']['connections'],
         'winrm_round_trips': exchange['winrm'].get('round_trips', 0),
         'cmdlets': sum(exchange['exchange']['cmdlets'].values()),
@@ -123,4 +137,33 @@ def run_case(sandbox, work, name, playbook, inventory, extra_vars, forks=1, time
         'graph_batched_requests': graph.get('graph_batched', 0),
         'token_requests': graph['token_total'],
         'peak_memory_mb': round(memory.peak / MB, 1),
+    }
+
+
+def run_script(sandbox, script, timeout=7200):
+    """One PowerShell script on the emulated Windows host over WinRM (pywinrm's run_ps), measured like run_case."""
+    import time  # pylint: disable=import-outside-toplevel
+    import winrm  # pylint: disable=import-outside-toplevel
+    info = sandbox.info['winrm']
+    session = winrm.Session('http://%s:%d/wsman' % (info['host'], info['port']), auth=(info['username'], info['password']),
+                            transport='ntlm', operation_timeout_sec=timeout - 10, read_timeout_sec=timeout)
+    reset_counters(sandbox)
+    with TreeMemory(exclude=[sandbox.process.pid]) as memory:
+        started = time.monotonic()
+        answer = session.run_ps(script)
+        seconds = time.monotonic() - started
+    graph, exchange = counters(sandbox)
+    out = answer.std_out.decode('utf-8', 'replace')
+    if answer.status_code != 0 or 'failed=0' not in out:
+        raise RuntimeError('the one-shot script failed (rc=%s): %s %s' % (answer.status_code, out[-2000:], answer.std_err.decode('utf-8', 'replace')[-2000:]))
+    exchange_floor = dict(exchange['exchange'].get('latency_seconds') or {})
+    floor = sum(exchange_floor.values())
+    return {
+        'wall_s': round(seconds, 2), 'floor_s': round(floor, 2), 'floor_by_kind_s': dict((k, round(v, 2)) for k, v in sorted(exchange_floor.items())),
+        'overhead': round(seconds / floor, 3) if floor else None, 'changed': None, 'exchange_tasks': 1, 'exchange_sessions': 1,
+        'concurrency_throttled': exchange['exchange'].get('concurrency_throttled', 0),
+        'exchange_connections': exchange['exchange']['connections'], 'winrm_round_trips': exchange['winrm'].get('round_trips', 0),
+        'cmdlets': sum(exchange['exchange']['cmdlets'].values()), 'cmdlets_by_name': exchange['exchange']['cmdlets'],
+        'graph_calls': graph['graph_total'], 'graph_calls_by_route': graph['graph'], 'graph_batched_requests': graph.get('graph_batched', 0),
+        'token_requests': graph['token_total'], 'peak_memory_mb': round(memory.peak / MB, 1),
     }

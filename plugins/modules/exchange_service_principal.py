@@ -95,4 +95,8 @@ round_trips:
   description: Round trips to the PowerShell host (one per task).
   returned: always
   type: int
+exchange_sessions:
+  description: Exchange Online sessions the task used on the host, 1 (0 when it did not connect); it has no mailbox list to spread.
+  returned: always
+  type: int
 '''

@@ -137,4 +137,10 @@ round_trips:
   description: Round trips to the PowerShell host (one per task).
   returned: always
   type: int
+exchange_sessions:
+  description:
+    - How many Exchange Online sessions (one C(Connect-ExchangeOnline) each) shared the permission reads and writes on the host.
+    - Above 1 only with 40 or more mailboxes and O(exchange_sessions) above 1; 0 when the task did not connect.
+  returned: always
+  type: int
 '''

@@ -89,4 +89,10 @@ round_trips:
   description: Round trips to the PowerShell host (one per task).
   returned: always
   type: int
+exchange_sessions:
+  description: >-
+    Parallel Exchange Online sessions that read and set the protocol switches (C(Get-CASMailbox), C(Set-CASMailbox)): 1 below
+    40 mailboxes, at most O(exchange_sessions); 0 without a connection.
+  returned: always
+  type: int
 '''

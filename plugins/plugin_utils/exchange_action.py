@@ -77,6 +77,7 @@ class ExchangeAction(ActionBase):
             if self._session is not None:
                 self._secrets.update(self._session.secrets)
                 result.setdefault('round_trips', self._session.round_trips)
+                result.setdefault('exchange_sessions', self._session.sessions_used)
         # Like win_powershell: the task's own arguments, minus every secret, stand for the invocation.
         result['invocation'] = {'module_args': dict(self._task.args)}
         secrets = [s for s in self._secrets if s]

@@ -201,6 +201,8 @@ class ExchangeSession(object):
         self.interpreter = interpreter
         self._execute = execute or powershell_transport.run_json
         self.round_trips = 0
+        # The most Exchange sessions one round trip of this task used (each is one Connect-ExchangeOnline).
+        self.sessions_used = 0
 
     @property
     def secrets(self):
@@ -213,6 +215,8 @@ class ExchangeSession(object):
         in_data = exchange_runner.build_stdin(payload)
         self.round_trips += 1
         raw = self._execute(self.action, exchange_runner.BOOTSTRAP, in_data, interpreter=self.interpreter)
+        if raw.get('connected'):
+            self.sessions_used = max(self.sessions_used, int(raw.get('sessions') or 1))
         if raw.get('version') != exchange_runner.PROTOCOL_VERSION:
             raise ExchangeError('The host answered with runner protocol version %r, expected %d'
                                 % (raw.get('version'), exchange_runner.PROTOCOL_VERSION))
