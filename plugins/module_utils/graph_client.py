@@ -6,7 +6,7 @@
 import json
 import uuid
 
-from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import TokenProvider
+from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import TokenProvider, credentials_from_params
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, GraphError
 from ansible_collections.m365.mail_oauth.plugins.module_utils.http import SSL_ERRORS, make_session
 from ansible_collections.m365.mail_oauth.plugins.module_utils.retry import RETRY_STATUSES, Backoff, parse_retry_after
@@ -252,3 +252,38 @@ def build_client(params, credentials, warn):
     tokens = TokenProvider(credentials, session, retry_timeout=retry_timeout)
     return GraphClient(tokens, credentials.cloud, session, retry_timeout=retry_timeout,
                        request_timeout=params.get('request_timeout', 60))
+
+
+class LazyGraph(object):
+    """The credentials and the Graph client of a task's Graph auth options, each built on first use.
+
+    GraphModule and the Exchange actions' ControllerGraph are this; protect_credentials is where each keeps the
+    secrets out of its output.
+    """
+
+    def __init__(self, params, warn):
+        self.params = params
+        self._warn = warn
+        self._credentials = None
+        self._client = None
+
+    def protect_credentials(self, credentials):
+        """Called once, when the credentials have been read."""
+
+    @property
+    def credentials(self):
+        if self._credentials is None:
+            self._credentials = credentials_from_params(self.params)
+            self.protect_credentials(self._credentials)
+        return self._credentials
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = build_client(self.params, self.credentials, self._warn)
+        return self._client
+
+    @property
+    def calls(self):
+        """Graph requests sent so far."""
+        return self._client.calls if self._client is not None else 0

@@ -67,6 +67,17 @@ def _failure(stage, exc, secrets):
     return LoginResult(False, stage, redact(exc, secrets), 'protocol')
 
 
+def _goodbye(client, method, fallback=None):
+    """End the session politely (LOGOUT, QUIT); a server that does not answer any more is just dropped (fallback)."""
+    if client is None:
+        return
+    try:
+        getattr(client, method)()
+    except Exception:  # pylint: disable=broad-except
+        if fallback:
+            getattr(client, fallback)()
+
+
 class _Responder:
     """XOAUTH2 answers: the credentials once, then empty lines (how a client acknowledges an error challenge)."""
 
@@ -107,11 +118,7 @@ def check_imap(host, port, user, token, context, timeout):
     except Exception as exc:  # pylint: disable=broad-except
         return _failure(stage, exc, secrets)
     finally:
-        if client is not None:
-            try:
-                client.logout()
-            except Exception:  # pylint: disable=broad-except
-                pass
+        _goodbye(client, 'logout')
 
 
 def check_pop(host, port, user, token, context, timeout):
@@ -144,11 +151,7 @@ def check_pop(host, port, user, token, context, timeout):
     except Exception as exc:  # pylint: disable=broad-except
         return _failure(stage, exc, secrets)
     finally:
-        if client is not None:
-            try:
-                client.quit()
-            except Exception:  # pylint: disable=broad-except
-                pass
+        _goodbye(client, 'quit')
 
 
 def check_smtp(host, port, user, token, context, timeout):
@@ -182,11 +185,7 @@ def check_smtp(host, port, user, token, context, timeout):
     except Exception as exc:  # pylint: disable=broad-except
         return _failure(stage, exc, secrets)
     finally:
-        if client is not None:
-            try:
-                client.quit()
-            except Exception:  # pylint: disable=broad-except
-                client.close()
+        _goodbye(client, 'quit', fallback='close')
 
 
 LOGINS = {'imap': check_imap, 'pop': check_pop, 'smtp': check_smtp}

@@ -6,14 +6,13 @@
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.argspec import GRAPH_AUTH_MUTUALLY_EXCLUSIVE, GRAPH_AUTH_SPEC
-from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import (
-    HAS_MSAL, MSAL_IMPORT_ERROR, credentials_from_params, decode_jwt_claims)
+from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import HAS_MSAL, MSAL_IMPORT_ERROR, decode_jwt_claims
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import M365Error
-from ansible_collections.m365.mail_oauth.plugins.module_utils.graph_client import build_client
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph_client import LazyGraph
 from ansible_collections.m365.mail_oauth.plugins.module_utils.http import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 
 
-class GraphModule:
+class GraphModule(LazyGraph):
     """AnsibleModule plus a lazily built Graph client."""
 
     def __init__(self, argument_spec, mutually_exclusive=None, required_one_of=None, required_if=None,
@@ -33,25 +32,13 @@ class GraphModule:
             self.ansible.fail_json(msg=missing_required_lib('requests'), exception=str(REQUESTS_IMPORT_ERROR))
         if not HAS_MSAL:
             self.ansible.fail_json(msg=missing_required_lib('msal'), exception=str(MSAL_IMPORT_ERROR))
-        self.params = self.ansible.params
+        LazyGraph.__init__(self, self.ansible.params, self.warn)
         self.check_mode = self.ansible.check_mode
         self.warnings = []
-        self._client = None
-        self._credentials = None
 
-    @property
-    def credentials(self):
-        if self._credentials is None:
-            self._credentials = credentials_from_params(self.params)
-            for value in self._credentials.secrets():
-                self.ansible.no_log_values.add(value)
-        return self._credentials
-
-    @property
-    def client(self):
-        if self._client is None:
-            self._client = build_client(self.params, self.credentials, self.warn)
-        return self._client
+    def protect_credentials(self, credentials):
+        for value in credentials.secrets():
+            self.ansible.no_log_values.add(value)
 
     @property
     def tenant_id(self):
@@ -77,6 +64,6 @@ class GraphModule:
         except M365Error as exc:
             details = dict((k, v) for k, v in exc.details.items() if v is not None)
             if self._client is not None:
-                details['graph_calls'] = self._client.calls
+                details['graph_calls'] = self.calls
             self.ansible.fail_json(msg=exc.msg, **details)
         self.ansible.exit_json(**result)

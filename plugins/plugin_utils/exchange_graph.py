@@ -10,37 +10,24 @@ application's: every id is checked here first.
 
 from ansible.utils.display import Display
 
-from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import check_guid, credentials_from_params
+from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import check_guid
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph.applications import find_service_principal
-from ansible_collections.m365.mail_oauth.plugins.module_utils.graph_client import build_client
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph_client import LazyGraph
 
 SP_SELECT = ('id', 'appId', 'displayName')
 
 
-class ControllerGraph(object):
+class ControllerGraph(LazyGraph):
     """Graph client and token provider built from the task's Graph auth options, on first use."""
 
     def __init__(self, params, warn=None):
-        self.params = params
         # An action plugin's self._display is this same Display (a singleton).
-        self.warn = warn or Display().warning
-        self._client = None
-        self.credentials = None
-
-    @property
-    def client(self):
-        if self._client is None:
-            self.credentials = credentials_from_params(self.params)
-            self._client = build_client(self.params, self.credentials, self.warn)
-        return self._client
+        super(ControllerGraph, self).__init__(params, warn or Display().warning)
 
     def secrets(self):
-        return self.credentials.secrets() if self.credentials is not None else []
-
-    @property
-    def calls(self):
-        return self._client.calls if self._client is not None else 0
+        """What the action removes from its result: the secrets of the credentials, once they were read."""
+        return self._credentials.secrets() if self._credentials is not None else []
 
     def exchange_token(self):
         """An app-only token for Exchange Online (scope cloud.exchange + /.default) for the admin app."""
