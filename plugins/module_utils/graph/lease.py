@@ -176,12 +176,11 @@ class LeaseHolder(object):
             now = time.time()
             if current and current.expiry > now and not self.marker.predecessor_is_dead(current):
                 if now >= deadline:
+                    until = time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(current.expiry))
                     raise ConfigError(
                         'another run is changing the secrets of application %s (lease %s until %s UTC, recorded in its tags); '
                         'waited %s s (lease_wait_seconds). Rerun when it has finished; a run that was killed releases it '
-                        'when the lease expires (lease_seconds)' % (app.get('appId'), current.holder,
-                                                                     time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(current.expiry)),
-                                                                     self.wait_seconds))
+                        'when the lease expires (lease_seconds)' % (app.get('appId'), current.holder, until, self.wait_seconds))
                 time.sleep(POLL_SECONDS)
                 continue
             token = secrets.token_hex(16)

@@ -23,10 +23,9 @@ NAME = 'mailbox-access'
 class FakeClock(object):
     """time.time and time.sleep for the code under test: sleeping moves the clock and runs the hooks due by then."""
 
-    strftime = staticmethod(time.strftime)
-    gmtime = staticmethod(time.gmtime)
-
     def __init__(self):
+        self.strftime = time.strftime
+        self.gmtime = time.gmtime
         self.now = time.time()
         self.slept = []
         self.hooks = []  # [(at, callable)]
