@@ -34,7 +34,9 @@ RUNNER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'exchange
 BOOTSTRAP = BOOTSTRAP_MARKER + r"""
 $m = [string]$ExecutionContext.SessionState.LanguageMode
 if ($m -ne 'FullLanguage') {
-'{"version":%(version)d,"failed":true,"language_mode":"' + $m + '","msg":"PowerShell on this host runs in ' + $m + ' mode (App Control for Business, WDAC or AppLocker), which cannot run the Exchange Online steps. Use a host without that policy, or run the Exchange tasks on the controller with pwsh (delegate_to: localhost)."}'
+'{"version":%(version)d,"failed":true,"language_mode":"' + $m + '","msg":"PowerShell on this host runs in ' + $m +
+' mode (App Control for Business, WDAC or AppLocker), which cannot run the Exchange Online steps. Use a host ' +
+'without that policy, or run the Exchange tasks on the controller with pwsh (delegate_to: localhost)."}'
 exit 1
 }
 $ErrorActionPreference = 'Stop'
@@ -42,7 +44,8 @@ try { [Console]::OutputEncoding = New-Object Text.UTF8Encoding $false } catch { 
 if ($PSStyle) { $PSStyle.OutputRendering = 'PlainText' }
 $l = @($input | ForEach-Object { [string]$_ } | Where-Object { $_.Trim() })
 if ($l.Count -lt 3) {
-'{"version":%(version)d,"failed":true,"msg":"the runner, its allow-list and its payload did not all arrive on stdin (' + $l.Count + ' of 3 lines); the connection may have cut stdin short"}'
+'{"version":%(version)d,"failed":true,"msg":"the runner, its allow-list and its payload did not all arrive on ' +
+'stdin (' + $l.Count + ' of 3 lines); the connection may have cut stdin short"}'
 exit 1
 }
 $e = [Text.Encoding]::UTF8

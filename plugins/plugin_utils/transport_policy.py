@@ -19,7 +19,8 @@ def _option(connection, name):
         return connection.get_option(name)
     except (KeyError, AttributeError):
         return None
-    except Exception:  # pylint: disable=broad-except - an option the plugin does not have
+    except Exception:  # pylint: disable=broad-except
+        # An option the plugin does not have.
         return None
 
 

@@ -70,7 +70,6 @@ every run ended ok or failed with a clear message. What the runs do is described
 def render(entries, figures, seconds=None):
     lines = [HEADER]
     lines.append('**Last run:** `%s`' % SUMMARY_LINE % figures)
-                 'leaked_secret_bytes=%(leaked_secret_bytes)d bad_inputs=%(bad_inputs)d clear_errors=%(clear_errors)d`' % figures)
     if seconds:
         lines.append(' in %.1f minutes' % (seconds / 60.0))
     stamp = max((e['at'] for e in entries), default='')

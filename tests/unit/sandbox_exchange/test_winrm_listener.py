@@ -1,6 +1,7 @@
 """The WinRM listener: auth, faults, real pwsh behind commands, the collection's bootstrap and runner end to end."""
 
 import base64
+import json
 import os
 import time
 
@@ -64,13 +65,14 @@ def test_powershell_runs_in_pwsh_and_cmd_does_not(host):
     assert counters['unrecognised'] == 1 and counters['commands'] == 3 and counters.get('bootstraps', 0) == 0
 
 
-def test_bootstrap_without_stdin_answers_nothing(host):
+def test_bootstrap_without_stdin_says_so(host):
     need_pwsh()
     from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_runner import BOOTSTRAP  # pylint: disable=import-outside-toplevel
     session = winrm.Session(_endpoint(host), auth=('ansible', 'Passw0rd!'), transport='basic')
     result = session.run_ps(BOOTSTRAP)
-    # What PowerShell does with the bootstrap and empty stdin: an empty script block, no answer (the controller reports "no answer").
-    assert result.std_out.strip() == b''
+    # The bootstrap counts its stdin lines before it builds a script from them, and answers in the runner's JSON shape.
+    answer = json.loads(result.std_out.strip())
+    assert result.status_code == 1 and answer['failed'] and '0 of 3 lines' in answer['msg'], answer
     assert host.counters.as_dict()['bootstraps'] == 1 and host.exchange.counters.as_dict()['connections'] == 0
 
 
