@@ -7,9 +7,10 @@ name: mailbox_list
 short_description: Check a mailbox list by the rules the Exchange actions apply
 version_added: 0.2.0
 description:
-  - The mailbox list of the role R(m365.mail_oauth.mailbox_access,ansible_collections.m365.mail_oauth.mailbox_access_role) checked and parsed by the same code as the O(mailboxes) and
-    O(mailboxes_file) options of M(m365.mail_oauth.mailbox_permission). Wildcards, empty or malformed identities and the same
-    identity twice (case-insensitive) are problems.
+  - The mailbox list of the role C(m365.mail_oauth.mailbox_access), checked and parsed by the same code as the
+    O(m365.mail_oauth.mailbox_permission#module:mailboxes) and O(m365.mail_oauth.mailbox_permission#module:mailboxes_file)
+    options of M(m365.mail_oauth.mailbox_permission). Wildcards, empty or malformed identities and the same identity twice
+    (case-insensitive) are problems.
 author:
   - m365.mail_oauth contributors (@m365-mail-oauth)
 options:
