@@ -137,12 +137,20 @@ def ensure_password(module, client, app, result):
     add, old, current, msg = plan(params, same, now)
     marker = lease_mod.Marker(module, params['dest'])
     marker.inspect()
-    abandoned = lease_mod.Lease.parse(app.get('tags'))
+    lease = lease_mod.Lease.parse(app.get('tags'))
     # An abandoned lease first: its orphan may look like the current secret until it is removed under the lease.
-    abandoned = abandoned and (abandoned.expiry <= time.time() or marker.predecessor_is_dead(abandoned))
+    abandoned = lease and (lease.expiry <= time.time() or marker.predecessor_is_dead(lease))
+    wait = False
     if not add and not abandoned:
-        add = check_handover(module, same, current)
-    if (add or old or abandoned) and not module.check_mode:
+        try:
+            add = check_handover(module, same, current)
+        except ConfigError:
+            # dest lacks the current secret while another run holds the lease: that run may be about to write it
+            # (or be a killed run's worker that has not exited yet). Decide under the lease, after it.
+            if not lease or module.check_mode:
+                raise
+            wait = True
+    if (add or old or abandoned or wait) and not module.check_mode:
         holder = lease_mod.LeaseHolder(module, client, app['id'], marker, params['lease_seconds'],
                                        params['lease_wait_seconds'], ['id', 'appId', 'passwordCredentials', 'tags'])
         try:

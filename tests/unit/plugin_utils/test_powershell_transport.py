@@ -108,7 +108,8 @@ def test_transport_errors_are_mapped(error, unreachable, needle):
 
 
 def _answer(**fields):
-    raw = {'version': exchange_runner.PROTOCOL_VERSION, 'failed': False, 'msg': None, 'connected': True, 'stopped': False, 'skipped': 0, 'results': [], 'warnings': []}
+    raw = {'version': exchange_runner.PROTOCOL_VERSION, 'failed': False, 'msg': None, 'connected': True, 'stopped': False, 'skipped': 0,
+           'results': [], 'warnings': []}
     raw.update(fields)
     return {'rc': 0, 'stdout': json.dumps(raw) + '\r\n', 'stderr': ''}
 

@@ -170,3 +170,33 @@ def test_a_new_secret_that_gets_no_token_removes_nothing(graph, clock, dest):
     assert 'did not get a token' in err.value.msg and 'no older secret was removed' in err.value.msg
     assert expiring['keyId'] in graph.key_ids() and len(graph.key_ids()) == 2
     assert graph.lease() is None and not os.path.exists(dest + '.pending')
+
+
+def test_dest_missing_waits_for_a_live_lease_whose_holder_writes_it(graph, clock, dest):
+    # Another run (or a killed run's worker that has not exited yet) holds the lease and is about to hand the current
+    # secret over to our dest: failing at once with "dest does not exist" would be wrong; wait, then decide under the lease.
+    current = password(created_seconds_ago=5, valid_days=180)
+    secrets(graph, current)
+    graph.set_lease('running', 300, [], added=current['keyId'])
+
+    def holder_finishes():
+        write_handover(dest, current['keyId'])
+        graph.app['tags'] = lease_mod.other_tags(graph.app['tags'])
+
+    clock.at(30, holder_finishes)
+    result, _module = run(graph, dest=dest)
+    assert result['orphans_removed'] == [] and result['removed_key_ids'] == [] and not result['changed']
+    assert graph.key_ids() == [current['keyId']] and result['key_id'] == current['keyId']
+    assert graph.lease() is None
+
+
+def test_dest_missing_still_fails_in_check_mode_under_a_live_lease(graph, clock, dest):
+    current = password(created_seconds_ago=5, valid_days=180)
+    secrets(graph, current)
+    graph.set_lease('running', 300, [], added=current['keyId'])
+    module = FakeModule(dest=dest)
+    module.client, module.check_mode = graph, True
+    app = graph.get('applications/%s' % APP_OBJECT, params={'$select': 'id,appId,passwordCredentials,tags'})
+    with pytest.raises(ConfigError) as err:
+        ensure_password(module, graph, app, new_result())
+    assert 'does not exist' in err.value.msg and graph.writes() == []
