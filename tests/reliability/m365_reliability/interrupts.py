@@ -1,7 +1,8 @@
 """Interrupted runs: provision.yml killed (its whole process group, SIGKILL or SIGTERM) at a chosen point, then run again.
 
 A point is a condition on what the sandbox has seen so far (the N-th Graph request, the N-th Exchange round trip or
-cmdlet), a delay, or the failpoint right after Graph answered addPassword. After the kill: a rerun converges, a
+cmdlet), a fraction of the measured length of an uninterrupted run, or the failpoint right after Graph answered
+addPassword. After the kill: a rerun converges, a
 second rerun is changed=0, and the tenant has one app and one secret, the one in the handover file.
 """
 
@@ -22,11 +23,11 @@ def failpoint_env(**variables):
 
 
 class Point:
-    def __init__(self, name, counter=None, at=None, delay=None, failpoint=None, signum=signal.SIGKILL, fast=False):
+    def __init__(self, name, counter=None, at=None, fraction=None, failpoint=None, signum=signal.SIGKILL, fast=False):
         self.name = name
         self.counter = counter
         self.at = at
-        self.delay = delay
+        self.fraction = fraction
         self.failpoint = failpoint
         self.signum = signum
         self.fast = fast
@@ -60,10 +61,11 @@ def _points():
         points.append(Point('during Exchange round trip %d' % number, _exchange_round_trips, number))
     points.append(Point('after the first Add-MailboxPermission', _cmdlet('Add-MailboxPermission'), 1))
     points.append(Point('after New-ServicePrincipal in Exchange (SIGTERM)', _cmdlet('New-ServicePrincipal'), 1, signum=signal.SIGTERM))
-    # Seeded: the same delays on every run, so a failure can be replayed.
+    # Seeded fractions of an uninterrupted run's length, measured on this machine: a fixed delay fired after an idle
+    # machine had already finished the run (and the case reported "converged" for a run it never interrupted).
     shuffle = random.Random(20240609)
-    for seconds in sorted(round(shuffle.uniform(2, 12), 1) for _draw in range(2)):
-        points.append(Point('at random %.1f s' % seconds, delay=seconds))
+    for fraction in sorted(round(shuffle.uniform(0.15, 0.85), 2) for _draw in range(2)):
+        points.append(Point('at random, %d%% into a run' % round(fraction * 100), fraction=fraction))
     points.append(Point('after Graph answered addPassword, before the handover file is written', failpoint='/addPassword', fast=True))
     return points
 
@@ -71,12 +73,28 @@ def _points():
 POINTS = _points()
 
 
-def _killer(sandbox, point, flag):
+_UNINTERRUPTED = {}
+
+
+def uninterrupted_seconds(suite, tmp_path):
+    """How long a first provision takes here, from start to exit: measured once per suite, on a case of its own."""
+    if 'seconds' not in _UNINTERRUPTED:
+        folder = tmp_path.parent / ('%s-uninterrupted' % tmp_path.name)
+        folder.mkdir()
+        run = Case(suite, folder, 'uninterrupted length').run('uninterrupted')
+        assert run.rc == 0, run
+        _UNINTERRUPTED['seconds'] = run.seconds
+    return _UNINTERRUPTED['seconds']
+
+
+def _killer(suite, tmp_path, point, flag):
+    sandbox = suite.sandbox
     if point.failpoint:
         return kill_when(lambda: os.path.exists(flag), point.signum)
-    if point.delay is not None:
+    if point.fraction is not None:
+        delay = point.fraction * uninterrupted_seconds(suite, tmp_path)
         started = time.monotonic()
-        return kill_when(lambda: time.monotonic() - started >= point.delay, point.signum)
+        return kill_when(lambda: time.monotonic() - started >= delay, point.signum)
     return kill_when(lambda: point.counter(sandbox) >= point.at, point.signum)
 
 
@@ -86,7 +104,9 @@ def run_point(suite, tmp_path, point):
     reset_counters(sandbox)
     flag = str(tmp_path / 'failpoint-reached')
     env = failpoint_env(M365_FAILPOINT='%s:%s' % (point.failpoint, flag)) if point.failpoint else None
-    killed = case.run('killed', kill=_killer(sandbox, point, flag), env=env)
+    kill = _killer(suite, tmp_path, point, flag)
+    reset_counters(sandbox)
+    killed = case.run('killed', kill=kill, env=env)
     problems = []
     if not killed.signalled:
         problems.append('the run ended before the point was reached: %r' % killed)
