@@ -198,7 +198,14 @@ function Test-RunnerThrottled {
 
 function Invoke-RunnerCall {
     param([string]$Cmdlet, [hashtable]$Params, $Retry)
-    $command = Get-Command -Name $Cmdlet -ErrorAction Stop
+    # One Get-Command per cmdlet and run (Invoke-ExoRunner and each worker keep $RunnerCommands): on a fast service
+    # the lookup costs about as much as the call.
+    $command = $null
+    if ($null -ne $RunnerCommands) { $command = $RunnerCommands[$Cmdlet] }
+    if ($null -eq $command) {
+        $command = Get-Command -Name $Cmdlet -ErrorAction Stop
+        if ($null -ne $RunnerCommands) { $RunnerCommands[$Cmdlet] = $command }
+    }
     $attempt = 0
     while ($true) {
         $attempt++
@@ -206,7 +213,7 @@ function Invoke-RunnerCall {
         try {
             # 6>$null: whatever a cmdlet writes with Write-Host must not reach stdout, which carries only the answer.
             $output = @(& $command @Params -ErrorAction Stop -WarningAction SilentlyContinue -WarningVariable callWarnings 6>$null)
-            $texts = @($callWarnings | ForEach-Object { [string]$_ })
+            $texts = @(foreach ($warning in $callWarnings) { [string]$warning })
             return [pscustomobject]@{ Ok = $true; Output = $output; Warnings = $texts; Error = $null; Attempts = $attempt }
         }
         catch {
@@ -215,7 +222,7 @@ function Invoke-RunnerCall {
                 Start-Sleep -Seconds ([Math]::Min($Retry.MaxDelay, $Retry.Delay * [Math]::Pow(2, $attempt - 1)))
                 continue
             }
-            $texts = @($callWarnings | ForEach-Object { [string]$_ })
+            $texts = @(foreach ($warning in $callWarnings) { [string]$warning })
             $details = Get-RunnerError -Record $record
             return [pscustomobject]@{ Ok = $false; Output = @(); Warnings = $texts; Error = $details; Attempts = $attempt }
         }
@@ -264,8 +271,8 @@ function Invoke-RunnerFindByUser {
 
 function Get-RunnerFieldValue {
     param($Value)
-    if ($Value -is [string] -and $Value.Contains(',')) { return @($Value.Split(',') | ForEach-Object { $_.Trim() }) }
-    return @(@($Value) | ForEach-Object { [string]$_ })
+    if ($Value -is [string] -and $Value.Contains(',')) { return @(foreach ($part in $Value.Split(',')) { $part.Trim() }) }
+    return @(foreach ($item in @($Value)) { [string]$item })
 }
 
 function Test-RunnerRowMatch {
@@ -273,6 +280,23 @@ function Test-RunnerRowMatch {
     if ($null -eq $Match) { return $true }
     foreach ($field in $Match.PSObject.Properties) {
         if ((Get-RunnerFieldValue -Value $Row[$field.Name]) -notcontains [string]$field.Value) { return $false }
+    }
+    return $true
+}
+
+function Test-RunnerAnyRow {
+    param($Rows, $Match)
+    foreach ($row in $Rows) {
+        if (Test-RunnerRowMatch -Row $row -Match $Match) { return $true }
+    }
+    return $false
+}
+
+# Whether every when-condition of a step lets its write run for this key (a step without conditions: yes).
+function Test-RunnerWhen {
+    param($Step, $Key)
+    foreach ($condition in $Step.When) {
+        if (-not (Test-RunnerCondition -Condition $condition -Key $Key)) { return $false }
     }
     return $true
 }
@@ -287,7 +311,7 @@ function Test-RunnerCondition {
         if (($Condition.missing -ne 'act') -or -not $found.error.not_found) { return $false }
         $rows = @()
     }
-    $some = @($rows | Where-Object { Test-RunnerRowMatch -Row $_ -Match $Condition.match }).Count -gt 0
+    $some = Test-RunnerAnyRow -Rows $rows -Match $Condition.match
     if ($Condition.rows -eq 'some') { return $some }
     return -not $some
 }
@@ -307,7 +331,7 @@ function Get-RunnerKeysFrom {
     foreach ($entry in $result.results.ToArray()) {
         if ($entry.op_index -ne $From.read -or -not $entry.ok -or $null -eq $entry.key) { continue }
         if ($excluded.ContainsKey([string]$entry.key) -or $seen.ContainsKey([string]$entry.key)) { continue }
-        if (@($entry.output | Where-Object { Test-RunnerRowMatch -Row $_ -Match $From.match }).Count -gt 0) {
+        if (Test-RunnerAnyRow -Rows $entry.output -Match $From.match) {
             $seen[[string]$entry.key] = $true
             [string]$entry.key
         }
@@ -441,6 +465,7 @@ function Connect-RunnerWorker {
     $ErrorActionPreference = 'Stop'
     $ProgressPreference = 'SilentlyContinue'
     $global:result = New-RunnerResult
+    $global:RunnerCommands = @{}
     Import-RunnerModule -Settings $Settings
     [void](Connect-RunnerSession -Settings $Settings -CommandName $CommandName)
 }
@@ -556,7 +581,7 @@ function Invoke-RunnerParallelStep {
     $position = 0
     foreach ($key in $Keys) {
         $position++
-        if ($Step.When.Count -and @($Step.When | Where-Object { -not (Test-RunnerCondition -Condition $_ -Key $key) }).Count) {
+        if (-not (Test-RunnerWhen -Step $Step -Key $key)) {
             $result.conditional_skips++
             continue
         }
@@ -581,6 +606,7 @@ function Invoke-ExoRunner {
     $ErrorActionPreference = 'Stop'
     $ProgressPreference = 'SilentlyContinue'
     $result = New-RunnerResult
+    $RunnerCommands = @{}
     $connected = $false
     # Results by "op_index|key" (case-insensitive, as Exchange identities are) for the conditions.
     $byKey = @{}
@@ -629,7 +655,7 @@ function Invoke-ExoRunner {
             $position = 0
             foreach ($key in $keys) {
                 $position++
-                if ($step.When.Count -and @($step.When | Where-Object { -not (Test-RunnerCondition -Condition $_ -Key $key) }).Count) {
+                if (-not (Test-RunnerWhen -Step $step -Key $key)) {
                     $result.conditional_skips++
                     continue
                 }

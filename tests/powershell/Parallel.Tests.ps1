@@ -99,6 +99,8 @@ Describe 'parallel sessions' {
         $ops = '[{"op":"get_mailbox","for_each":[' + $list + ']},{"op":"find_mailbox_permission","params":{"User":"sp"}}]'
         $answer = Invoke-ParallelRunner -Operations $ops
         $answer.sessions | Should -Be 3
+        # The warnings say why a find-by-user call failed, should one fail.
+        @($answer.warnings) | Should -Be @()
         @($answer.results | Where-Object { $_.op_index -eq 1 } | ForEach-Object { $_.key }) | Should -Be @('m02@contoso.com', 'm05@contoso.com')
         @(Get-ExoCall 'Get-EXOMailboxPermission' | ForEach-Object { $_.Runspace } | Sort-Object -Unique).Count | Should -Be 3
     }
