@@ -4,9 +4,9 @@
 """Action for m365.mail_oauth.exchange_service_principal; the documentation is in plugins/modules/exchange_service_principal.py."""
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_action import ExchangeAction, check_plan
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_action import (
+    ExchangeAction, check_plan, exchange_record_operations, exchange_record_row, fallback_message, not_known_message, principal_rows)
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_args import PRINCIPAL_SPEC
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import is_not_found
 
 SPEC = dict(
     PRINCIPAL_SPEC,
@@ -40,15 +40,7 @@ def _operations(app_id, object_id, display_name, state):
 
 
 def _row(answer, index, what):
-    calls = answer.calls(index)
-    if not calls:
-        return None
-    call = calls[0]
-    if not call.get('ok'):
-        if is_not_found(call.get('error')):
-            return None
-        raise ConfigError('Get-ServicePrincipal %s failed: %s' % (what, (call.get('error') or {}).get('message')))
-    return (call.get('output') or [None])[0]
+    return (principal_rows(answer, index, what) or [None])[0]
 
 
 def _expected(by_app, by_object, app_id, object_id, display_name, state):
@@ -74,8 +66,11 @@ class ActionModule(ExchangeAction):
     REQUIRED_ONE_OF = [['app_id', 'object_id']]
 
     def execute(self, params):
-        # Graph first: a wrong object id must fail before Exchange is touched.
-        principal = self.principal(params.get('app_id'), params.get('object_id'))
+        # Graph first: a wrong object id must fail before Exchange is touched. Removing needs no such check, so an
+        # application already deleted in Entra ID is removed by Exchange Online's own record of it.
+        principal = self.principal(params.get('app_id'), params.get('object_id'), missing_ok=params['state'] == 'absent')
+        if principal is None:
+            return self._remove_by_exchange_record(params.get('app_id'), params.get('object_id'))
         app_id, object_id = principal['app_id'], principal['object_id']
         display_name = params.get('display_name') or principal['display_name'] or app_id
         reads, writes = _operations(app_id, object_id, display_name, params['state'])
@@ -99,4 +94,28 @@ class ActionModule(ExchangeAction):
             result['diff'] = {'before': {'service_principals': before}, 'after': {'service_principals': after}}
         if answer.warnings:
             result['warnings'] = answer.warnings
+        return result
+
+    def _remove_by_exchange_record(self, app_id, object_id):
+        """state=absent, Graph without the principal: read it in Exchange by its id and remove it, in one round trip."""
+        app_id, object_id = (app_id or '').lower() or None, (object_id or '').lower() or None
+        reads, writes = exchange_record_operations(app_id, object_id, remove=True)
+        answer = self.session().converge(reads, writes, check_mode=self.check_mode)
+        if answer.failed:
+            answer.raise_for_failure()
+        record = exchange_record_row(answer, app_id, object_id)
+        expected = [('remove_service_principal', None)] if record else []
+        if not self.check_mode:
+            check_plan(answer, expected)
+            answer.raise_for_failure()
+        warnings = list(answer.warnings) + [fallback_message(app_id, object_id, record) if record else not_known_message(app_id, object_id)]
+        result = {
+            'changed': bool(expected), 'app_id': record['app_id'] if record else app_id,
+            'object_id': record['object_id'] if record else object_id, 'display_name': record['display_name'] if record else None,
+            'actions': [op for op, _key in expected], 'recreated': False, 'source': 'exchange',
+            'organization': self.session().connection.get('organization'), 'warnings': warnings,
+        }
+        if self.diff_mode:
+            before = [{'AppId': record['app_id'], 'ObjectId': record['object_id'], 'DisplayName': record['display_name']}] if record else []
+            result['diff'] = {'before': {'service_principals': before}, 'after': {'service_principals': []}}
         return result

@@ -4,7 +4,8 @@
 """Action for m365.mail_oauth.mailbox_permission; the documentation is in plugins/modules/mailbox_permission.py."""
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, M365Error
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_action import ExchangeAction, check_plan
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_action import (
+    ExchangeAction, check_plan, fallback_message, not_known_message)
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_args import PRINCIPAL_SPEC
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.mailbox_list import resolve_mailboxes
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.permission_plan import PermissionPlan
@@ -31,22 +32,37 @@ class ActionModule(ExchangeAction):
         rights = [r for r in ('FullAccess', 'SendAs') if r in params['access_rights']]
         if not rights:
             raise ConfigError('access_rights must name FullAccess and/or SendAs')
-        if params['exclusive'] and params['state'] == 'absent':
-            raise ConfigError('exclusive applies to state=present only (it keeps access on the listed mailboxes and removes it elsewhere)')
-        if params['exclusive'] and not mailboxes:
+        absent = params['state'] == 'absent'
+        if params['exclusive'] and not mailboxes and not absent:
             raise ConfigError('exclusive=true with an empty mailbox list would remove the principal\'s %s from every mailbox; '
-                              'list the mailboxes to keep, or use state=absent with the mailboxes to remove' % ' and '.join(rights))
-        principal = self.principal(params.get('app_id'), params.get('object_id'))
+                              'list the mailboxes to keep, or use state=absent with exclusive=true to remove it everywhere'
+                              % ' and '.join(rights))
+        # Removing needs no Graph check of the ids: an application already deleted in Entra ID is found by Exchange
+        # Online's own record of its service principal, whose object id the mailbox permissions name.
+        principal = self.principal(params.get('app_id'), params.get('object_id'), missing_ok=absent)
+        warnings = []
+        if principal is None:
+            principal = self.exchange_record(params.get('app_id'), params.get('object_id'))
+            if principal is None:
+                return {'changed': False, 'principal': None, 'mailbox_count': len(mailboxes), 'removed': {}, 'added': {},
+                        'missing': [], 'warnings': [not_known_message(params.get('app_id'), params.get('object_id'))]}
+            warnings.append(fallback_message(params.get('app_id'), params.get('object_id'), principal))
         result = {'changed': False, 'principal': principal, 'mailbox_count': len(mailboxes)}
-        if not mailboxes:
+        if not mailboxes and not params['exclusive']:
+            if warnings:
+                result['warnings'] = warnings
             return result
         plan = PermissionPlan(principal['object_id'], mailboxes, rights, params['state'], params['exclusive'], params['automapping'])
         answer = self.session().converge(plan.reads, plan.writes, check_mode=self.check_mode)
         if answer.failed:
             answer.raise_for_failure()
         outcome = plan.outcome(answer)
-        warnings = list(answer.warnings)
-        if not outcome['principal_in_exchange'] and not outcome['errors']:
+        warnings.extend(answer.warnings)
+        if not outcome['principal_in_exchange'] and not outcome['errors'] and absent:
+            # Nothing in Exchange Online can hold a permission of a principal it does not know.
+            warnings.append('Exchange Online has no service principal with object id %s (app %s): no mailbox permission of it to remove'
+                            % (principal['object_id'], principal['app_id']))
+        elif not outcome['principal_in_exchange'] and not outcome['errors']:
             msg = ('Exchange Online has no service principal with object id %s (app %s): create it first with '
                    'm365.mail_oauth.exchange_service_principal' % (principal['object_id'], principal['app_id']))
             if not self.check_mode:

@@ -14,6 +14,10 @@ description:
     (enterprise application's) object id; the application registration's object id is refused with both ids named,
     before Exchange is touched.
   - An existing entry with other ids is removed and created again (C(Set-ServicePrincipal) can only change the display name).
+  - With O(state=absent), when Graph has no service principal for the id (the application was already deleted in Entra ID),
+    the entry is removed by Exchange Online's own record of it (C(Get-ServicePrincipal -Identity) with the id, then
+    C(Remove-ServicePrincipal)), with a warning; when neither knows the id, nothing changes and a warning says so.
+    O(state=present) always needs the service principal in Graph.
   - This is an action plugin - it runs Exchange Online PowerShell on the task's host, so C(delegate_to) a Windows host
     (or a host with pwsh).
 author:
@@ -31,7 +35,8 @@ options:
     description: Display name of the Exchange entry. Defaults to the service principal's display name in Entra ID.
     type: str
   state:
-    description: V(present) creates or repairs the entry, V(absent) removes it.
+    description:
+      - V(present) creates or repairs the entry, V(absent) removes it (also when the application is gone from Entra ID).
     type: str
     choices: [present, absent]
     default: present
@@ -62,6 +67,12 @@ EXAMPLES = r'''
     object_id: "{{ mail_app.service_principal_id }}"
     display_name: Helpdesk mail reader
   delegate_to: exchange-admin-host
+
+- name: Remove the Exchange entry of an application already deleted in Entra ID
+  m365.mail_oauth.exchange_service_principal:
+    app_id: 3f9c2a71-5b1e-4c8d-9e0f-7a6b5c4d3e2f
+    state: absent
+  delegate_to: exchange-admin-host
 '''
 
 RETURN = r'''
@@ -87,6 +98,10 @@ recreated:
   description: Whether an entry with wrong ids was removed and created again.
   returned: always
   type: bool
+source:
+  description: V(exchange) when the ids came from Exchange Online's own record because Graph no longer knows the application.
+  returned: with O(state=absent) when Graph has no service principal for the id
+  type: str
 organization:
   description: The organization Exchange Online was connected to.
   returned: when connected

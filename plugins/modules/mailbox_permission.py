@@ -15,6 +15,10 @@ description:
     host reads every mailbox's permissions and writes only where they differ, in the same session. The controller computes
     the changes and the diff from the permissions read and checks that the host did exactly those writes.
   - With O(exclusive=true) the principal also loses the listed rights on every mailbox that is not listed.
+  - With O(state=absent), when Graph has no service principal for the id (the application was already deleted in Entra ID),
+    the principal is found by Exchange Online's own record of it (C(Get-ServicePrincipal -Identity) with the id, one more
+    read), whose object id the mailbox permissions name; a warning says so. When neither knows the id, nothing changes
+    and a warning says so. O(state=present) always needs the service principal in Graph.
   - Protocol switches (IMAP, POP, SMTP AUTH per mailbox) are in M(m365.mail_oauth.mailbox_protocols) - they are settings of
     the mailbox, not of the application's access, and have no O(state=absent) or O(exclusive) meaning.
   - This is an action plugin - C(delegate_to) a Windows host (or a host with pwsh).
@@ -52,7 +56,8 @@ options:
   exclusive:
     description:
       - Remove the principal's O(access_rights) from every mailbox that is not listed (read in the same session).
-        Refused with an empty list.
+        With O(state=present) refused with an empty list; with O(state=absent) the rights go from the listed mailboxes
+        and every other one, so an empty list means everywhere.
     type: bool
     default: false
   state:
@@ -104,7 +109,10 @@ EXAMPLES = r'''
 
 RETURN = r'''
 principal:
-  description: The service principal that holds the rights (app_id, object_id, display_name).
+  description:
+    - The service principal that holds the rights (app_id, object_id, display_name; C(source=exchange) when read from
+      Exchange Online's record because Graph no longer knows the application).
+    - V(null) with O(state=absent) when neither Graph nor Exchange Online knows the id.
   returned: always
   type: dict
 added:

@@ -20,6 +20,7 @@ from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import Conf
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_args import (
     EXCHANGE_REQUIRED_IF, MUTUALLY_EXCLUSIVE, action_spec)
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_graph import ControllerGraph
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import is_not_found
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import ExchangeSession
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.powershell_transport import PowerShellTransportError, is_powershell_shell
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.transport_policy import check_transport
@@ -96,8 +97,20 @@ class ExchangeAction(ActionBase):
     def diff_mode(self):
         return bool(self._task.diff)
 
-    def principal(self, app_id=None, object_id=None):
-        return self.graph.service_principal(app_id=app_id, object_id=object_id)
+    def principal(self, app_id=None, object_id=None, missing_ok=False):
+        return self.graph.service_principal(app_id=app_id, object_id=object_id, missing_ok=missing_ok)
+
+    def exchange_record(self, app_id=None, object_id=None):
+        """state=absent with the application gone from Graph: the service principal as Exchange Online records it.
+
+        One read (Get-ServicePrincipal -Identity <app id or object id>, whatever the task's check mode); only a row
+        carrying every given id counts (Exchange also resolves an Identity by display name). None when there is none.
+        """
+        reads, _writes = exchange_record_operations(app_id, object_id)
+        answer = self.session().converge(reads, [], check_mode=True)
+        if answer.failed:
+            answer.raise_for_failure()
+        return exchange_record_row(answer, app_id, object_id)
 
     def read_controller_file(self, path):
         """A file on the controller, found like other actions find their files (role files/, playbook dir)."""
@@ -146,6 +159,60 @@ class ExchangeAction(ActionBase):
             settings['managed_identity'] = True
             settings['managed_identity_account_id'] = params.get('exchange_managed_identity_account_id')
         return settings
+
+
+def record_match(app_id, object_id):
+    """The ids an Exchange row must carry to be the given principal's."""
+    match = {}
+    if app_id:
+        match['AppId'] = app_id
+    if object_id:
+        match['ObjectId'] = object_id
+    return match
+
+
+def exchange_record_operations(app_id, object_id, remove=False):
+    """Read the principal by its own ids in Exchange Online; with remove, Remove-ServicePrincipal when it is there."""
+    identity = app_id or object_id
+    if not identity:
+        raise ConfigError('name the application by app_id or object_id')
+    reads = [{'op': 'get_service_principal', 'params': {'Identity': identity}}]
+    writes = [{'op': 'remove_service_principal', 'params': {'Identity': identity},
+               'when': {'read': 0, 'rows': 'some', 'match': record_match(app_id, object_id)}}] if remove else []
+    return reads, writes
+
+
+def principal_rows(answer, index, what):
+    """The rows a Get-ServicePrincipal read answered ([] when Exchange has no such entry); other errors raise."""
+    calls = answer.calls(index)
+    if not calls:
+        return []
+    call = calls[0]
+    if not call.get('ok'):
+        if is_not_found(call.get('error')):
+            return []
+        raise ConfigError('Get-ServicePrincipal %s failed: %s' % (what, (call.get('error') or {}).get('message')))
+    return call.get('output') or []
+
+
+def exchange_record_row(answer, app_id, object_id):
+    """{app_id, object_id, display_name, source: exchange} of the row read by exchange_record_operations, or None."""
+    for row in principal_rows(answer, 0, app_id or object_id):
+        if all((row.get(k) or '').lower() == v.lower() for k, v in record_match(app_id, object_id).items()):
+            return {'app_id': (row.get('AppId') or '').lower(), 'object_id': (row.get('ObjectId') or '').lower(),
+                    'display_name': row.get('DisplayName'), 'source': 'exchange'}
+    return None
+
+
+def not_known_message(app_id, object_id):
+    return ('neither Microsoft Graph nor Exchange Online knows a service principal with %s: nothing to remove (already '
+            'removed, or a wrong id or tenant)' % ('app_id %s' % app_id if app_id else 'object_id %s' % object_id))
+
+
+def fallback_message(app_id, object_id, principal):
+    return ('Microsoft Graph has no service principal with %s (the application is gone from Entra ID): removing by Exchange '
+            "Online's own record of it (object id %s)" % ('app_id %s' % app_id if app_id else 'object_id %s' % object_id,
+                                                          principal['object_id']))
 
 
 def write_keys(result):

@@ -46,8 +46,12 @@ class ControllerGraph(LazyGraph):
                     return domain['name']
         raise ConfigError('Graph /organization names no initial domain: set organization (e.g. contoso.onmicrosoft.com)')
 
-    def service_principal(self, app_id=None, object_id=None):
-        """{app_id, object_id, display_name} of the application's service principal, every given id checked."""
+    def service_principal(self, app_id=None, object_id=None, missing_ok=False):
+        """{app_id, object_id, display_name} of the application's service principal, every given id checked.
+
+        missing_ok: None instead of an error when Graph has no service principal by the given id (state=absent, where
+        the application may be gone from Entra ID while Exchange Online still records it).
+        """
         check_guid(app_id, 'app_id')
         check_guid(object_id, 'object_id')
         if not app_id and not object_id:
@@ -57,6 +61,8 @@ class ControllerGraph(LazyGraph):
         if object_id:
             principal = client.get('servicePrincipals/%s' % object_id, params=query, missing_ok=True)
             if principal is None:
+                if missing_ok:
+                    return None
                 raise ConfigError(self._not_a_principal(object_id, app_id))
             if app_id and principal['appId'].lower() != app_id.lower():
                 raise ConfigError('object_id %s is the service principal of app_id %s, not of app_id %s: the two ids belong to '
@@ -64,6 +70,8 @@ class ControllerGraph(LazyGraph):
         else:
             principal = find_service_principal(client, app_id, select=SP_SELECT)
             if principal is None:
+                if missing_ok:
+                    return None
                 raise ConfigError('application %s has no service principal (enterprise application) in this tenant: create it '
                                   'with m365.mail_oauth.azure_app_registration, or check app_id and tenant_id' % app_id)
         return {'app_id': principal['appId'].lower(), 'object_id': principal['id'].lower(), 'display_name': principal.get('displayName')}

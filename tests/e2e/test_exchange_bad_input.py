@@ -18,7 +18,6 @@ def test_bad_inputs_fail_before_exchange(tenant, tmp_path):
         ('both lists', {'mailboxes': ['user1@' + domain], 'mailboxes_file': 'x.txt'}, ['mutually exclusive', 'mailboxes_file']),
         ('unreadable file', {'mailboxes_file': '/nonexistent/boxes.txt'}, ['boxes.txt']),
         ('malformed app id', {'mailboxes': ['user1@' + domain], 'app_id': 'not-a-guid'}, ['app_id', 'GUID']),
-        ('exclusive with absent', {'mailboxes': ['user1@' + domain], 'exclusive': True, 'state': 'absent'}, ['exclusive', 'state=present']),
     ]
     tasks = []
     for name, options, _words in cases:

@@ -172,3 +172,72 @@ def test_end_to_end_with_exchange(tenant, tmp_path):
         assert all(not mailbox['permissions'] or all(p['User'] in ('NT AUTHORITY\\SELF',) for p in mailbox['permissions'])
                    for mailbox in state['mailboxes'].values()), state['mailboxes']
         assert apps_named(tenant, index) == []
+
+
+def one_tenant_with_exchange(sandbox, tmp_path, **overrides):
+    """Provision tenant 1 with its Exchange steps; answer the inventory, the app, its service principal's object id."""
+    inventory = write_inventory(tmp_path / 'inventory.json', sandbox, tmp_path, tenants=1, exchange=True, **overrides)
+    made = run_playbook(tmp_path, PROVISION, 'leftovers-create', inventory=inventory)
+    assert made.rc == 0, made
+    app = apps_named(sandbox, 0)[0]
+    principal = exchange_state(sandbox, 0)['service_principals'][0]
+    assert principal['AppId'] == app['appId'] and full_access(exchange_state(sandbox, 0), principal['ObjectId'])
+    return inventory, app, principal['ObjectId']
+
+
+def test_graph_failing_on_the_application_lookup_stops_deprovision_before_anything_is_removed(tenant, tmp_path):
+    inventory, app, object_id = one_tenant_with_exchange(tenant, tmp_path)
+    mailboxes = sorted(tenant.tenant(0)['mailboxes'][:3])
+    # Only the lookup of the application by its key fails (every time); every other Graph call answers.
+    hosts = json.loads(inventory.read_text())
+    hosts['tenants']['hosts']['tenant1']['mailbox_access_graph_auth']['retry_timeout'] = 3
+    inventory.write_text(json.dumps(hosts))
+    tenant.set_faults({'server_errors': {'every': 1, 'status': 503, 'methods': ['GET'], 'paths': [r'^applications\(uniqueName=']}})
+    failed = run_playbook(tmp_path, DEPROVISION, 'leftovers-graph-down', inventory=inventory,
+                          extra_vars={'mailbox_access_deprovision_confirm': True})
+    assert failed.rc != 0 and failed.recap['tenant1']['failed'] == 1, failed
+    assert tenant.stats()['server_errors'] > 0
+    assert 'Find the application' in failed.stdout, failed
+    tenant.set_faults({'server_errors': None})
+    assert [a['appId'] for a in apps_named(tenant, 0)] == [app['appId']]
+    state = exchange_state(tenant, 0)
+    assert [sp['ObjectId'] for sp in state['service_principals']] == [object_id]
+    assert full_access(state, object_id) == mailboxes
+    assert (tmp_path / 'tenant1.json').exists()
+
+
+def test_deprovision_by_app_id_cleans_exchange_after_the_app_is_gone(tenant, tmp_path):
+    inventory, app, object_id = one_tenant_with_exchange(tenant, tmp_path)
+    mailboxes = sorted(tenant.tenant(0)['mailboxes'][:3])
+    tenant.drift({'action': 'delete_application', 'appId': app['appId']})
+    assert apps_named(tenant, 0) == []
+    by_app_id = {'mailbox_access_deprovision_confirm': True, 'mailbox_access_app_id': app['appId'].upper()}
+
+    # Check mode: reports the removals and changes nothing.
+    preview = run_playbook(tmp_path, DEPROVISION, 'leftovers-check', inventory=inventory, extra_vars=by_app_id, check=True)
+    assert preview.rc == 0 and preview.changed >= 2, preview
+    results = preview.results()
+    permission = results['Remove FullAccess and SendAs from the listed mailboxes (with exclusive, from every mailbox)']['tenant1']
+    assert permission['changed'] and sorted(permission['removed']['FullAccess']) == mailboxes, permission
+    assert permission['principal']['object_id'] == object_id and permission['principal']['source'] == 'exchange'
+    principal = results['Remove the Exchange service principal']['tenant1']
+    assert principal['changed'] and principal['actions'] == ['remove_service_principal'] and principal['object_id'] == object_id
+    assert 'Exchange Online\'s own record' in preview.output
+    state = exchange_state(tenant, 0)
+    assert [sp['ObjectId'] for sp in state['service_principals']] == [object_id]
+    assert full_access(state, object_id) == mailboxes
+
+    gone = run_playbook(tmp_path, DEPROVISION, 'leftovers-by-app-id', inventory=inventory, extra_vars=by_app_id)
+    assert gone.rc == 0 and gone.changed >= 2, gone
+    state = exchange_state(tenant, 0)
+    assert state['service_principals'] == [] and full_access(state, object_id) == []
+    assert not (tmp_path / 'tenant1.json').exists()
+
+    again = run_playbook(tmp_path, DEPROVISION, 'leftovers-by-app-id-again', inventory=inventory, extra_vars=by_app_id)
+    assert again.rc == 0 and again.changed == 0, again
+    assert 'neither Microsoft Graph nor Exchange Online knows' in again.output, again
+
+    # Without the app id the run removes nothing in Exchange and says what to set.
+    plain = run_playbook(tmp_path, DEPROVISION, 'leftovers-no-app-id', inventory=inventory,
+                         extra_vars={'mailbox_access_deprovision_confirm': True})
+    assert plain.rc == 0 and plain.changed == 0 and 'mailbox_access_app_id' in plain.stdout, plain

@@ -5,12 +5,15 @@ Faults are deterministic (every N-th matching request) so a test that sees a
 """
 
 import copy
+import re
 import threading
 from collections import Counter
 
 ALL_METHODS = ['GET', 'POST', 'PATCH', 'DELETE']
-THROTTLE_DEFAULTS = {'every': 0, 'status': 429, 'retry_after': 1, 'methods': ALL_METHODS, 'targets': ['graph']}
-SERVER_ERROR_DEFAULTS = {'every': 0, 'status': 503, 'burst': 1, 'retry_after': 1, 'methods': ALL_METHODS, 'targets': ['graph']}
+# paths: regular expressions searched in the Graph path (after /v1.0/, percent-decoded); empty means every path.
+THROTTLE_DEFAULTS = {'every': 0, 'status': 429, 'retry_after': 1, 'methods': ALL_METHODS, 'targets': ['graph'], 'paths': []}
+SERVER_ERROR_DEFAULTS = {'every': 0, 'status': 503, 'burst': 1, 'retry_after': 1, 'methods': ALL_METHODS, 'targets': ['graph'],
+                         'paths': []}
 KNOWN_KEYS = ('latency', 'throttle', 'server_errors', 'replication_delay', 'token_endpoint_down')
 
 
@@ -30,6 +33,13 @@ def _merge(defaults, value, name):
     if not isinstance(merged['every'], int) or merged['every'] < 0:
         raise FaultConfigError('%s.every must be a non-negative integer' % name)
     merged['methods'] = [m.upper() for m in merged['methods']]
+    if not isinstance(merged['paths'], list) or not all(isinstance(p, str) for p in merged['paths']):
+        raise FaultConfigError('%s.paths must be a list of regular expressions' % name)
+    try:
+        for pattern in merged['paths']:
+            re.compile(pattern)
+    except re.error as exc:
+        raise FaultConfigError('%s.paths: %s' % (name, exc))
     return merged if merged['every'] else None
 
 
@@ -109,17 +119,20 @@ class Faults:
         with self.lock:
             return self.config['token_endpoint_down']
 
-    def injected(self, target, method):
+    def injected(self, target, method, path=''):
         """Return (status, retry_after or None, kind) when this request must fail, else None."""
+        def applies(fault):
+            return (fault and target in fault['targets'] and method in fault['methods']
+                    and (not fault['paths'] or any(re.search(p, path) for p in fault['paths'])))
         with self.lock:
             hit = None
             throttle = self.config['throttle']
-            if throttle and target in throttle['targets'] and method in throttle['methods']:
+            if applies(throttle):
                 self._seen['throttle'] += 1
                 if self._seen['throttle'] % throttle['every'] == 0:
                     hit = (throttle['status'], throttle['retry_after'], 'throttle')
             errors = self.config['server_errors']
-            if errors and target in errors['targets'] and method in errors['methods']:
+            if applies(errors):
                 self._seen['server_errors'] += 1
                 if self._burst_left == 0 and self._seen['server_errors'] % errors['every'] == 0:
                     self._burst_left = max(1, errors['burst'])

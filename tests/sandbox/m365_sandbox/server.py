@@ -205,7 +205,7 @@ def graph_response(sandbox, method, path, query, headers, body, route_prefix='')
                                                           'RoleInstance': 'SANDBOX', 'ADSiteName': 'LOCAL'}}),
         'Strict-Transport-Security': 'max-age=31536000',
     }
-    fault = sandbox.faults.injected('graph', method)
+    fault = sandbox.faults.injected('graph', method, urllib.parse.unquote(path))
     if fault:
         status, retry_after, _kind = fault
         code, message = FAULT_ERRORS.get(status, ('UnknownError', 'An error has occurred.'))

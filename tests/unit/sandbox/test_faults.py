@@ -24,6 +24,17 @@ def test_server_error_bursts(sandbox, graph):
     assert stats['server_errors'] == stats['injected_errors'] == 4
 
 
+def test_server_errors_only_on_matching_paths(sandbox, graph):
+    sandbox.set_faults({'server_errors': {'every': 1, 'status': 503, 'methods': ['GET'], 'paths': [r'^applications\(uniqueName=']}})
+    assert graph.get(graph.base + '/organization').status_code == 200
+    assert graph.get(graph.base + "/applications(uniqueName='some-app')").status_code == 503
+    assert graph.get(graph.base + '/organization').status_code == 200
+    assert graph.get(graph.base + "/applications(uniqueName='some-app')").status_code == 503
+    assert sandbox.stats()['server_errors'] == 2
+    with pytest.raises(Exception):
+        sandbox.set_faults({'throttle': {'every': 1, 'paths': ['(']}})
+
+
 def test_replication_delay(sandbox, graph):
     sandbox.set_faults({'replication_delay': 1.5})
     created = graph.patch(graph.base + "/applications(uniqueName='fresh')", json={'displayName': 'fresh'},
