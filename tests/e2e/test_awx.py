@@ -240,3 +240,18 @@ def test_configure_playbook_job_templates_get_the_definitions(tmp_path):
         assert args['credentials'] == ['M365 mail OAuth admin app', 'Exchange host']
         assert (args['project'], args['inventory'], args['execution_environment']) == (
             'M365 mail OAuth', 'M365 tenants', 'M365 mail OAuth EE')
+
+
+# The repository's build files (galaxy.yml is not in the built collection, so this is no unit test of it).
+def test_execution_environment_installs_this_collection_version():
+    with open(os.path.join(REPO, 'galaxy.yml')) as handle:
+        galaxy = yaml.safe_load(handle)
+    with open(os.path.join(REPO, 'execution-environment.yml')) as handle:
+        ee = yaml.safe_load(handle)
+    tarball = '%s-%s-%s.tar.gz' % (galaxy['namespace'], galaxy['name'], galaxy['version'])
+    assert [entry['src'] for entry in ee['additional_build_files']] == ['.build/dist/' + tarball]
+    assert [c['name'] for c in ee['dependencies']['galaxy']['collections']] == ['/build/collections/' + tarball]
+    with open(os.path.join(REPO, 'meta', 'execution-environment.yml')) as handle:
+        collection_ee = yaml.safe_load(handle)
+    for entry in collection_ee['dependencies'].values():
+        assert os.path.exists(os.path.join(REPO, entry)), entry

@@ -127,20 +127,6 @@ def test_job_templates_provision_and_audit_in_check_mode_with_diff():
     assert templates['playbooks/provision.yml']['job_type'] == 'run'
 
 
-def test_execution_environment_installs_this_collection_version():
-    with open(os.path.join(REPO, 'galaxy.yml')) as handle:
-        galaxy = yaml.safe_load(handle)
-    with open(os.path.join(REPO, 'execution-environment.yml')) as handle:
-        ee = yaml.safe_load(handle)
-    tarball = '%s-%s-%s.tar.gz' % (galaxy['namespace'], galaxy['name'], galaxy['version'])
-    assert [entry['src'] for entry in ee['additional_build_files']] == ['.build/dist/' + tarball]
-    assert [c['name'] for c in ee['dependencies']['galaxy']['collections']] == ['/build/collections/' + tarball]
-    with open(os.path.join(REPO, 'meta', 'execution-environment.yml')) as handle:
-        collection_ee = yaml.safe_load(handle)
-    for entry in collection_ee['dependencies'].values():
-        assert os.path.exists(os.path.join(REPO, entry)), entry
-
-
 # What launch-time input must never reach: the admin app's identity, where its credentials go, certificate checks,
 # the Windows connection and the files secrets are written to.
 LAUNCH_FORBIDDEN = re.compile(r'^(ansible_|m365_)|_auth$|tenant_id|handover|vault|winrm|certificate|secret|'

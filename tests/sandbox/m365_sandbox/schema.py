@@ -1,7 +1,7 @@
 """Property tables of the Graph types the sandbox serves.
 
 This is the one place that says which properties the sandbox returns and
-accepts; tests/unit/sandbox/test_contract.py checks every entry against the
+accepts; tests/sandbox/tests/graph/test_contract.py checks every entry against the
 Graph CSDL in shared/contracts, so nothing here may be invented.
 Types are written as in the CSDL (`graph.` is the schema alias).
 """

@@ -1,4 +1,4 @@
-"""A sandbox in this process, for tests that drive the WinRM emulator from Python (tests/unit).
+"""A sandbox in this process, for tests that drive the WinRM emulator from Python (tests/sandbox/tests, tests/integration).
 
 FakeSandbox is a real server.Sandbox (HTTPS login service, Graph and the
 Exchange REST endpoint) with the tenant ids and domains a test chooses; its

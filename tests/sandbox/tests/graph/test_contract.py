@@ -9,7 +9,7 @@ import pytest
 from m365_sandbox import schema
 
 EDM = '{http://docs.oasis-open.org/odata/ns/edm}'
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 CSDL_NAME = 'graph-v1.0-applications.csdl.xml'
 # A copy of shared/contracts lives in the repo so this test can never be skipped for want of the file.
 CSDL_PATH = os.environ.get('M365_GRAPH_CSDL') or os.path.join(REPO, 'tests', 'sandbox', 'contracts', CSDL_NAME)

@@ -2,7 +2,7 @@
 
 import json
 
-from conftest import MAILBOXES, SP, TENANT
+from m365_sandbox.testing import MAILBOXES, SP, TENANT
 
 CONNECT = "Import-Module ExchangeOnlineManagement -ErrorAction Stop\nConnect-ExchangeOnline -AccessToken '%s' -Organization '%s' -ShowBanner:$false\n"
 RECORD = ('function Get-Record($r) { [ordered]@{ type = $r.Exception.GetType().FullName; '

@@ -13,7 +13,7 @@ import subprocess
 import pytest
 import yaml
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 WORKFLOW = os.path.join(REPO, '.github', 'workflows', 'windows.yml')
 
 

@@ -1,4 +1,7 @@
-"""Fixtures for the emulated Exchange Online: one in-process sandbox (HTTPS + WinRM) per module, reset per test.
+"""Test fixtures around the sandbox, shared by its own tests (tests/sandbox/tests) and the collection's integration tests
+(tests/integration): an in-process sandbox with the WinRM host, reset per test; conftests import the fixtures from here.
+
+Fixtures for the emulated Exchange Online: one in-process sandbox (HTTPS + WinRM) per module, reset per test.
 
 Tests that run PowerShell need pwsh: without it they skip with the install hint, except under CI=true where
 they fail (a CI without pwsh would otherwise pass by testing nothing).
@@ -12,7 +15,7 @@ import subprocess
 import pytest
 import requests
 
-from m365_sandbox.exchange.standalone import FakeSandbox, FakeTenant
+from m365_sandbox.exchange.standalone import FakeSandbox, FakeTenant, collection_path
 from m365_sandbox.pwsh import INSTALL_HINT, find_pwsh
 
 TENANT = 'tenant1.onmicrosoft.com'
@@ -102,3 +105,25 @@ def host(emulator):
     emulator.sandbox.reset()
     yield emulator
     emulator.sandbox.reset()
+
+
+COLLECTIONS = collection_path()
+
+
+@pytest.fixture
+def collections_dir():
+    return COLLECTIONS
+
+
+@pytest.fixture
+def sandbox():
+    return FakeSandbox([FakeTenant('11111111-aaaa-4aaa-8aaa-000000000001', TENANT, mailbox_count=5)])
+
+
+@pytest.fixture
+def winrm_host(sandbox):
+    from m365_sandbox.winrm import start_winrm  # pylint: disable=import-outside-toplevel
+    stop = start_winrm(sandbox, users={'ansible': 'Passw0rd!'})
+    stop.sandbox = sandbox
+    yield stop
+    stop()

@@ -5,7 +5,7 @@ import requests
 
 from m365_sandbox.exchange import rest
 
-from conftest import MAILBOXES, OTHER, SP, TENANT
+from m365_sandbox.testing import MAILBOXES, OTHER, SP, TENANT
 
 
 def _principal(host):

@@ -12,7 +12,7 @@ from winrm.exceptions import InvalidCredentialsError, WinRMOperationTimeoutError
 
 from m365_sandbox.winrm.shell import decode_command_line
 
-from conftest import MAILBOXES, SP, TENANT, need_pwsh
+from m365_sandbox.testing import MAILBOXES, SP, TENANT, need_pwsh
 
 
 def _endpoint(host):

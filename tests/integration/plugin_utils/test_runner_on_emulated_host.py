@@ -1,6 +1,6 @@
 """The collection's real runner in pwsh against the sandbox: order, stops, faults and counters as the service sees them."""
 
-from conftest import MAILBOXES, SP, TENANT
+from m365_sandbox.testing import MAILBOXES, SP, TENANT
 
 ADD = 'An existing permission entry was found for user: %s.' % SP
 

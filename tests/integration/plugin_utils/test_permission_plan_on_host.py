@@ -5,7 +5,7 @@ import pytest
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import InvalidOperation, validate_operations
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.permission_plan import PermissionPlan
 
-from conftest import MAILBOXES, SP
+from m365_sandbox.testing import MAILBOXES, SP
 
 FA = {'AccessRights': 'FullAccess', 'IsInherited': False, 'Deny': False}
 

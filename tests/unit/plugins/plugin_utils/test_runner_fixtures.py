@@ -12,9 +12,9 @@ import pytest
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils import exchange_runner
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.powershell_transport import MAX_BOOTSTRAP_CHARS
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 FIXTURES = os.path.join(REPO, 'tests', 'powershell', 'fixtures')
-REGENERATE = 'M365_REGENERATE_FIXTURES=1 .venv/bin/python -m pytest tests/unit/plugin_utils/test_runner_fixtures.py'
+REGENERATE = 'M365_REGENERATE_FIXTURES=1 .venv/bin/python -m pytest tests/unit/plugins/plugin_utils/test_runner_fixtures.py'
 
 
 def _check_fixture(name, expected):
