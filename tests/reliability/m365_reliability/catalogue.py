@@ -67,7 +67,6 @@ EXCHANGE_CASES = [
     ('list of the wrong type', 'mailbox_permission', {'mailboxes': {'a': 1}}, ['mailboxes']),
     ('unknown access right', 'mailbox_permission', {'mailboxes': ['user1@{domain}'], 'access_rights': ['FullAcess']}, ['access_rights']),
     ('unknown missing policy', 'mailbox_permission', {'mailboxes': ['user1@{domain}'], 'missing': 'ignore'}, ['missing']),
-    ('exclusive with absent', 'mailbox_permission', {'mailboxes': ['user1@{domain}'], 'exclusive': True, 'state': 'absent'}, ['exclusive']),
     ('malformed app id', 'mailbox_permission', {'mailboxes': ['user1@{domain}'], 'app_id': 'not-a-guid'}, ['app_id', 'GUID']),
     ('both list options', 'mailbox_permission', {'mailboxes': ['user1@{domain}'], 'mailboxes_file': '/tmp/x.txt'},
      ['mutually exclusive', 'mailboxes_file']),

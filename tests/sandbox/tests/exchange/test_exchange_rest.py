@@ -126,7 +126,7 @@ def test_concurrency_limit_per_tenant_answers_429_beyond_it(host):
     def call(tenant=TENANT):
         answers.append((tenant, host.rest('Get-TransportConfig', tenant=tenant, token=host.token(tenant))))
 
-    threads = [threading.Thread(target=call) for _ in range(3)] + [threading.Thread(target=call, args=(OTHER,))]
+    threads = [threading.Thread(target=call) for _index in range(3)] + [threading.Thread(target=call, args=(OTHER,))]
     for thread in threads:
         thread.start()
     for thread in threads:
