@@ -143,6 +143,7 @@ def targets(records):
                       ', '.join('%s %s' % (r['phase'], r['overhead']) for r in big) or 'not measured'))
     # Issue 16 changed this target: a task opens one Exchange session per 20 mailboxes, at most exchange_sessions (3), so
     # connections equal the sessions the tasks report, and one per task below 40 mailboxes.
+
     def wrong_sessions(r):
         sessions = r.get('exchange_sessions', r['exchange_tasks'])
         return (r['exchange_connections'] != sessions or (r['mailboxes'] < 40 and r['exchange_connections'] != r['exchange_tasks'])
