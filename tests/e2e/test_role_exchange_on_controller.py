@@ -16,7 +16,7 @@ from exchange_play import exchange_state, exchange_stats, full_access_holders
 from playbook import run_playbook
 from roles import PLAYBOOKS, write_inventory
 
-from m365_sandbox.pwsh import INSTALL_HINT, find_pwsh
+from m365_sandbox.testing import need_pwsh
 from m365_sandbox.winrm.host_env import POWERSHELL_DIR, SYSTEM_BUNDLES
 
 APP = 'role-mail-app'
@@ -24,12 +24,7 @@ APP = 'role-mail-app'
 
 @pytest.fixture
 def pwsh():
-    found = find_pwsh()
-    if not found:
-        if os.environ.get('CI') == 'true':
-            pytest.fail(INSTALL_HINT)
-        pytest.skip(INSTALL_HINT)
-    return found
+    return need_pwsh()
 
 
 def controller_env(sandbox, tmp_path):

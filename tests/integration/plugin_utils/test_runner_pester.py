@@ -10,9 +10,7 @@ import os
 import subprocess
 import xml.etree.ElementTree as ET
 
-import pytest
-
-from m365_sandbox.pwsh import INSTALL_HINT, find_pwsh
+from m365_sandbox.testing import need_pwsh
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
 SUITE = os.path.join(REPO, 'tests', 'powershell')
@@ -34,15 +32,6 @@ $r = Invoke-Pester -Configuration $c
 """
 
 
-def _pwsh():
-    found = find_pwsh()
-    if not found:
-        if os.environ.get('CI') == 'true':
-            pytest.fail(INSTALL_HINT)
-        pytest.skip(INSTALL_HINT)
-    return found
-
-
 def _failures(xml_path):
     tree = ET.parse(xml_path)
     failed = []
@@ -54,7 +43,7 @@ def _failures(xml_path):
 
 
 def test_pester_suite(tmp_path):
-    pwsh = _pwsh()
+    pwsh = need_pwsh()
     xml_path = str(tmp_path / 'pester.xml')
     script = PESTER % {'suite': SUITE.replace("'", "''"), 'xml': xml_path.replace("'", "''")}
     proc = subprocess.run([pwsh, '-NoProfile', '-NonInteractive', '-Command', script], cwd=REPO, capture_output=True,
