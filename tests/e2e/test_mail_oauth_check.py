@@ -55,11 +55,10 @@ def check(tmp_path, name, sandbox, servers, app, check_mode=False, verbosity=0, 
     """One mail_oauth_check task (registered as `result`, ignore_errors so the result is always recorded)."""
     args = {
         'tenant_id': app['tenant_id'], 'client_id': app['client_id'], 'client_secret': '{{ mail_secret }}',
-        'authority_url': sandbox.authority_url, 'ca_path': sandbox.ca_path, 'mail_ca_path': servers.ca_path,
-        'imap_host': 'localhost', 'imap_port': servers.imap_port, 'pop_host': 'localhost', 'pop_port': servers.pop_port,
-        'smtp_host': 'localhost', 'smtp_port': servers.smtp_port, 'mailboxes': [app['mailboxes'][0]],
-        'protocols': ['imap', 'pop', 'smtp'], 'wait_timeout': 0, 'login_timeout': 10,
+        'authority_url': sandbox.authority_url, 'ca_path': sandbox.ca_path, 'mailboxes': [app['mailboxes'][0]],
+        'protocols': ['imap', 'pop', 'smtp'], 'wait_timeout': 0,
     }
+    args.update(servers.endpoints)
     args.update(options)
     args = dict((k, v) for k, v in args.items() if v is not None)
     tasks = [{'name': 'check', 'm365.mail_oauth.mail_oauth_check': args, 'register': 'result', 'ignore_errors': True}]

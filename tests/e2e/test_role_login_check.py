@@ -29,8 +29,7 @@ def mirrored(tenant):
 
 def test_provision_proves_the_login_and_audit_reports_a_broken_one(tenant, mirrored, tmp_path):
     servers = mirrored
-    verify = {'imap_host': 'localhost', 'imap_port': servers.imap_port, 'pop_host': 'localhost', 'pop_port': servers.pop_port,
-              'smtp_host': 'localhost', 'smtp_port': servers.smtp_port, 'mail_ca_path': servers.ca_path, 'login_timeout': 10}
+    verify = servers.endpoints
     inventory = write_inventory(tmp_path / 'inventory.json', tenant, tmp_path, tenants=1, exchange=True,
                                 mailbox_access_protocols=['imap', 'pop', 'smtp'], mailbox_access_verify_login=True,
                                 mailbox_access_verify_timeout=60, mailbox_access_verify_options=verify)

@@ -322,6 +322,12 @@ class MailServers:
     def smtp_disabled_port(self):
         return self.postfix_disabled.port
 
+    @property
+    def endpoints(self):
+        """The options of mail_oauth_check (and the role's mailbox_access_verify_options) that point at these servers."""
+        return {'imap_host': 'localhost', 'imap_port': self.imap_port, 'pop_host': 'localhost', 'pop_port': self.pop_port,
+                'smtp_host': 'localhost', 'smtp_port': self.smtp_port, 'mail_ca_path': self.ca_path, 'login_timeout': 10}
+
     def start(self):
         started = time.monotonic()
         os.makedirs(self.dovecot.dir, exist_ok=True)

@@ -42,9 +42,7 @@ def write_inventory(sandbox, work, handover, mail=None):
     login = {}
     if mail is not None:
         login = {'mailbox_access_verify_login': True, 'mailbox_access_verify_timeout': 60,
-                 'mailbox_access_verify_options': {'imap_host': 'localhost', 'imap_port': mail.imap_port, 'pop_host': 'localhost',
-                                                   'pop_port': mail.pop_port, 'smtp_host': 'localhost', 'smtp_port': mail.smtp_port,
-                                                   'mail_ca_path': mail.ca_path, 'login_timeout': 10}}
+                 'mailbox_access_verify_options': mail.endpoints}
     hosts = {}
     for index, tenant in enumerate(sandbox.tenants):
         name = 'tenant%d' % (index + 1)
