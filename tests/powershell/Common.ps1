@@ -159,16 +159,16 @@ function Use-FakeTenant {
         $kind = $global:ExoStub.Data.Fail[$name + '|' + [string]$p.Identity]
         if ($kind) { Write-ErrorMessage (New-ExoStubError -Kind $kind -Object ([string]$p.Identity)) }
     }
-    $global:ExoStub.Data.FailCheck = $fail
+    Set-ExoHandler 'FailCheck' $fail
     Set-ExoHandler 'Get-ServicePrincipal' {
         param($p, $name)
-        & $global:ExoStub.Data.FailCheck $p $name
+        Invoke-ExoStubHandler -Handler 'FailCheck' -Params $p -Name $name
         if (-not $global:ExoStub.Data.Principals.ContainsKey([string]$p.Identity)) { Write-ErrorMessage (New-ExoStubError -Kind NotFound -Object $p.Identity) }
         [pscustomobject]@{ Identity = $p.Identity; DisplayName = 'App ' + $p.Identity; AppId = '66666666-7777-4888-8999-000000000000'; ObjectId = '66666666-7777-4888-8999-000000000001' }
     }
     $permission = {
         param($p, $name)
-        & $global:ExoStub.Data.FailCheck $p $name
+        Invoke-ExoStubHandler -Handler 'FailCheck' -Params $p -Name $name
         $table = $global:ExoStub.Data.Full
         $filter = $p.User
         if ($name -eq 'Get-RecipientPermission') { $table = $global:ExoStub.Data.SendAs; $filter = $p.Trustee }
@@ -185,7 +185,7 @@ function Use-FakeTenant {
     Set-ExoHandler 'Get-RecipientPermission' $permission
     $mailbox = {
         param($p, $name)
-        & $global:ExoStub.Data.FailCheck $p $name
+        Invoke-ExoStubHandler -Handler 'FailCheck' -Params $p -Name $name
         $data = $global:ExoStub.Data
         if ($p.ContainsKey('Identity')) {
             $upn = [string]$p.Identity
