@@ -229,6 +229,15 @@ function Invoke-RunnerCall {
     }
 }
 
+# A failed write stops the run (the next writes may depend on it, and a broken session or permission would
+# fail them all), except where Exchange said the object is not there: that mailbox's absence is its answer,
+# as a failed read's would be, and the other keys go on (a deleted mailbox must not halt a write-only plan).
+function Test-RunnerStops {
+    param($Call, [bool]$Write)
+    if ($Call.Ok -or -not $Write) { return $false }
+    return -not ($Call.Error -and $Call.Error.not_found)
+}
+
 function Add-RunnerResult {
     param($Step, $Key, $Call)
     $rows = @(foreach ($item in $Call.Output) { ConvertTo-RunnerRow -InputObject $item -Property $Step.Definition.Select })
@@ -533,7 +542,7 @@ function Invoke-RunnerBatch {
         if ($Bulk) { $params[$Bulk] = $item.Key }
         $call = Invoke-RunnerCall -Cmdlet $Cmdlet -Params $params -Retry $Retry
         [pscustomobject]@{ Position = $item.Position; Key = $item.Key; Call = $call }
-        if ((-not $call.Ok) -and $Write) { break }
+        if (Test-RunnerStops -Call $call -Write $Write) { break }
     }
 }
 
@@ -592,7 +601,7 @@ function Invoke-RunnerParallelStep {
         -Retry $Retry -Write $Step.Definition.Write
     foreach ($outcome in $spread.Outcomes) {
         Add-RunnerResult -Step $Step -Key $outcome.Key -Call $outcome.Call
-        if ((-not $outcome.Call.Ok) -and $Step.Definition.Write -and -not $result.stopped) {
+        if ((Test-RunnerStops -Call $outcome.Call -Write $Step.Definition.Write) -and -not $result.stopped) {
             $result.stopped = $true
             $result.stopped_at = [ordered]@{ op_index = $Step.Index; op = $Step.Name; key = $outcome.Key }
         }
@@ -663,7 +672,7 @@ function Invoke-ExoRunner {
                 if ($step.HasForeach) { $params[$step.Definition.Bulk] = $key }
                 $call = Invoke-RunnerCall -Cmdlet $step.Definition.Cmdlet -Params $params -Retry $retry
                 Add-RunnerResult -Step $step -Key $key -Call $call
-                if ((-not $call.Ok) -and $step.Definition.Write) {
+                if (Test-RunnerStops -Call $call -Write $step.Definition.Write) {
                     $result.stopped = $true
                     $result.stopped_at = [ordered]@{ op_index = $step.Index; op = $step.Name; key = $key }
                     $result.skipped += $keys.Count - $position

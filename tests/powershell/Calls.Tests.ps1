@@ -106,6 +106,18 @@ Describe 'stop after a failed write' {
         $answer.skipped | Should -Be 2
     }
 
+    It 'a write that finds its mailbox gone does not stop the others (that key is answered as not found)' {
+        $global:ExoStub.Data.Fail['Add-MailboxPermission|b@contoso.com'] = 'NotFound'
+        $answer = Invoke-TestRunner -Operations ('[{"op":"add_mailbox_permission","for_each":["a@contoso.com","b@contoso.com","c@contoso.com"],"params":{"User":"sp","AccessRights":["FullAccess"]}},' +
+            '{"op":"set_service_principal","params":{"Identity":"sp","DisplayName":"x"}}]')
+        $answer.stopped | Should -BeFalse
+        $answer.skipped | Should -Be 0
+        Get-ExoCallIdentity 'Add-MailboxPermission' | Should -Be @('a@contoso.com', 'b@contoso.com', 'c@contoso.com')
+        @($answer.results | ForEach-Object { $_.ok }) | Should -Be @($true, $false, $true, $true)
+        $answer.results[1].error.not_found | Should -BeTrue
+        @(Get-ExoCall 'Set-ServicePrincipal').Count | Should -Be 1
+    }
+
     It 'a failed read does not stop anything' {
         $global:ExoStub.Data.Fail['Get-Mailbox|a@contoso.com'] = 'Other'
         $answer = Invoke-TestRunner -Operations '[{"op":"get_mailbox","for_each":["a@contoso.com","c@contoso.com"]},{"op":"add_mailbox_permission","for_each":["c@contoso.com"],"params":{"User":"sp","AccessRights":["FullAccess"]}}]'

@@ -93,6 +93,15 @@ Describe 'parallel sessions' {
         @(Get-ExoCall 'Disconnect-ExchangeOnline').Count | Should -Be 3
     }
 
+    It 'a write that finds its mailbox gone stops nothing, in any session' {
+        $global:ExoStub.Data.Fail['Add-MailboxPermission|m04@contoso.com'] = 'NotFound'
+        $answer = Invoke-ParallelRunner -Operations (Get-ConvergeOperations -Mailboxes $script:Mailboxes)
+        $answer.stopped | Should -BeFalse
+        $answer.skipped | Should -Be 0
+        @(Get-ExoCall 'Add-MailboxPermission').Count | Should -Be 8
+        @($answer.results | Where-Object { $_.op -eq 'add_mailbox_permission' -and -not $_.ok } | ForEach-Object { $_.key }) | Should -Be @('m04@contoso.com')
+    }
+
     It 'spreads find-by-user over the sessions and keeps the tenant order' {
         $global:ExoStub.Data.Full['m05@contoso.com'] = @(New-FullRow -Mailbox 'm05@contoso.com')
         $list = ($script:Mailboxes | ForEach-Object { '"' + $_ + '"' }) -join ','
