@@ -19,6 +19,7 @@ SPEC = dict(
     exclusive=dict(type='bool', default=False),
     state=dict(type='str', choices=['present', 'absent'], default='present'),
     missing=dict(type='str', choices=['fail', 'warn'], default='fail'),
+    new_principal=dict(type='bool', default=False),
 )
 
 
@@ -52,7 +53,9 @@ class ActionModule(ExchangeAction):
             if warnings:
                 result['warnings'] = warnings
             return result
-        plan = PermissionPlan(principal['object_id'], mailboxes, rights, params['state'], params['exclusive'], params['automapping'])
+        # Check mode reads whatever new_principal says: its report must come from what Exchange holds.
+        plan = PermissionPlan(principal['object_id'], mailboxes, rights, params['state'], params['exclusive'], params['automapping'],
+                              new_principal=params['new_principal'] and not self.check_mode)
         answer = self.session().converge(plan.reads, plan.writes, check_mode=self.check_mode)
         if answer.failed:
             answer.raise_for_failure()

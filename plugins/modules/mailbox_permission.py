@@ -72,6 +72,18 @@ options:
     type: str
     choices: [fail, warn]
     default: fail
+  new_principal:
+    description:
+      - Say V(true) when the principal's Exchange Online service principal was created in this same run, as
+        M(m365.mail_oauth.exchange_service_principal) reports with V(new_service_principal) in its
+        RV(m365.mail_oauth.exchange_service_principal#module:actions).
+        A principal that did not exist a moment ago cannot hold a permission, so the mailboxes are not read first and the
+        rights are added straight away - half the Exchange calls of a first provision. Each add's answer still decides
+        RV(added) and RV(missing); an add that Exchange answers with "an existing permission entry was found" counts as unchanged.
+      - Ignored in check mode, with O(exclusive=true) and with O(state=absent), which always read first.
+      - Do not set it for a principal that existed before the run - its existing entries would be reported as added.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - m365.mail_oauth.graph_auth
   - m365.mail_oauth.exchange_connection

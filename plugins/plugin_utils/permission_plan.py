@@ -6,6 +6,13 @@
 operations() builds reads and conditional writes for one round trip;
 outcome() decides from the rows read what has to change, independently of the
 runner's condition evaluation, so check_plan can compare the two.
+
+A principal created in this same run (new_principal) cannot hold a permission
+yet: then the mailboxes are not read first, the adds go straight out, and
+outcome() reads each mailbox's answer from its add instead (a row: added; no
+row: Exchange already had the entry, unchanged; not found: missing). This
+halves the Exchange calls of a first provision. Check mode, exclusive and
+state=absent always read.
 """
 
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import is_not_found
@@ -30,8 +37,18 @@ def holds_send_as(row):
     return 'sendas' in _rights(row)
 
 
+# What an add says when the entry was there already. Weak: no Microsoft source shows either text for Exchange
+# Online's Add-MailboxPermission or Add-RecipientPermission (the first is documented for Add-MailboxFolderPermission;
+# tests/sandbox/README.md). Used only to report less change; without it an add that found its entry counts as added.
+ALREADY_THERE = ('an existing permission entry was found', 'access control entry is already present')
+
+
+def _already_there(answer):
+    return any(text in (w or '').lower() for w in answer.get('warnings') or [] for text in ALREADY_THERE)
+
+
 class PermissionPlan(object):
-    def __init__(self, principal_id, mailboxes, rights, state='present', exclusive=False, automapping=False):
+    def __init__(self, principal_id, mailboxes, rights, state='present', exclusive=False, automapping=False, new_principal=False):
         self.principal = principal_id
         self.mailboxes = mailboxes
         self.full = 'FullAccess' in rights
@@ -39,6 +56,7 @@ class PermissionPlan(object):
         self.state = state
         self.exclusive = exclusive
         self.automapping = automapping
+        self.write_only = bool(new_principal) and state == 'present' and not exclusive
         self.reads, self.writes = [], []
         self.index = {}
         self._build()
@@ -50,6 +68,10 @@ class PermissionPlan(object):
     def _build(self):
         p = self.principal
         self._read('principal', {'op': 'get_service_principal', 'params': {'Identity': p}})
+        exists = {'read': self.index['principal'], 'key': None, 'rows': 'some', 'match': {}}
+        if self.write_only:
+            self._build_write_only(exists)
+            return
         # Read even when only SendAs is managed: it is also how a missing mailbox shows.
         self._read('full', {'op': 'get_mailbox_permission', 'for_each': self.mailboxes, 'params': {'User': p}})
         if self.send_as:
@@ -61,7 +83,6 @@ class PermissionPlan(object):
             if self.send_as:
                 self._read('find_send_as', {'op': 'find_recipient_permission', 'params': {'Trustee': p}})
             self._read('canonical', {'op': 'get_mailbox', 'for_each': self.mailboxes})
-        exists = {'read': self.index['principal'], 'key': None, 'rows': 'some', 'match': {}}
         present = self.state == 'present'
         want = 'none' if present else 'some'
         if self.full:
@@ -85,6 +106,19 @@ class PermissionPlan(object):
                                     'for_each_from': {'read': self.index['find_send_as'], 'match': SEND_AS_MATCH, 'except': except_listed},
                                     'when': [exists]})
 
+    def _build_write_only(self, exists):
+        """Adds without reads, for a principal created in this run: only the principal's own existence is checked."""
+        self.write_ops = []
+        if self.full:
+            self.write_ops.append('add_mailbox_permission')
+            self.writes.append({'op': 'add_mailbox_permission', 'for_each': self.mailboxes, 'when': [exists],
+                                'params': {'User': self.principal, 'AccessRights': ['FullAccess'], 'InheritanceType': 'All',
+                                           'AutoMapping': self.automapping}})
+        if self.send_as:
+            self.write_ops.append('add_recipient_permission')
+            self.writes.append({'op': 'add_recipient_permission', 'for_each': self.mailboxes, 'when': [exists],
+                                'params': {'Trustee': self.principal, 'AccessRights': ['SendAs']}})
+
     # -- after the round trip ----------------------------------------------------
 
     def outcome(self, result):
@@ -96,6 +130,9 @@ class PermissionPlan(object):
         if principal is not None and not principal.get('ok') and not is_not_found(principal.get('error')):
             out['errors'].append('Get-ServicePrincipal %s: %s' % (self.principal, (principal.get('error') or {}).get('message')))
         if not out['principal_in_exchange']:
+            return out
+        if self.write_only:
+            self._outcome_of_writes(result, out)
             return out
         present = self.state == 'present'
         for mailbox in self.mailboxes:
@@ -134,14 +171,43 @@ class PermissionPlan(object):
                 self._record(out, mailbox, rights, set())
         return out
 
-    def _record(self, out, mailbox, before, after):
+    def _outcome_of_writes(self, result, out):
+        """Each mailbox's answer from its adds (write_only): a successful add made the entry, unless Exchange warned
+        that it had it already (another run got there first); not found: missing; any other error: errors."""
+        first = len(self.reads)
+        by_key = dict(((r['op'], (r.get('key') or '').lower()), r) for r in result.results if r['op_index'] >= first)
+        rights = dict(add_mailbox_permission='FullAccess', add_recipient_permission='SendAs')
+        for mailbox in self.mailboxes:
+            out['expected'].extend((op, mailbox) for op in self.write_ops)
+            before, after = set(), set()
+            for op in self.write_ops:
+                answer = by_key.get((op, mailbox.lower()))
+                if answer is None:
+                    continue  # not attempted: the run stopped at another mailbox's failed write
+                error = answer.get('error') or {}
+                if answer.get('ok') and _already_there(answer):
+                    before.add(rights[op])
+                    after.add(rights[op])
+                elif answer.get('ok'):
+                    after.add(rights[op])
+                elif is_not_found(error):
+                    if mailbox not in out['missing']:
+                        out['missing'].append(mailbox)
+                else:
+                    out['errors'].append('%s: %s' % (mailbox, error.get('message') or 'no answer'))
+            if mailbox not in out['missing']:
+                self._record(out, mailbox, before, after, expect=False)
+
+    def _record(self, out, mailbox, before, after, expect=True):
         if before == after:
             return
         out['before'][mailbox] = sorted(before)
         out['after'][mailbox] = sorted(after)
         for right in sorted(after - before):
             out['added'].setdefault(right, []).append(mailbox)
-            out['expected'].append(('add_mailbox_permission' if right == 'FullAccess' else 'add_recipient_permission', mailbox))
+            if expect:
+                out['expected'].append(('add_mailbox_permission' if right == 'FullAccess' else 'add_recipient_permission', mailbox))
         for right in sorted(before - after):
             out['removed'].setdefault(right, []).append(mailbox)
-            out['expected'].append(('remove_mailbox_permission' if right == 'FullAccess' else 'remove_recipient_permission', mailbox))
+            if expect:
+                out['expected'].append(('remove_mailbox_permission' if right == 'FullAccess' else 'remove_recipient_permission', mailbox))

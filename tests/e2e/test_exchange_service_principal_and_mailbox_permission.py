@@ -120,3 +120,33 @@ def test_dropped_connection_mid_write_then_rerun_converges(tenant, tmp_path):
     assert rerun.rc == 0, rerun
     assert rerun.results()['perm']['localhost']['added'] == {'FullAccess': wanted[2:]}
     assert full_access_holders(exchange_state(tenant), app['sp_object_id']) == wanted
+
+
+def test_new_principal_adds_without_reading_the_mailboxes(tenant, tmp_path):
+    """As the role runs it on a first provision: new_principal from exchange_service_principal's actions."""
+    app = mail_app(tenant)
+    wanted = _mailboxes(tenant, 1, 2, 3)
+    ghost = 'ghost@%s' % tenant.tenant(0)['domain']
+    new = "{{ 'new_service_principal' in sp.actions }}"
+    tasks = [{'name': 'sp', 'm365.mail_oauth.exchange_service_principal': {'app_id': app['app_id']}, 'register': 'sp'},
+             {'name': 'perm', 'm365.mail_oauth.mailbox_permission': {'app_id': app['app_id'], 'mailboxes': wanted[:1] + [ghost] + wanted[1:],
+                                                                     'missing': 'warn', 'new_principal': new}}]
+    check = run_exchange(tmp_path, tenant, tasks, 'ex-new-check', check=True)
+    assert check.rc == 0, check
+    assert exchange_stats(tenant)['exchange']['cmdlets'].get('Add-MailboxPermission', 0) == 0
+    tenant.control('POST', 'exchange/stats/reset')
+
+    first = run_exchange(tmp_path, tenant, tasks, 'ex-new-first', diff=True)
+    assert first.rc == 0, first
+    perm = first.results()['perm']['localhost']
+    assert perm['changed'] and perm['added'] == {'FullAccess': wanted} and perm['missing'] == [ghost]
+    assert perm['diff']['before'][wanted[0]] == [] and perm['diff']['after'][wanted[0]] == ['FullAccess']
+    cmdlets = exchange_stats(tenant)['exchange']['cmdlets']
+    # No Get-MailboxPermission: the new principal's mailboxes were not read; every mailbox was tried, the ghost too.
+    assert cmdlets.get('Get-MailboxPermission', 0) == 0 and cmdlets['Add-MailboxPermission'] == 4, cmdlets
+    assert full_access_holders(exchange_state(tenant), app['sp_object_id']) == wanted
+
+    # The principal exists now: the rerun reads and changes nothing.
+    rerun = run_exchange(tmp_path, tenant, tasks, 'ex-new-rerun')
+    assert rerun.rc == 0 and rerun.changed == 0, rerun
+    assert exchange_stats(tenant)['exchange']['cmdlets']['Add-MailboxPermission'] == 4

@@ -73,3 +73,45 @@ def test_plan_runs_exclusive_in_one_session_and_agrees_with_the_controller(host)
     # The controller reads the same rows and comes to the same writes.
     assert sorted(plan.outcome(Answer)['expected']) == sorted(done)
     assert host.exchange.counters.as_dict()['connections'] == 3
+
+
+class _Answer(object):
+    def __init__(self, raw):
+        self.results = raw['results']
+
+
+def test_new_principal_plan_adds_without_reads_and_reports_each_answer(host):
+    """A principal created in this run: one read (the principal), the adds straight out; a missing mailbox is missing,
+    not a stop, and the mailboxes after it are still done."""
+    _principal(host)
+    mailboxes = MAILBOXES[:2] + ['ghost@nowhere.example'] + MAILBOXES[2:4]
+    plan = PermissionPlan(SP, mailboxes, ['FullAccess'], new_principal=True)
+    assert [op['op'] for op in plan.reads] == ['get_service_principal']
+    raw = host.run_runner(plan.reads + plan.writes)
+    assert not raw['failed'] and not raw['stopped'], raw
+    assert [r['key'] for r in raw['results'] if r['op'] == 'add_mailbox_permission'] == mailboxes
+    outcome = plan.outcome(_Answer(raw))
+    assert outcome['missing'] == ['ghost@nowhere.example'] and not outcome['errors']
+    assert outcome['added'] == {'FullAccess': MAILBOXES[:4]}
+    assert outcome['before'][MAILBOXES[0]] == [] and outcome['after'][MAILBOXES[0]] == ['FullAccess']
+    cmdlets = host.exchange.counters.as_dict()['cmdlets']
+    assert cmdlets.get('Get-MailboxPermission', 0) == 0 and cmdlets.get('Get-ServicePrincipal') == 1, cmdlets
+    # What the same mailboxes read afterwards: the grants are there, a normal plan has nothing left to do.
+    again = PermissionPlan(SP, MAILBOXES[:4], ['FullAccess'])
+    assert not again.outcome(_Answer(host.run_runner(again.reads + again.writes)))['added']
+
+
+def test_new_principal_plan_counts_an_entry_another_run_made_as_unchanged(host):
+    _principal(host)
+    host.run_runner(_grant(MAILBOXES[:1]))
+    plan = PermissionPlan(SP, MAILBOXES[:2], ['FullAccess', 'SendAs'], new_principal=True)
+    outcome = plan.outcome(_Answer(host.run_runner(plan.reads + plan.writes)))
+    assert outcome['added'] == {'FullAccess': MAILBOXES[1:2], 'SendAs': MAILBOXES[:2]}
+    assert outcome['before'][MAILBOXES[0]] == ['FullAccess']
+
+
+def test_new_principal_is_ignored_where_reads_decide(host):
+    for plan in (PermissionPlan(SP, MAILBOXES[:1], ['FullAccess'], exclusive=True, new_principal=True),
+                 PermissionPlan(SP, MAILBOXES[:1], ['FullAccess'], state='absent', new_principal=True)):
+        assert not plan.write_only
+        assert 'get_mailbox_permission' in [op['op'] for op in plan.reads]

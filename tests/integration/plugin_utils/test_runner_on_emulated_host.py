@@ -1,6 +1,6 @@
 """The collection's real runner in pwsh against the sandbox: order, stops, faults and counters as the service sees them."""
 
-from m365_sandbox.testing import MAILBOXES, SP, TENANT
+from m365_sandbox.testing import MAILBOXES, SP, TENANT, fill_to_ace_limit
 
 ADD = 'An existing permission entry was found for user: %s.' % SP
 
@@ -11,12 +11,22 @@ def add_all(mailboxes=None):
 
 
 def test_stops_at_first_failed_write_and_reports_what_was_done(host):
-    operations = add_all([MAILBOXES[0], 'ghost@' + TENANT, MAILBOXES[1]]) + [{'op': 'get_transport_config'}]
+    fill_to_ace_limit(host.exchange.org(TENANT).find_mailbox(MAILBOXES[1]))
+    operations = add_all(MAILBOXES[:3]) + [{'op': 'get_transport_config'}]
     result = host.run_runner(operations)
-    assert result['stopped'] and result['stopped_at'] == {'op_index': 1, 'op': 'add_mailbox_permission', 'key': 'ghost@' + TENANT}
+    assert result['stopped'] and result['stopped_at'] == {'op_index': 1, 'op': 'add_mailbox_permission', 'key': MAILBOXES[1]}
     assert result['skipped'] == 2
     assert [r['ok'] for r in result['results']] == [True, True, False]
+    assert not result['results'][2]['error']['not_found']
     assert result['disconnected'] and host.exchange.counters.as_dict()['disconnections'] == 1
+
+
+def test_a_mailbox_gone_does_not_stop_the_writes(host):
+    operations = add_all([MAILBOXES[0], 'ghost@' + TENANT, MAILBOXES[1]]) + [{'op': 'get_transport_config'}]
+    result = host.run_runner(operations)
+    assert not result['stopped'] and result['skipped'] == 0
+    assert [r['ok'] for r in result['results']] == [True, True, False, True, True]
+    assert result['results'][2]['error']['not_found'] is True
 
 
 def test_failed_reads_do_not_stop(host):

@@ -127,3 +127,11 @@ def winrm_host(sandbox):
     stop.sandbox = sandbox
     yield stop
     stop()
+
+
+def fill_to_ace_limit(mailbox):
+    """Give an emulated mailbox as many permission entries as Exchange allows: the next add fails (and is no not-found)."""
+    from .exchange import ACE_LIMIT  # pylint: disable=import-outside-toplevel
+    while len(mailbox.aces) < ACE_LIMIT:
+        mailbox.aces.append({'principal': ('user', 'filler%d' % len(mailbox.aces)), 'rights': ['ReadPermission'], 'deny': False,
+                             'inheritance': 'All', 'inherited': False, 'automapping': False})

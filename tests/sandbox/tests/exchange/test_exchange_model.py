@@ -2,8 +2,9 @@
 
 import pytest
 
-from m365_sandbox.exchange import ACE_LIMIT, CmdletError, ExchangeOrg
+from m365_sandbox.exchange import CmdletError, ExchangeOrg
 from m365_sandbox.exchange.cmdlets import invoke
+from m365_sandbox.testing import fill_to_ace_limit
 
 SP = '66666666-7777-4888-8999-000000000000'
 APP = '11111111-2222-4333-8444-555555555555'
@@ -71,10 +72,7 @@ def test_unknown_user_and_access_right(org):
 
 
 def test_ace_limit(org):
-    mailbox = org.find_mailbox('user1')
-    while len(mailbox.aces) < ACE_LIMIT:
-        mailbox.aces.append({'principal': ('user', 'filler%d' % len(mailbox.aces)), 'rights': ['ReadPermission'], 'deny': False,
-                             'inheritance': 'All', 'inherited': False, 'automapping': False})
+    fill_to_ace_limit(org.find_mailbox('user1'))
     with pytest.raises(CmdletError, match='reached the limit of maximum allowed access control entries of 500'):
         invoke(org, 'Add-MailboxPermission', {'Identity': 'user1', 'User': SP, 'AccessRights': ['FullAccess']})
 
