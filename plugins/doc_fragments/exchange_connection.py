@@ -99,6 +99,9 @@ notes:
     script, its operations and every token or password go on stdin.
   - One task is one round trip and one C(Connect-ExchangeOnline) - the reads, then only the writes the reads call for - and it
     always disconnects. In check mode only the reads are sent.
+  - At C(-v) and above, over C(ansible.builtin.winrm), a task with a step of 100 mailboxes or more prints its progress while it
+    runs (C(mailboxes 300/1,000 done (Add-MailboxPermission)), about every 5% of each step). Other connections return the
+    host's output only at the end, so they show none.
   - The Exchange environment (C(-ExchangeEnvironmentName)) follows O(cloud).
 requirements:
   - ExchangeOnlineManagement 3.x on the PowerShell host (or O(install_module=true))

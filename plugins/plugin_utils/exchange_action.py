@@ -20,7 +20,7 @@ from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import Conf
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_args import (
     EXCHANGE_REQUIRED_IF, MUTUALLY_EXCLUSIVE, action_spec)
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_graph import ControllerGraph
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import is_not_found
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import OPERATIONS, is_not_found
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import ExchangeSession
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.powershell_transport import PowerShellTransportError, is_powershell_shell
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.transport_policy import check_transport
@@ -39,11 +39,13 @@ class ExchangeAction(ActionBase):
         super(ExchangeAction, self).__init__(*args, **kwargs)
         self._secrets = set()
         self._session = None
+        self._host_name = None
         self.graph = None
         self.params = {}
 
     def run(self, tmp=None, task_vars=None):
         result = super(ExchangeAction, self).run(tmp, task_vars)
+        self._host_name = (task_vars or {}).get('inventory_hostname')
         spec = action_spec(self.OWN_SPEC)
         # A failed validation returns no list of no_log values, yet the invocation below still echoes the arguments.
         self._secrets.update(str(self._task.args[name]) for name, option in spec.items()
@@ -121,6 +123,18 @@ class ExchangeAction(ActionBase):
             raise IOError(errno.ENOENT, 'no such file on the controller (looked in the files/ of the role and the playbook too)')
         with open(real, 'rb') as handle:
             return handle.read().decode('utf-8-sig')
+
+    @property
+    def show_progress(self):
+        """How the session shows a long task's progress: at -v and above, as lines like
+        "mailboxes 300/1,000 done (Add-MailboxPermission)" while the task runs; None below -v (the runner then prints none)."""
+        if self._display.verbosity < 1:
+            return None
+        return self._show_progress
+
+    def _show_progress(self, op, done, total):
+        what = OPERATIONS[op]['cmdlet'] if op in OPERATIONS else op
+        self._display.v('mailboxes {0:,}/{1:,} done ({2})'.format(done, total, what), host=self._host_name)
 
     def session(self):
         """The Exchange session of this task (settings resolved once, secrets registered)."""

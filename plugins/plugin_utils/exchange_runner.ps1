@@ -229,6 +229,45 @@ function Invoke-RunnerCall {
     }
 }
 
+# -- Progress ----------------------------------------------------------------------------------------
+# With payload.progress, a bulk step prints "#m365.mail_oauth:progress <op> <done>/<total>" lines on stdout as
+# its keys are done (about every 5 %, and at the end), straight to the console so that they leave while the run
+# goes on; a controller that reads the output as it arrives (WinRM Receive) shows them. The answer stays the
+# last line. One synchronized table, shared by every session's runspace (which sees none of this file's variables).
+function New-RunnerProgress {
+    param([bool]$Enabled)
+    [hashtable]::Synchronized(@{ Enabled = $Enabled; Prefix = '#m365.mail_oauth:progress '; Op = ''; Total = 0; Done = 0; Next = 0; Every = 1 })
+}
+
+function Start-RunnerProgress {
+    param($Progress, [string]$Op, [int]$Total)
+    if (-not $Progress -or -not $Progress.Enabled) { return }
+    [System.Threading.Monitor]::Enter($Progress.SyncRoot)
+    try {
+        $Progress.Op = $Op
+        $Progress.Total = $Total
+        $Progress.Done = 0
+        $Progress.Every = [int][Math]::Max(1, [Math]::Ceiling($Total / 20))
+        $Progress.Next = $Progress.Every
+    }
+    finally { [System.Threading.Monitor]::Exit($Progress.SyncRoot) }
+}
+
+function Step-RunnerProgress {
+    param($Progress)
+    if (-not $Progress -or -not $Progress.Enabled) { return }
+    [System.Threading.Monitor]::Enter($Progress.SyncRoot)
+    try {
+        $Progress.Done++
+        if ($Progress.Done -ge $Progress.Next -or $Progress.Done -eq $Progress.Total) {
+            while ($Progress.Next -le $Progress.Done) { $Progress.Next += $Progress.Every }
+            [Console]::Out.WriteLine(('{0}{1} {2}/{3}' -f $Progress.Prefix, $Progress.Op, $Progress.Done, $Progress.Total))
+            [Console]::Out.Flush()
+        }
+    }
+    finally { [System.Threading.Monitor]::Exit($Progress.SyncRoot) }
+}
+
 # A failed write stops the run (the next writes may depend on it, and a broken session or permission would
 # fail them all), except where Exchange said the object is not there: that mailbox's absence is its answer,
 # as a failed read's would be, and the other keys go on (a deleted mailbox must not halt a write-only plan).
@@ -262,17 +301,20 @@ function Invoke-RunnerFindByUser {
     if ($Workers.Count -gt 0) {
         $position = 0
         $items = @(foreach ($mailbox in $list.Output) { $position++; [pscustomobject]@{ Position = $position; Key = [string]$mailbox.UserPrincipalName } })
-        $spread = Invoke-RunnerSpread -Cmdlet $Step.Definition.Cmdlet -Params $Step.Params -Bulk 'Identity' -Items $items -Retry $Retry -Write $false
+        $spread = Invoke-RunnerSpread -Cmdlet $Step.Definition.Cmdlet -Params $Step.Params -Bulk 'Identity' -Items $items -Retry $Retry -Write $false `
+            -ProgressOp $Step.Name
         foreach ($outcome in $spread.Outcomes) {
             if (-not $outcome.Call.Ok) { $result.warnings.Add(('{0}: {1}' -f $outcome.Key, $outcome.Call.Error.message)) }
             elseif ($outcome.Call.Output.Count -gt 0) { Add-RunnerResult -Step $Step -Key $outcome.Key -Call $outcome.Call }
         }
         return
     }
+    Start-RunnerProgress -Progress $Progress -Op $Step.Name -Total @($list.Output).Count
     foreach ($mailbox in $list.Output) {
         $params = $Step.Params.Clone()
         $params['Identity'] = [string]$mailbox.UserPrincipalName
         $call = Invoke-RunnerCall -Cmdlet $Step.Definition.Cmdlet -Params $params -Retry $Retry
+        Step-RunnerProgress -Progress $Progress
         if (-not $call.Ok) { $result.warnings.Add(('{0}: {1}' -f $params.Identity, $call.Error.message)) }
         elseif ($call.Output.Count -gt 0) { Add-RunnerResult -Step $Step -Key $params.Identity -Call $call }
     }
@@ -536,11 +578,12 @@ function Close-RunnerWorker {
 
 # One session's share of a bulk step: the cmdlet once per key, in order; a failed write ends this share.
 function Invoke-RunnerBatch {
-    param([string]$Cmdlet, [hashtable]$Params, [string]$Bulk, $Items, $Retry, [bool]$Write)
+    param([string]$Cmdlet, [hashtable]$Params, [string]$Bulk, $Items, $Retry, [bool]$Write, $Progress)
     foreach ($item in $Items) {
         $params = $Params.Clone()
         if ($Bulk) { $params[$Bulk] = $item.Key }
         $call = Invoke-RunnerCall -Cmdlet $Cmdlet -Params $params -Retry $Retry
+        Step-RunnerProgress -Progress $Progress
         [pscustomobject]@{ Position = $item.Position; Key = $item.Key; Call = $call }
         if (Test-RunnerStops -Call $call -Write $Write) { break }
     }
@@ -550,8 +593,9 @@ function Invoke-RunnerBatch {
 # position order. Stopped: the failed write with the lowest position, and how many keys its session and
 # the others left unattempted after their own failed write.
 function Invoke-RunnerSpread {
-    param([string]$Cmdlet, [hashtable]$Params, [string]$Bulk, $Items, $Retry, [bool]$Write)
+    param([string]$Cmdlet, [hashtable]$Params, [string]$Bulk, $Items, $Retry, [bool]$Write, [string]$ProgressOp)
     $count = 1 + $Workers.Count
+    Start-RunnerProgress -Progress $Progress -Op $ProgressOp -Total @($Items).Count
     $shares = @()
     for ($i = 0; $i -lt $count; $i++) { $shares += ,(New-Object System.Collections.Generic.List[object]) }
     foreach ($item in $Items) {
@@ -564,12 +608,12 @@ function Invoke-RunnerSpread {
         if ($shares[$i].Count -eq 0) { continue }
         $worker = $Workers[$i - 1]
         Start-RunnerWorker -Worker $worker -Command 'Invoke-RunnerBatch' -Arguments @{
-            Cmdlet = $Cmdlet; Params = $Params; Bulk = $Bulk; Items = $shares[$i].ToArray(); Retry = $Retry; Write = $Write }
+            Cmdlet = $Cmdlet; Params = $Params; Bulk = $Bulk; Items = $shares[$i].ToArray(); Retry = $Retry; Write = $Write; Progress = $Progress }
         $started += [pscustomobject]@{ Worker = $worker; Share = $shares[$i] }
     }
     $all = New-Object System.Collections.Generic.List[object]
     $skipped = 0
-    $done = @(Invoke-RunnerBatch -Cmdlet $Cmdlet -Params $Params -Bulk $Bulk -Items $shares[0].ToArray() -Retry $Retry -Write $Write)
+    $done = @(Invoke-RunnerBatch -Cmdlet $Cmdlet -Params $Params -Bulk $Bulk -Items $shares[0].ToArray() -Retry $Retry -Write $Write -Progress $Progress)
     $skipped += $shares[0].Count - $done.Count
     foreach ($outcome in $done) { $all.Add($outcome) }
     $failure = $null
@@ -598,7 +642,7 @@ function Invoke-RunnerParallelStep {
     }
     if ($items.Count -eq 0) { return }
     $spread = Invoke-RunnerSpread -Cmdlet $Step.Definition.Cmdlet -Params $Step.Params -Bulk $Step.Definition.Bulk -Items $items.ToArray() `
-        -Retry $Retry -Write $Step.Definition.Write
+        -Retry $Retry -Write $Step.Definition.Write -ProgressOp $Step.Name
     foreach ($outcome in $spread.Outcomes) {
         Add-RunnerResult -Step $Step -Key $outcome.Key -Call $outcome.Call
         if ((Test-RunnerStops -Call $outcome.Call -Write $Step.Definition.Write) -and -not $result.stopped) {
@@ -623,11 +667,13 @@ function Invoke-ExoRunner {
     $Workers = @()
     $SessionOf = @{}
     $SessionNext = [ref]0
+    $Progress = New-RunnerProgress -Enabled $false
     try {
         $AllowList = ConvertTo-RunnerAllowList -Json $AllowListJson
         $payload = ConvertFrom-Json -InputObject $PayloadJson
         if ($payload.version -ne $RunnerVersion) { throw ('Unsupported payload version {0}' -f $payload.version) }
         $plan = @(Get-RunnerPlan -Operations @($payload.operations))
+        $Progress.Enabled = ($payload.progress -eq $true)
         $retry = [pscustomobject]@{ Attempts = 4; Delay = 2; MaxDelay = 30 }
         if ($payload.retry) {
             $retry.Attempts = [int]$payload.retry.attempts
@@ -662,8 +708,10 @@ function Invoke-ExoRunner {
                 continue
             }
             $position = 0
+            if ($step.HasForeach) { Start-RunnerProgress -Progress $Progress -Op $step.Name -Total $keys.Count }
             foreach ($key in $keys) {
                 $position++
+                if ($step.HasForeach) { Step-RunnerProgress -Progress $Progress }
                 if (-not (Test-RunnerWhen -Step $step -Key $key)) {
                     $result.conditional_skips++
                     continue

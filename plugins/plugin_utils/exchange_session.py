@@ -18,7 +18,7 @@ with writes conditional on what the reads found.
 import re
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, ExchangeError
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils import exchange_runner, powershell_transport
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils import exchange_progress, exchange_runner, powershell_transport
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import (
     InvalidOperation,
     is_write,
@@ -108,18 +108,21 @@ def connection_payload(settings):
     return connection
 
 
-def build_payload(connection, operations, retry=None, sessions=None):
+def build_payload(connection, operations, retry=None, sessions=None, progress=False):
     try:
         checked = validate_operations(operations)
     except InvalidOperation as exc:
         raise ConfigError(str(exc))
-    return {
+    payload = {
         'version': exchange_runner.PROTOCOL_VERSION,
         'connection': connection,
         'operations': checked,
         'retry': dict(DEFAULT_RETRY, **(retry or {})),
         'sessions': sessions or sessions_payload(),
     }
+    if progress:
+        payload['progress'] = True
+    return payload
 
 
 class ExchangeResult(object):
@@ -209,12 +212,25 @@ class ExchangeSession(object):
         """Values an action plugin must keep out of its output and logs."""
         return [self.connection[k] for k in SECRET_SETTINGS if self.connection.get(k)]
 
+    def _progress(self, operations):
+        """ProgressReader.feed for a long task whose progress someone will see and the connection can stream, else None.
+
+        The action says whether anyone looks (show_progress: -v and above); the runner then prints progress lines."""
+        show = getattr(self.action, 'show_progress', None)
+        if show is None or not exchange_progress.wanted(operations):
+            return None
+        if not powershell_transport.can_stream(getattr(self.action, '_connection', None)):
+            return None
+        return exchange_progress.ProgressReader(show).feed
+
     def run(self, operations):
         """One round trip: connect, run every operation in order, disconnect."""
-        payload = build_payload(self.connection, operations, self.retry, self.sessions)
+        on_output = self._progress(operations)
+        payload = build_payload(self.connection, operations, self.retry, self.sessions, progress=on_output is not None)
         in_data = exchange_runner.build_stdin(payload)
         self.round_trips += 1
-        raw = self._execute(self.action, exchange_runner.BOOTSTRAP, in_data, interpreter=self.interpreter)
+        extra = {'on_output': on_output} if on_output else {}
+        raw = self._execute(self.action, exchange_runner.BOOTSTRAP, in_data, interpreter=self.interpreter, **extra)
         if raw.get('connected'):
             self.sessions_used = max(self.sessions_used, int(raw.get('sessions') or 1))
         if raw.get('version') != exchange_runner.PROTOCOL_VERSION:

@@ -9,6 +9,7 @@ with PowerShell), so delegate_to works and secrets stay off command lines.
 """
 
 import base64
+import contextlib
 import json
 import re
 
@@ -96,11 +97,50 @@ def _describe_connection(connection):
     return transport, host
 
 
-def execute(action, script, in_data, interpreter=None):
+def can_stream(connection):
+    """Whether the connection hands a command's output over while it runs: ansible.builtin.winrm reads it in WinRM
+    Receive calls as the host produces it (MS-WSMV 3.1.4.14); psrp, ssh and local return it only at the end."""
+    return callable(getattr(connection, '_winrm_get_raw_command_output', None))
+
+
+@contextlib.contextmanager
+def _watching(connection, on_output):
+    """Pass each piece of stdout to on_output as the winrm connection receives it, for this command only.
+
+    It wraps the plugin's per-Receive method on this one connection object (a private method: when a later
+    ansible-core lacks it, can_stream says no and nothing is wrapped). on_output never breaks the run.
+    """
+    if on_output is None or not can_stream(connection):
+        yield
+        return
+    name = '_winrm_get_raw_command_output'
+    own = vars(connection).get(name)
+    original = getattr(connection, name)
+
+    def receive(*args, **kwargs):
+        answer = original(*args, **kwargs)
+        try:
+            on_output(answer[0])
+        except Exception:  # pylint: disable=broad-except
+            pass  # progress is a courtesy; the command's own output is what counts
+        return answer
+
+    setattr(connection, name, receive)
+    try:
+        yield
+    finally:
+        if own is None:
+            delattr(connection, name)
+        else:
+            setattr(connection, name, own)
+
+
+def execute(action, script, in_data, interpreter=None, on_output=None):
     """Run ``script`` on the task's host with ``in_data`` on stdin; return (rc, stdout, stderr).
 
     ``action`` is an ActionBase (or anything with ``_connection`` and
-    ``_low_level_execute_command``). Transport failures become
+    ``_low_level_execute_command``). ``on_output`` gets stdout piece by piece
+    while the command runs, where the connection can (can_stream). Transport failures become
     PowerShellTransportError; ``unreachable`` tells the caller to report
     the host unreachable rather than the task failed.
     """
@@ -108,7 +148,8 @@ def execute(action, script, in_data, interpreter=None):
     transport, host = _describe_connection(action._connection)
     where = '%s over %s' % (host, transport) if host else 'the host over %s' % transport
     try:
-        res = action._low_level_execute_command(command, sudoable=False, in_data=in_data)
+        with _watching(action._connection, on_output):
+            res = action._low_level_execute_command(command, sudoable=False, in_data=in_data)
     except AnsibleConnectionFailure as exc:
         message = to_text(exc)
         if _AUTH_FAILURE.search(message):
@@ -125,9 +166,9 @@ def execute(action, script, in_data, interpreter=None):
     return res.get('rc'), res.get('stdout', ''), res.get('stderr', '')
 
 
-def run_json(action, script, in_data, interpreter=None):
-    """One round trip: run the script and return the JSON object it printed."""
-    rc, stdout, stderr = execute(action, script, in_data, interpreter=interpreter)
+def run_json(action, script, in_data, interpreter=None, on_output=None):
+    """One round trip: run the script and return the JSON object it printed (lines before it are ignored)."""
+    rc, stdout, stderr = execute(action, script, in_data, interpreter=interpreter, on_output=on_output)
     result = parse_json_output(stdout, stderr, rc)
     if stderr:
         result.setdefault('_stderr', clean_stderr(stderr))

@@ -65,6 +65,32 @@ def test_thousand_mailboxes_one_connection_per_task(big, tmp_path):
     assert 'Add-MailboxPermission' not in stats['exchange']['cmdlets'] and 'Remove-MailboxPermission' not in stats['exchange']['cmdlets']
     assert rerun.results()['perm']['localhost']['unchanged'] == COUNT
     print('\n1,000 mailboxes: create+sp %.1fs, rerun %.1fs, cmdlets on rerun %s' % (first_seconds, rerun_seconds, stats['exchange']['cmdlets']))
+    # Without -v no progress is asked for, none is printed.
+    assert 'done (Get-MailboxPermission)' not in first.stdout + rerun.stdout
+    assert '#m365.mail_oauth:progress' not in first.stdout + rerun.stdout
+
+
+@pytest.mark.slow
+def test_progress_while_a_long_task_runs_at_v(big, tmp_path):
+    """-v: the mailbox task prints its progress while it runs, in the order the runner printed it, and the task
+    still answers in one round trip (the WinRM Receive calls that carry progress are not extra commands)."""
+    app = mail_app(big, name='mail-progress')
+    mailboxes = big.tenant(0)['mailboxes'][:300]
+    tasks = [{'name': 'sp', 'm365.mail_oauth.exchange_service_principal': {'app_id': app['app_id']}},
+             {'name': 'perm', 'm365.mail_oauth.mailbox_permission': {'app_id': app['app_id'], 'mailboxes': mailboxes}}]
+    _stats(big)
+    run = run_exchange(tmp_path, big, tasks, 'ex-scale-progress', verbosity=1)
+    assert run.rc == 0, run
+    lines = [line for line in run.stdout.splitlines() if ' done (' in line]
+    reads = [line for line in lines if line.endswith('(Get-MailboxPermission)')]
+    writes = [line for line in lines if line.endswith('(Add-MailboxPermission)')]
+    assert len(reads) == 20 and len(writes) == 20, lines
+    assert reads[0].endswith('mailboxes 15/300 done (Get-MailboxPermission)') and writes[-1].endswith('mailboxes 300/300 done (Add-MailboxPermission)')
+    assert lines == reads + writes
+    assert '#m365.mail_oauth:progress' not in run.stdout
+    stats = _stats(big)
+    assert stats['exchange']['round_trips'] == 2 and stats['winrm']['bootstraps'] == 2
+    assert full_access_holders(exchange_state(big), app['sp_object_id']) == sorted(mailboxes)
 
 
 @pytest.mark.slow

@@ -65,7 +65,17 @@ $global:ExoStub.Handlers['Remove-MailboxPermission'] = { param($p) Write-Warning
         '{"op":"get_recipient_permission","for_each":["a@contoso.com"],"params":{"Trustee":"sp"}},' +
         '{"op":"remove_mailbox_permission","for_each":["a@contoso.com"],"params":{"User":"sp","AccessRights":["FullAccess"]}}]')
 
+    # payload.progress: a bulk step prints progress lines as it goes; with 3 sessions (40 keys, 2 per session) and alone.
+    $ProgressKeys = @(1..40 | ForEach-Object { '"p{0:d2}@contoso.com"' -f $_ }) -join ','
+    $ProgressOps = '[{"op":"get_mailbox","for_each":[' + $ProgressKeys + ']}]'
+    $ProgressParallel = '{"version":' + $RunnerVersion + ',"connection":' + $ConnectionJson + ',"retry":{"attempts":1,"delay":0,"max_delay":0},' +
+        '"sessions":{"max":3,"keys_per_session":2},"progress":true,"operations":' + $ProgressOps + '}'
+    $ProgressAlone = '{"version":' + $RunnerVersion + ',"connection":' + $ConnectionJson + ',"retry":{"attempts":1,"delay":0,"max_delay":0},' +
+        '"progress":true,"operations":[{"op":"get_mailbox","for_each":["a@contoso.com","b@contoso.com","c@contoso.com"]}]}'
+
     $Children = @{
+        ProgressParallel = Start-ChildBootstrap -Payload $ProgressParallel -Prefix $ChildStubSetup
+        ProgressAlone = Start-ChildBootstrap -Payload $ProgressAlone -Prefix $ChildStubSetup
         Noisy437 = Start-ChildBootstrap -Payload $NoisyPayload -Prefix ($Cp437 + $Noise)
         Utf8 = Start-ChildBootstrap -Payload $SimplePayload -Prefix $Noise
         Late437 = Start-ChildBootstrap -Payload $SimplePayload -Prefix $Late437
@@ -200,5 +210,26 @@ Describe 'arrays under Windows PowerShell 5.1 type data (an extra Count on Syste
         $Run.Lines[0] | Should -Match ([regex]::Escape('"warnings":["the ACE doesn''t exist on the object."]'))
         $Run.Lines[0] | Should -Match '"results":\[\{'
         $Run.Lines[0] | Should -Match '"output":\[\{'
+    }
+}
+
+Describe 'progress lines while a bulk step runs (payload.progress)' {
+    It 'prints about every 5 % over all sessions, in order, then the answer as the last line' {
+        $run = Wait-ChildBootstrap $Children.ProgressParallel
+        $progress = @($run.Lines | Select-Object -SkipLast 1)
+        $progress.Count | Should -Be 20 -Because ('stdout was: ' + $run.Stdout + ' stderr: ' + $run.Stderr)
+        foreach ($line in $progress) { $line | Should -Match '^#m365\.mail_oauth:progress get_mailbox \d+/40$' }
+        $counts = @($progress | ForEach-Object { [int]($_ -replace '^.* (\d+)/40$', '$1') })
+        $counts | Should -Be @(2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34, 36, 38, 40)
+        $answer = ConvertFrom-Json -InputObject $run.Lines[-1]
+        $answer.failed | Should -BeFalse -Because $answer.msg
+        $answer.sessions | Should -Be 3
+    }
+
+    It 'prints every key of a short step in one session' {
+        $run = Wait-ChildBootstrap $Children.ProgressAlone
+        @($run.Lines | Select-Object -SkipLast 1) | Should -Be @('#m365.mail_oauth:progress get_mailbox 1/3', '#m365.mail_oauth:progress get_mailbox 2/3',
+            '#m365.mail_oauth:progress get_mailbox 3/3')
+        (ConvertFrom-Json -InputObject $run.Lines[-1]).failed | Should -BeFalse
     }
 }

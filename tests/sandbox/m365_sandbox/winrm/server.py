@@ -224,14 +224,18 @@ class WsmanService:
             return 500, soap.fault(request.message_id, 2150858843, 'The command was not found.', subcode='w:InvalidSelectors')
         # A caller that never closes stdin still gets its program run.
         self.shells.start(command)
-        if not command.done.wait(max(0.5, request.operation_timeout - 1.0)):
+        # Output goes out as the program writes it (State Running), the rest with the exit code once it ends.
+        chunk, done = command.take(max(0.5, request.operation_timeout - 1.0))
+        if chunk is None:
             return 500, soap.fault(request.message_id, soap.FAULT_OPERATION_TIMEOUT,
                                    'The WS-Management service cannot complete the operation within the time specified in OperationTimeout.',
                                    subcode='w:TimedOut')
         if command.dropped:
             return None
+        if not done:
+            return 200, soap.receive_response(request.message_id, command.id, chunk, b'', None, done=False)
         self.counters.bump('round_trips')
-        return 200, soap.receive_response(request.message_id, command.id, command.stdout, command.stderr, command.exit_code)
+        return 200, soap.receive_response(request.message_id, command.id, chunk, command.stderr, command.exit_code)
 
 
 class WinrmServer(http.server.ThreadingHTTPServer):

@@ -57,6 +57,10 @@ class Command:
         self.stdin_closed = False
         self.started = False
         self.done = threading.Event()
+        # What the program wrote to stdout so far, and how much of it Receive has handed out.
+        self.output = bytearray()
+        self.sent = 0
+        self.changed = threading.Condition()
         self.stdout = b''
         self.stderr = b''
         self.exit_code = 0
@@ -65,11 +69,42 @@ class Command:
         self.process = None
         self.killed = False
 
+    def append(self, chunk):
+        with self.changed:
+            self.output.extend(chunk)
+            self.changed.notify_all()
+
+    def finish(self):
+        with self.changed:
+            self.done.set()
+            self.changed.notify_all()
+
+    def take(self, timeout):
+        """(new stdout, done) once there is new output or the program ended; (None, False) when neither within timeout."""
+        with self.changed:
+            if not self.changed.wait_for(lambda: self.done.is_set() or len(self.output) > self.sent, timeout):
+                return None, False
+            chunk = bytes(self.output[self.sent:])
+            self.sent = len(self.output)
+            return chunk, self.done.is_set()
+
 
 class Shell:
     def __init__(self):
         self.id = str(uuid.uuid4()).upper()
         self.commands = {}
+
+
+def _feed(pipe, data):
+    try:
+        pipe.write(data)
+    except (BrokenPipeError, ValueError, OSError):
+        pass  # the program ended (or was killed) before reading all of its stdin
+    finally:
+        try:
+            pipe.close()
+        except (BrokenPipeError, OSError):
+            pass
 
 
 def _kill(process):
@@ -148,7 +183,7 @@ class ShellHost:
         except Exception as exc:  # pylint: disable=broad-except
             command.stdout, command.stderr, command.exit_code = b'', clixml_error('Emulated host failure: %r' % (exc,)), 1
         finally:
-            command.done.set()
+            command.finish()
 
     def execute(self, command):
         """(stdout, stderr, exit code) of one command."""
@@ -173,13 +208,30 @@ class ShellHost:
                 [pwsh, '-NoProfile', '-NonInteractive', '-EncodedCommand', encoded], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, env=env, cwd=self.disk.root, start_new_session=True)
             self.running[command.id] = command
+        process = command.process
+        errors = []
+        helpers = [threading.Thread(target=_feed, args=(process.stdin, bytes(command.stdin)), daemon=True),
+                   threading.Thread(target=lambda: errors.append(process.stderr.read()), daemon=True)]
+        for helper in helpers:
+            helper.start()
+        timer = threading.Timer(COMMAND_TIMEOUT, _kill, args=(process,))
+        timer.daemon = True
+        timer.start()
         try:
-            stdout, stderr = command.process.communicate(bytes(command.stdin), timeout=COMMAND_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            _kill(command.process)
-            stdout, stderr = command.process.communicate()
+            # stdout as it comes, so that Receive can hand it out while the program runs.
+            while True:
+                chunk = os.read(process.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                command.append(chunk)
+            process.wait()
+            for helper in helpers:
+                helper.join(5)
         finally:
-            _kill(command.process)
+            timer.cancel()
+            _kill(process)
+            process.stdout.close()
+            process.stderr.close()
             with self.lock:
                 self.running.pop(command.id, None)
-        return stdout, stderr, command.process.returncode
+        return bytes(command.output), b''.join(errors), process.returncode

@@ -96,7 +96,10 @@ def command_response(relates_to, command_id):
     return envelope(ACTION_COMMAND + 'Response', relates_to, body)
 
 
-def receive_response(relates_to, command_id, stdout, stderr, exit_code):
+def receive_response(relates_to, command_id, stdout, stderr, exit_code, done=True):
+    """Output of a command: what it wrote since the last Receive; while it runs (done=False) the state is Running and
+    there is no exit code (MS-WSMV 2.2.4.27 ReceiveResponse, 2.2.4.9 CommandState; example 4.7.3 receives a running
+    command's prompt)."""
     def stream(name, data, end=False):
         text = base64.b64encode(data).decode('ascii') if data else ''
         return '<rsp:Stream Name="%s" CommandId="%s"%s>%s</rsp:Stream>' % (name, escape(command_id), ' End="true"' if end else '', text)
@@ -106,6 +109,9 @@ def receive_response(relates_to, command_id, stdout, stderr, exit_code):
         parts.append(stream('stdout', stdout))
     if stderr:
         parts.append(stream('stderr', stderr))
+    if not done:
+        parts.append('<rsp:CommandState CommandId="%s" State="%s"/>' % (escape(command_id), STATE_RUNNING))
+        return envelope(ACTION_RECEIVE + 'Response', relates_to, '<rsp:ReceiveResponse>%s</rsp:ReceiveResponse>' % ''.join(parts))
     parts.append(stream('stdout', b'', end=True))
     parts.append(stream('stderr', b'', end=True))
     parts.append('<rsp:CommandState CommandId="%s" State="%s"><rsp:ExitCode>%d</rsp:ExitCode></rsp:CommandState>'

@@ -128,14 +128,20 @@ def test_dropped_write_drops_the_winrm_connection_and_the_command(host):
     assert not host.stop.shells.running
 
 
+def _first_receive(protocol, script):
+    """Start a PowerShell command line and make its first Receive: (shell, command, stdout so far, done)."""
+    shell = protocol.open_shell()
+    command = protocol.run_command(shell, 'powershell', ['-EncodedCommand', base64.b64encode(script.encode('utf-16-le')).decode()])
+    stdout, _stderr, _rc, done = protocol._raw_get_command_output(shell, command)  # pylint: disable=protected-access
+    return shell, command, stdout, done
+
+
 def test_signal_kills_the_process(host):
     need_pwsh()
     protocol = _protocol(host, operation_timeout_sec=1, read_timeout_sec=5)
-    shell = protocol.open_shell()
-    command = protocol.run_command(shell, 'powershell', ['-EncodedCommand', base64.b64encode(
-        'Write-Output $PID; Start-Sleep -Seconds 60'.encode('utf-16-le')).decode()])
-    with pytest.raises(WinRMOperationTimeoutError):  # the first Receive starts the program
-        protocol._raw_get_command_output(shell, command)  # pylint: disable=protected-access
+    # The first Receive starts the program and answers with what it wrote so far, still running.
+    shell, command, stdout, done = _first_receive(protocol, 'Write-Output $PID; Start-Sleep -Seconds 60')
+    assert stdout.strip().isdigit() and not done
     deadline = time.monotonic() + 30
     while not host.stop.shells.running and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -157,3 +163,18 @@ def test_decode_command_line_variants():
     assert decode_command_line('powershell -encodedcommand ' + encoded, []) == ('powershell', 'Write-Output 1', encoded)
     assert decode_command_line('PowerShell', ['-NoProfile', '-enc', encoded]) == ('PowerShell', 'Write-Output 1', encoded)
     assert decode_command_line('cmd', ['/c', 'dir']) == ('cmd', None, None)
+
+
+def test_output_arrives_while_the_command_runs(host):
+    """Receive hands over what the program wrote so far (CommandState Running, no exit code), the rest at the end."""
+    need_pwsh()
+    protocol = _protocol(host, operation_timeout_sec=20, read_timeout_sec=30)
+    started = time.monotonic()
+    shell, command, stdout, done = _first_receive(protocol, "Write-Output 'first'; Start-Sleep -Seconds 3; Write-Output 'second'; exit 4")
+    assert stdout.strip() == b'first' and not done
+    assert time.monotonic() - started < 2.5
+    rest, _stderr, rc = protocol.get_command_output(shell, command)
+    assert rest.strip() == b'second' and rc == 4
+    protocol.cleanup_command(shell, command)
+    protocol.close_shell(shell)
+    assert host.counters.as_dict()['round_trips'] == 1
