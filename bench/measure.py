@@ -6,11 +6,13 @@ sampled from /proc while the run lasts.
 """
 
 import os
+import re
 import threading
 
 from playbook import run_playbook
 
 MB = 1024.0 * 1024.0
+PROGRESS = re.compile(r'mailboxes [0-9,]+/[0-9,]+ done \(')
 SAMPLE_SECONDS = 0.1
 
 
@@ -108,11 +110,12 @@ def reset_counters(sandbox):
     sandbox.control('POST', 'exchange/stats/reset')
 
 
-def run_case(sandbox, work, name, playbook, inventory, extra_vars, forks=1, timeout=7200):
+def run_case(sandbox, work, name, playbook, inventory, extra_vars, forks=1, timeout=7200, verbosity=0):
     """Run one playbook and return its record (everything but the case's own labels)."""
     reset_counters(sandbox)
     with TreeMemory(exclude=[sandbox.process.pid]) as memory:
-        run = run_playbook(work, playbook, name, extra_vars=extra_vars, inventory=inventory, extra_args=['--forks', str(forks)], timeout=timeout)
+        run = run_playbook(work, playbook, name, extra_vars=extra_vars, inventory=inventory, extra_args=['--forks', str(forks)], timeout=timeout,
+                           verbosity=verbosity)
     graph, exchange = counters(sandbox)
     if run.rc != 0:
         raise RuntimeError('%s failed (rc=%s); see tests/output/logs:\n%s' % (name, run.rc, run.stdout[-4000:]))
@@ -137,6 +140,8 @@ def run_case(sandbox, work, name, playbook, inventory, extra_vars, forks=1, time
         'graph_batched_requests': graph.get('graph_batched', 0),
         'token_requests': graph['token_total'],
         'peak_memory_mb': round(memory.peak / MB, 1),
+        # The Exchange tasks' progress lines (-v): "mailboxes 300/1,000 done (Add-MailboxPermission)".
+        'progress_lines': len([line for line in run.stdout.splitlines() if PROGRESS.search(line)]),
     }
 
 

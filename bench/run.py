@@ -43,14 +43,17 @@ ROLE_SETTINGS = {'mailbox_access_configure_protocols': False}
 # big: the scale cases in their own sandbox of one tenant with big['tenant'] mailboxes, the model at big['scale']:
 # ours first converge at each N of big['ours'] (the smaller one is the base of scaling_n10000), and exclusive with
 # big['exclusive'] mailboxes listed (the role then reads every mailbox of the tenant once more, to find unlisted access).
+# progress: ours first converge again at -v, where the Exchange tasks print their progress while they run; its wall
+# time over the plain case's is what progress costs (progress_cost_n1000).
 FULL = {'ours': [1, 10, 100, 200, 1000], 'ours_rerun': [1, 10, 100, 200, 1000], 'naive': [1, 10, 100, 200], 'naive_rerun': [1, 10],
-        'oneshot': [1000], 'oneshot_rerun': [1000],
+        'oneshot': [1000], 'oneshot_rerun': [1000], 'progress': [1000],
         'tenants': 10, 'tenant_mailboxes': 10, 'forks': [1, 5], 'scale': 1.0,
         'big': {'tenant': 10000, 'ours': [1000, 10000], 'exclusive': 1000, 'scale': 0.25}}
 # QUICK checks the harness end to end within a few minutes, which the real model cannot do at N=100 (its floor alone is
 # about that): N <= 100 (the scale cases at 100 and 400), fewer reruns, no tenants, and the model at a quarter of its
 # values. Its figures stay out of the docs.
 QUICK = {'ours': [1, 10, 100], 'ours_rerun': [1, 100], 'naive': [1, 10], 'naive_rerun': [], 'oneshot': [100], 'oneshot_rerun': [100],
+         'progress': [100],
          'tenants': 0, 'tenant_mailboxes': 0, 'forks': [], 'scale': 0.25,
          'big': {'tenant': 400, 'ours': [100, 400], 'exclusive': 100, 'scale': 0.25}}
 
@@ -83,7 +86,7 @@ class Bench:
                                mailbox_access_mailboxes='{{ bench_mailboxes[inventory_hostname] }}', **dict(ROLE_SETTINGS, **settings))
         return path, {'bench_mailboxes': lists}
 
-    def case(self, kind, phase, mailboxes, playbook, inventory, extra_vars, tenants=1, forks=1):
+    def case(self, kind, phase, mailboxes, playbook, inventory, extra_vars, tenants=1, forks=1, verbosity=0):
         name = '%s-%s-n%d-t%d-f%d' % (kind, phase, mailboxes, tenants, forks)
         print('  %-34s ' % name, end='', flush=True)
         record = {'case': name, 'kind': kind, 'phase': phase, 'mailboxes': mailboxes, 'tenants': tenants, 'forks': forks,
@@ -91,7 +94,7 @@ class Bench:
         if playbook == ONESHOT:
             record.update(measure.run_script(self.sandbox, inventory))
         else:
-            record.update(measure.run_case(self.sandbox, self.work, name, playbook, inventory, extra_vars, forks=forks))
+            record.update(measure.run_case(self.sandbox, self.work, name, playbook, inventory, extra_vars, forks=forks, verbosity=verbosity))
         print('%8.1f s  floor %8.1f s  x%.2f' % (record['wall_s'], record['floor_s'], record['overhead'] or 0), flush=True)
         self.records.append(record)
         return record
@@ -103,6 +106,12 @@ class Bench:
         self.case(kind, 'first', mailboxes, PROVISION, path, extra, tenants, forks)
         if rerun:
             self.case(kind, 'rerun', mailboxes, PROVISION, path, extra, tenants, forks)
+
+    def progress(self, mailboxes):
+        """ours first converge at -v: the same work, with the progress lines printed while the Exchange tasks run."""
+        self.fresh()
+        path, extra = self.inventory('progress-%d' % mailboxes, 1, mailboxes)
+        self.case('progress', 'first', mailboxes, PROVISION, path, extra, verbosity=1)
 
     def big(self, mailboxes, exclusive=False):
         """One tenant with many mailboxes, first converge: ours ('scale'), or with exclusive ('exclusive')."""
@@ -156,6 +165,9 @@ def run(plan, latency, work, only=None, cli_latency=None):
         for count in plan['ours']:
             if selected(only, 'ours', count):
                 bench.ours(count, rerun=count in plan['ours_rerun'])
+        for count in plan['progress']:
+            if selected(only, 'progress', count):
+                bench.progress(count)
         for count in plan['oneshot']:
             if selected(only, 'oneshot', count):
                 bench.oneshot(count, rerun=count in plan['oneshot_rerun'])
@@ -191,7 +203,7 @@ def main(argv=None):
                         help='N <= 100 only, under two minutes (also QUICK=1)')
     parser.add_argument('--latency', help='override the model, e.g. connect=2,read=0.1 (also $%s)' % model.ENV)
     parser.add_argument('--no-docs', action='store_true', help='do not rewrite the figures in docs/performance.md')
-    parser.add_argument('--only', help='run only these cases: kinds (ours, oneshot, naive, tenants, scale, exclusive), '
+    parser.add_argument('--only', help='run only these cases: kinds (ours, progress, oneshot, naive, tenants, scale, exclusive), '
                         'optionally with N (ours:1000,oneshot:1000); implies --no-docs')
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
