@@ -160,15 +160,20 @@ class ExchangeHost:
     # -- tenants --------------------------------------------------------------
     def org_for(self, tenant):
         with self.directory_lock:
-            entries = _mailboxes_of(tenant)
             store = getattr(tenant, 'extensions', None)
             if store is None:
                 store = self._orgs.setdefault(tenant.tenant_id, {})
             org = store.get('exchange')
+            # Follow the directory only when its users changed: copying 10,000 users on every call made the emulator's
+            # own cost grow with the tenant (0.17 s a call), which the latency model, not the emulator, is for.
+            # Users are added and removed, never edited in place, so the dict and its size tell a change.
+            users = getattr(tenant, 'users', None)
+            signature = (id(users), len(users)) if isinstance(users, dict) else None
             if org is None:
-                org = store['exchange'] = ExchangeOrg(tenant.tenant_id, tenant.domain, entries)
-            else:
-                org.sync(entries)
+                org = store['exchange'] = ExchangeOrg(tenant.tenant_id, tenant.domain, _mailboxes_of(tenant))
+            elif signature is None or signature != getattr(org, 'directory_signature', None):
+                org.sync(_mailboxes_of(tenant))
+            org.directory_signature = signature
             return org
 
     def org(self, key):

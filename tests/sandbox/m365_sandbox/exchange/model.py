@@ -117,13 +117,26 @@ class ExchangeOrg:
         self.tenant_id = tenant_id
         self.domain = domain
         self.mailboxes = {}
+        self._by_name = None
         self.service_principals = {}
         self.transport_config = {'SmtpClientAuthenticationDisabled': True}
         self.sync(mailboxes)
 
     # -- directory ----------------------------------------------------------
+    def _names(self):
+        """name -> the mailboxes it names (alias, UPN, addresses, ids), built once per set of mailboxes: a lookup that
+        looked at every mailbox's names cost the emulator time in proportion to the tenant's size."""
+        if self._by_name is None:
+            index = {}
+            for mailbox in self.mailboxes.values():
+                for name in mailbox.names():
+                    index.setdefault(name, []).append(mailbox)
+            self._by_name = index
+        return self._by_name
+
     def sync(self, entries):
         """Follow the directory: new users get a mailbox, removed users lose theirs."""
+        self._by_name = None
         seen = set()
         for entry in entries:
             mailbox = mailbox_from_directory(entry)
@@ -137,7 +150,7 @@ class ExchangeOrg:
 
     def find_mailbox(self, identity):
         wanted = identity.strip().lower()
-        matches = [m for m in self.mailboxes.values() if wanted in m.names()]
+        matches = list(self._names().get(wanted, ()))
         if not matches:
             matches = [m for m in self.mailboxes.values() if m.display_name.lower() == wanted]
         if not matches:
