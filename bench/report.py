@@ -199,8 +199,9 @@ def _label(record):
 
 
 def _order(record):
-    kinds = {'ours': 0, 'oneshot': 1, 'naive': 2, 'tenants': 3, 'scale': 4, 'exclusive': 5}
-    return (kinds[record['kind']], record['phase'] != 'first', record['mailboxes'], record['forks'])
+    kinds = ('ours', 'progress', 'oneshot', 'naive', 'tenants', 'scale', 'exclusive')
+    rank = kinds.index(record['kind']) if record['kind'] in kinds else len(kinds)
+    return (rank, record['phase'] != 'first', record['mailboxes'], record['forks'])
 
 
 def table(records):
@@ -266,7 +267,7 @@ def render(document):
     lines += table(document['records'])
     lines += ['', 'Targets:', '']
     lines += ['- %s' % line for line in target_lines(document['targets'])]
-    lines += ['', 'Last line printed:', '', '```', summary_line(document['summary']), '```', '']
+    lines += ['', 'Summary line (the last line `make bench` prints):', '', '```', summary_line(document['summary']), '```', '']
     lines += ['How wall time grows with N (least-squares line through the measured runs of one tenant; '
               'the extrapolated rows above come from these lines):', '']
     for kind, phase in (('ours', 'first'), ('ours', 'rerun'), ('naive', 'first'), ('naive', 'rerun')):
@@ -296,7 +297,12 @@ def main():
     with open(RESULTS, encoding='utf-8') as handle:
         document = json.load(handle)
     chart(document['records'], CHART)
-    update_docs(document)
+    print('\n'.join(table(document['records'])))
+    for line in target_lines(document['targets']):
+        print(line)
+    if not document['quick']:
+        update_docs(document)
+    print(summary_line(document['summary']))
     return 0
 
 
