@@ -61,7 +61,6 @@ class Command:
         self.output = bytearray()
         self.sent = 0
         self.changed = threading.Condition()
-        self.stdout = b''
         self.stderr = b''
         self.exit_code = 0
         self.dropped = False
@@ -179,31 +178,31 @@ class ShellHost:
 
     def _run(self, command):
         try:
-            command.stdout, command.stderr, command.exit_code = self.execute(command)
+            command.stderr, command.exit_code = self.execute(command)
         except Exception as exc:  # pylint: disable=broad-except
-            command.stdout, command.stderr, command.exit_code = b'', clixml_error('Emulated host failure: %r' % (exc,)), 1
+            command.stderr, command.exit_code = clixml_error('Emulated host failure: %r' % (exc,)), 1
         finally:
             command.finish()
 
     def execute(self, command):
-        """(stdout, stderr, exit code) of one command."""
+        """(stderr, exit code) of one command; its stdout goes to command.append as the program writes it."""
         self.counters.bump('commands')
         program, script, encoded = decode_command_line(command.command_line, command.arguments)
         if script is None or not _POWERSHELL.search(program):
             self.counters.bump('unrecognised')
             name = program or command.command_line
-            return b'', ("'%s' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n" % name).encode(), 1
+            return ("'%s' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n" % name).encode(), 1
         if script.lstrip().startswith(BOOTSTRAP_PREFIX):
             self.counters.bump('bootstraps')
             self.exchange.counters.add('round_trips')
         self.exchange.latency('round_trip')
         pwsh = find_pwsh()
         if pwsh is None:
-            return b'', clixml_error('The emulated Windows host has no PowerShell: pwsh was not found (set PWSH).'), 1
+            return clixml_error('The emulated Windows host has no PowerShell: pwsh was not found (set PWSH).'), 1
         env = self.disk.environment(command.id, self.exchange.faults.module_version)
         with self.lock:
             if self.stopped or command.killed:
-                return b'', b'', 1
+                return b'', 1
             command.process = subprocess.Popen(  # pylint: disable=consider-using-with
                 [pwsh, '-NoProfile', '-NonInteractive', '-EncodedCommand', encoded], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, env=env, cwd=self.disk.root, start_new_session=True)
@@ -234,4 +233,4 @@ class ShellHost:
             process.stderr.close()
             with self.lock:
                 self.running.pop(command.id, None)
-        return bytes(command.output), b''.join(errors), process.returncode
+        return b''.join(errors), process.returncode
