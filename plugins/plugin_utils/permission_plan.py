@@ -9,8 +9,8 @@ runner's condition evaluation, so check_plan can compare the two.
 
 A principal created in this same run (new_principal) cannot hold a permission
 yet: then the mailboxes are not read first, the adds go straight out, and
-outcome() reads each mailbox's answer from its add instead (a row: added; no
-row: Exchange already had the entry, unchanged; not found: missing). This
+outcome() reads each mailbox's answer from its add instead (success: added,
+unless Exchange warned that the entry was there; not found: missing). This
 halves the Exchange calls of a first provision. Check mode, exclusive and
 state=absent always read.
 """
@@ -20,6 +20,9 @@ from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operation
 FULL_ACCESS_MATCH = {'AccessRights': 'FullAccess', 'IsInherited': False, 'Deny': False}
 SEND_AS_MATCH = {'AccessRights': 'SendAs'}
 R_PRINCIPAL, R_FULL, R_SEND_AS = 0, 1, 2
+# The write that adds or removes each right, one mailbox at a time.
+ADD_OP = {'FullAccess': 'add_mailbox_permission', 'SendAs': 'add_recipient_permission'}
+REMOVE_OP = {'FullAccess': 'remove_mailbox_permission', 'SendAs': 'remove_recipient_permission'}
 
 
 def _rights(row):
@@ -69,14 +72,12 @@ class PermissionPlan(object):
         p = self.principal
         self._read('principal', {'op': 'get_service_principal', 'params': {'Identity': p}})
         exists = {'read': self.index['principal'], 'key': None, 'rows': 'some', 'match': {}}
-        if self.write_only:
-            self._build_write_only(exists)
-            return
-        # Read even when only SendAs is managed: it is also how a missing mailbox shows.
-        self._read('full', {'op': 'get_mailbox_permission', 'for_each': self.mailboxes, 'params': {'User': p}})
-        if self.send_as:
-            self._read('send_as', {'op': 'get_recipient_permission', 'for_each': self.mailboxes,
-                                   'params': {'Trustee': p, 'AccessRights': ['SendAs']}})
+        if not self.write_only:
+            # Read even when only SendAs is managed: it is also how a missing mailbox shows.
+            self._read('full', {'op': 'get_mailbox_permission', 'for_each': self.mailboxes, 'params': {'User': p}})
+            if self.send_as:
+                self._read('send_as', {'op': 'get_recipient_permission', 'for_each': self.mailboxes,
+                                       'params': {'Trustee': p, 'AccessRights': ['SendAs']}})
         if self.exclusive:
             if self.full:
                 self._read('find_full', {'op': 'find_mailbox_permission', 'params': {'User': p}})
@@ -85,16 +86,19 @@ class PermissionPlan(object):
             self._read('canonical', {'op': 'get_mailbox', 'for_each': self.mailboxes})
         present = self.state == 'present'
         want = 'none' if present else 'some'
+        op = ADD_OP if present else REMOVE_OP
+
+        def when(read, match):
+            # Without reads (write_only) a write waits only for the principal; otherwise for what its read found too.
+            return [exists] if self.write_only else [exists, {'read': self.index[read], 'rows': want, 'match': match}]
         if self.full:
             params = {'User': p, 'AccessRights': ['FullAccess'], 'InheritanceType': 'All'}
             if present:
                 params['AutoMapping'] = self.automapping
-            self.writes.append({'op': 'add_mailbox_permission' if present else 'remove_mailbox_permission', 'for_each': self.mailboxes,
-                                'params': params, 'when': [exists, {'read': self.index['full'], 'rows': want, 'match': FULL_ACCESS_MATCH}]})
+            self.writes.append({'op': op['FullAccess'], 'for_each': self.mailboxes, 'params': params, 'when': when('full', FULL_ACCESS_MATCH)})
         if self.send_as:
-            self.writes.append({'op': 'add_recipient_permission' if present else 'remove_recipient_permission', 'for_each': self.mailboxes,
-                                'params': {'Trustee': p, 'AccessRights': ['SendAs']},
-                                'when': [exists, {'read': self.index['send_as'], 'rows': want, 'match': SEND_AS_MATCH}]})
+            self.writes.append({'op': op['SendAs'], 'for_each': self.mailboxes, 'params': {'Trustee': p, 'AccessRights': ['SendAs']},
+                                'when': when('send_as', SEND_AS_MATCH)})
         if self.exclusive:
             except_listed = {'read': self.index['canonical'], 'field': 'UserPrincipalName'}
             if self.full:
@@ -105,19 +109,6 @@ class PermissionPlan(object):
                 self.writes.append({'op': 'remove_recipient_permission', 'params': {'Trustee': p, 'AccessRights': ['SendAs']},
                                     'for_each_from': {'read': self.index['find_send_as'], 'match': SEND_AS_MATCH, 'except': except_listed},
                                     'when': [exists]})
-
-    def _build_write_only(self, exists):
-        """Adds without reads, for a principal created in this run: only the principal's own existence is checked."""
-        self.write_ops = []
-        if self.full:
-            self.write_ops.append('add_mailbox_permission')
-            self.writes.append({'op': 'add_mailbox_permission', 'for_each': self.mailboxes, 'when': [exists],
-                                'params': {'User': self.principal, 'AccessRights': ['FullAccess'], 'InheritanceType': 'All',
-                                           'AutoMapping': self.automapping}})
-        if self.send_as:
-            self.write_ops.append('add_recipient_permission')
-            self.writes.append({'op': 'add_recipient_permission', 'for_each': self.mailboxes, 'when': [exists],
-                                'params': {'Trustee': self.principal, 'AccessRights': ['SendAs']}})
 
     # -- after the round trip ----------------------------------------------------
 
@@ -176,20 +167,20 @@ class PermissionPlan(object):
         that it had it already (another run got there first); not found: missing; any other error: errors."""
         first = len(self.reads)
         by_key = dict(((r['op'], (r.get('key') or '').lower()), r) for r in result.results if r['op_index'] >= first)
-        rights = dict(add_mailbox_permission='FullAccess', add_recipient_permission='SendAs')
+        adds = [(right, ADD_OP[right]) for right, on in (('FullAccess', self.full), ('SendAs', self.send_as)) if on]
         for mailbox in self.mailboxes:
-            out['expected'].extend((op, mailbox) for op in self.write_ops)
+            out['expected'].extend((op, mailbox) for _right, op in adds)
             before, after = set(), set()
-            for op in self.write_ops:
+            for right, op in adds:
                 answer = by_key.get((op, mailbox.lower()))
                 if answer is None:
                     continue  # not attempted: the run stopped at another mailbox's failed write
                 error = answer.get('error') or {}
                 if answer.get('ok') and _already_there(answer):
-                    before.add(rights[op])
-                    after.add(rights[op])
+                    before.add(right)
+                    after.add(right)
                 elif answer.get('ok'):
-                    after.add(rights[op])
+                    after.add(right)
                 elif is_not_found(error):
                     if mailbox not in out['missing']:
                         out['missing'].append(mailbox)
@@ -206,8 +197,8 @@ class PermissionPlan(object):
         for right in sorted(after - before):
             out['added'].setdefault(right, []).append(mailbox)
             if expect:
-                out['expected'].append(('add_mailbox_permission' if right == 'FullAccess' else 'add_recipient_permission', mailbox))
+                out['expected'].append((ADD_OP[right], mailbox))
         for right in sorted(before - after):
             out['removed'].setdefault(right, []).append(mailbox)
             if expect:
-                out['expected'].append(('remove_mailbox_permission' if right == 'FullAccess' else 'remove_recipient_permission', mailbox))
+                out['expected'].append((REMOVE_OP[right], mailbox))
