@@ -119,6 +119,8 @@ class Counters:
         self.disconnections = 0
         self.cmdlets = collections.Counter()
         self.throttled = 0
+        # Calls answered by the call_errors fault.
+        self.call_errors = 0
         # 429s for too many concurrent requests of one tenant, and the most in flight at once.
         self.concurrency_throttled = 0
         self.peak_concurrency = 0
@@ -138,7 +140,7 @@ class Counters:
     def as_dict(self):
         with self.lock:
             return {'round_trips': self.round_trips, 'connections': self.connections, 'connect_failures': self.connect_failures,
-                    'disconnections': self.disconnections, 'cmdlets': dict(self.cmdlets), 'throttled': self.throttled,
+                    'disconnections': self.disconnections, 'cmdlets': dict(self.cmdlets), 'throttled': self.throttled, 'call_errors': self.call_errors,
                     'concurrency_throttled': self.concurrency_throttled, 'peak_concurrency': self.peak_concurrency,
                     'dropped': self.dropped, 'module_installs': self.module_installs, 'sleeps': self.sleeps,
                     'latency_seconds': dict(self.latency_seconds), 'connect_params': list(self.connect_params)}
@@ -238,6 +240,7 @@ class ExchangeHost:
                     if entry['times'] < 1:
                         continue
                     entry['times'] -= 1
+                self.counters.add('call_errors')
                 return int(entry.get('status') or 500), entry.get('message')
         return None
 
