@@ -171,6 +171,11 @@ class PermissionPlan(object):
                 if name not in self.index:
                     continue
                 for r in result.results:
+                    if r['op_index'] == self.index[name] and not r.get('key') and not r.get('ok'):
+                        # The mailbox list itself failed: nothing found is not "nothing to remove".
+                        out['errors'].append('exclusive could not list the mailboxes holding %s (nothing removed): %s'
+                                             % (right, (r.get('error') or {}).get('message') or 'no answer'))
+                for r in result.results:
                     key = r.get('key')
                     if r['op_index'] != self.index[name] or not r.get('ok') or not key or key.lower() in listed:
                         continue
