@@ -87,7 +87,10 @@ class ActionModule(ExchangeAction):
         if warnings:
             result['warnings'] = warnings
         problems = []
-        if answer.stopped:
+        if outcome['principal_unknown']:
+            # The run stopped at the first write that needed the principal: say that, not which mailbox it was writing.
+            problems.append('%s (%d write(s) done, %d skipped)' % (outcome['principal_unknown'], len(answer.done()), answer.raw.get('skipped', 0)))
+        elif answer.stopped:
             try:
                 answer.raise_for_failure()
             except M365Error as exc:

@@ -58,6 +58,9 @@ options:
       - Remove the principal's O(access_rights) from every mailbox that is not listed (read in the same session).
         With O(state=present) refused with an empty list; with O(state=absent) the rights go from the listed mailboxes
         and every other one, so an empty list means everywhere.
+      - A listed mailbox whose read fails with anything but not-found (a timeout, a transient server error) is never a
+        removal target - its canonical name is unknown, so the task then removes nothing from unlisted mailboxes either,
+        fails naming that mailbox with Exchange's text, and the next run removes the rest.
     type: bool
     default: false
   state:
@@ -69,6 +72,9 @@ options:
     description:
       - What a mailbox that does not exist does - V(fail) fails the task after the other mailboxes were processed,
         V(warn) only warns. Either way it is reported in RV(missing).
+      - A C(-User) Exchange cannot resolve (a service principal created moments ago, not yet in the directory Exchange
+        resolves users from) is not a missing mailbox - told apart by the object Exchange's error names; the task fails
+        saying the principal is not known to Exchange yet, to rerun in a few minutes.
     type: str
     choices: [fail, warn]
     default: fail

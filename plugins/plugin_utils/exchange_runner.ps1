@@ -75,18 +75,45 @@ function Test-RunnerNotFound {
     return ($parts.Count -ge 3 -and $parts[1].Trim() -match $pattern)
 }
 
+# Whether an error's text names this value as the object Exchange could not find: quoted ('<x>' in "object '<x>'
+# couldn't be found", "<x>" in 'Couldn't find object "<x>"'), or leading ("<x> wasn't found.", the on-premises
+# wording for a -User that does not resolve; shared/reference/exchange-online-rest.md). Case-insensitive.
+function Test-RunnerNamesObject {
+    param([string]$Message, [string]$Value)
+    if ([string]::IsNullOrEmpty($Value)) { return $false }
+    $parts = $Message.Split('|')
+    $text = $Message
+    if ($parts.Count -ge 3) { $text = ($parts[2..($parts.Count - 1)] -join '|') }
+    $name = [regex]::Escape($Value)
+    return ($text -match ('[''"]' + $name + '[''"]')) -or ($text -match ('^\s*' + $name + '\s+wasn''t found'))
+}
+
+# A not-found from a call with -User/-Trustee may be about the principal, not the mailbox: a service principal
+# created moments ago is not known to Exchange's directory yet. Decided from the object the message names, never
+# from the exception alone: the principal when the text names it and not the -Identity.
 function Get-RunnerError {
-    param($Record)
+    param($Record, $Params)
     $message = [string]$Record.Exception.Message
     $type = $Record.Exception.GetType().FullName
     $reason = [string]$Record.CategoryInfo.Reason
+    $notFound = Test-RunnerNotFound -Message $message -Reason $reason -Type $type
+    $principalNotFound = $false
+    if ($notFound -and $Params) {
+        $principal = [string]$Params['User']
+        if (-not $principal) { $principal = [string]$Params['Trustee'] }
+        if ((Test-RunnerNamesObject -Message $message -Value $principal) -and -not (Test-RunnerNamesObject -Message $message -Value ([string]$Params['Identity']))) {
+            $notFound = $false
+            $principalNotFound = $true
+        }
+    }
     [ordered]@{
         message = $message
         type = $type
         category = [string]$Record.CategoryInfo.Category
         reason = $reason
         error_id = [string]$Record.FullyQualifiedErrorId
-        not_found = Test-RunnerNotFound -Message $message -Reason $reason -Type $type
+        not_found = $notFound
+        principal_not_found = $principalNotFound
     }
 }
 
@@ -223,7 +250,7 @@ function Invoke-RunnerCall {
                 continue
             }
             $texts = @(foreach ($warning in $callWarnings) { [string]$warning })
-            $details = Get-RunnerError -Record $record
+            $details = Get-RunnerError -Record $record -Params $Params
             return [pscustomobject]@{ Ok = $false; Output = @(); Warnings = $texts; Error = $details; Attempts = $attempt }
         }
     }
@@ -367,14 +394,20 @@ function Test-RunnerCondition {
     return -not $some
 }
 
+# The keys of a for_each_from step. Its except read lists what must be kept (exclusive: the listed mailboxes, by
+# canonical name); a key of it whose read failed for any reason but not-found has no canonical name, so any found
+# key may be that mailbox: the step then takes no key at all (a failed read is not an empty answer) and the
+# controller reports the failed read. Not found: the mailbox does not exist, so it holds nothing to keep.
 function Get-RunnerKeysFrom {
     param($From)
     $excluded = @{}
     if ($From.except) {
         foreach ($entry in $result.results) {
-            if ($entry.op_index -eq $From.except.read -and $entry.ok) {
+            if ($entry.op_index -ne $From.except.read) { continue }
+            if ($entry.ok) {
                 foreach ($row in $entry.output) { $excluded[[string]$row[$From.except.field]] = $true }
             }
+            elseif (-not ($entry.error -and $entry.error.not_found)) { return }
         }
     }
     $seen = @{}

@@ -50,6 +50,17 @@ def _already_there(answer):
     return any(text in (w or '').lower() for w in answer.get('warnings') or [] for text in ALREADY_THERE)
 
 
+def is_principal_unknown(error):
+    """Whether Exchange could not resolve the -User/-Trustee (the runner decides it from the object its text names)."""
+    return bool((error or {}).get('principal_not_found'))
+
+
+def principal_unknown_message(principal, error):
+    return ('Exchange Online does not know the service principal %s as a -User yet: %s. A service principal created moments ago '
+            'takes a while to reach Exchange\'s directory; rerun in a few minutes (no mailbox is missing)'
+            % (principal, (error or {}).get('message')))
+
+
 class PermissionPlan(object):
     def __init__(self, principal_id, mailboxes, rights, state='present', exclusive=False, automapping=False, new_principal=False):
         self.principal = principal_id
@@ -117,7 +128,7 @@ class PermissionPlan(object):
         by_key = dict(((r['op_index'], (r.get('key') or '').lower()), r) for r in result.results)
         principal = by_key.get((self.index['principal'], ''))
         out = {'principal_in_exchange': bool(principal and principal.get('ok')), 'before': {}, 'after': {}, 'expected': [],
-               'missing': [], 'errors': [], 'added': {}, 'removed': {}}
+               'missing': [], 'errors': [], 'added': {}, 'removed': {}, 'principal_unknown': None}
         if principal is not None and not principal.get('ok') and not is_not_found(principal.get('error')):
             out['errors'].append('Get-ServicePrincipal %s: %s' % (self.principal, (principal.get('error') or {}).get('message')))
         if not out['principal_in_exchange']:
@@ -129,9 +140,7 @@ class PermissionPlan(object):
         for mailbox in self.mailboxes:
             full = by_key.get((self.index['full'], mailbox.lower()))
             if full is None or not full.get('ok'):
-                error = (full or {}).get('error') or {}
-                (out['missing'] if is_not_found(error) else out['errors']).append(
-                    mailbox if is_not_found(error) else '%s: %s' % (mailbox, error.get('message') or 'no answer'))
+                self._failed(out, mailbox, (full or {}).get('error') or {})
                 continue
             before = set()
             if any(holds_full_access(row) for row in full.get('output') or []):
@@ -144,14 +153,28 @@ class PermissionPlan(object):
             after = (before | managed) if present else (before - managed)
             self._record(out, mailbox, before, after)
         if self.exclusive:
-            listed = set()
+            listed, unread = set(), []
             for r in result.results:
-                if r['op_index'] == self.index['canonical'] and r.get('ok'):
+                if r['op_index'] != self.index['canonical']:
+                    continue
+                if r.get('ok'):
                     listed.update((row.get('UserPrincipalName') or '').lower() for row in r.get('output') or [])
+                elif not is_not_found(r.get('error')):
+                    unread.append('%s: %s' % (r.get('key'), (r.get('error') or {}).get('message') or 'no answer'))
+            if unread:
+                # The runner takes no removal key then (Get-RunnerKeysFrom): any mailbox found may be the unread one.
+                out['errors'].append('exclusive removed nothing, since these listed mailboxes could not be read and must not lose access: '
+                                     '%s; rerun to remove what the unlisted mailboxes hold' % '; '.join(unread))
+                return out
             unlisted = {}
             for right, name, test in (('FullAccess', 'find_full', holds_full_access), ('SendAs', 'find_send_as', holds_send_as)):
                 if name not in self.index:
                     continue
+                for r in result.results:
+                    if r['op_index'] == self.index[name] and not r.get('key') and not r.get('ok'):
+                        # The mailbox list itself failed: nothing found is not "nothing to remove".
+                        out['errors'].append('exclusive could not list the mailboxes holding %s (nothing removed): %s'
+                                             % (right, (r.get('error') or {}).get('message') or 'no answer'))
                 for r in result.results:
                     key = r.get('key')
                     if r['op_index'] != self.index[name] or not r.get('ok') or not key or key.lower() in listed:
@@ -181,13 +204,19 @@ class PermissionPlan(object):
                     after.add(right)
                 elif answer.get('ok'):
                     after.add(right)
-                elif is_not_found(error):
-                    if mailbox not in out['missing']:
-                        out['missing'].append(mailbox)
-                else:
-                    out['errors'].append('%s: %s' % (mailbox, error.get('message') or 'no answer'))
+                elif not (is_not_found(error) and mailbox in out['missing']):
+                    self._failed(out, mailbox, error)
             if mailbox not in out['missing']:
                 self._record(out, mailbox, before, after, expect=False)
+
+    def _failed(self, out, mailbox, error):
+        """A mailbox's failed call: missing (not found), the principal unknown to Exchange (said once), or an error."""
+        if is_not_found(error):
+            out['missing'].append(mailbox)
+        elif is_principal_unknown(error):
+            out['principal_unknown'] = out['principal_unknown'] or principal_unknown_message(self.principal, error)
+        else:
+            out['errors'].append('%s: %s' % (mailbox, error.get('message') or 'no answer'))
 
     def _record(self, out, mailbox, before, after, expect=True):
         if before == after:

@@ -55,6 +55,19 @@ def require_mail_servers():
         raise MailServerError('the mail server tests start Postfix, which needs root')
 
 
+def shared_tmp():
+    """A temporary folder every user can enter: TMPDIR when each of its parents lets others through, else /tmp."""
+    path = os.path.realpath(tempfile.gettempdir())
+    probe = path
+    while True:
+        if not os.stat(probe).st_mode & 0o001:
+            return '/tmp'
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            return path
+        probe = parent
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(('127.0.0.1', 0))
@@ -201,12 +214,17 @@ class Dovecot(_Process):
             os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
         shutil.copy(self.tls['cert'], os.path.join(self.dir, 'server.pem'))
         shutil.copy(self.tls['key'], os.path.join(self.dir, 'server.key'))
+        # Dovecot's auth process runs as its own user and reads the lua passdb when it starts: a copy here, where that
+        # user can reach it, never the clone's file (a clone under root's home or any 0700 folder broke every login
+        # with "Auth process broken").
+        shutil.copy(os.path.join(HERE, 'exchange_roles.lua'), os.path.join(self.dir, 'exchange_roles.lua'))
+        os.chmod(os.path.join(self.dir, 'exchange_roles.lua'), 0o644)
         mail_user = pwd.getpwnam('dovecot')
         os.chown(os.path.join(self.dir, 'mail'), mail_user.pw_uid, mail_user.pw_gid)
         _fill('dovecot.conf.in', self.config, DIR=self.dir, INSTANCE='m365-test-%d' % self.imap_port,
               INTERNAL_USER='dovecot', LOGIN_USER='dovenull', MAIL_UID=mail_user.pw_uid,
               MAIL_GID=grp.getgrgid(mail_user.pw_gid).gr_gid, IMAPS_PORT=self.imap_port, POP3S_PORT=self.pop_port,
-              AUTH_PORT=self.auth_port, HERE=HERE)
+              AUTH_PORT=self.auth_port)
         _fill('oauth2.conf.ext.in', os.path.join(self.dir, 'oauth2.conf.ext'), DIR=self.dir, AUDIENCE=self.audience)
         self.trust_client('default')
         if not os.path.exists(os.path.join(self.dir, 'fullaccess.passwd')):
@@ -292,8 +310,10 @@ class MailServers:
 
     def __init__(self, signing_kid, signing_public_key_path, state_dir=None, keep=False):
         require_mail_servers()
-        # Dovecot's unprivileged processes must reach these files, so not under pytest's 0700 tmp dirs.
-        self.dir = state_dir or tempfile.mkdtemp(prefix='m365-mailservers-')
+        # Dovecot's unprivileged processes (its auth, login and mail users) must reach every file they read, so the
+        # whole instance lives in a fresh directory under a temporary folder every user can enter: not under pytest's
+        # 0700 tmp dirs, nor the clone (root's home, any 0700 folder), nor a TMPDIR inside one.
+        self.dir = state_dir or tempfile.mkdtemp(prefix='m365-mailservers-', dir=shared_tmp())
         os.chmod(self.dir, 0o755)
         self.keep = keep
         self.tls = make_tls(self.dir)

@@ -246,6 +246,48 @@ Describe 'errors as the v3 module shapes them' {
         (Get-RunnerError -Record $record).not_found | Should -BeFalse
     }
 
+    It 'a -User that does not resolve is the principal''s, not the mailbox''s (<Kind>)' -TestCases @(
+        @{ Kind = 'UserNotFound' }, @{ Kind = 'NotFound' }, @{ Kind = 'NotFoundEmpty' }, @{ Kind = 'NotFound94914C' }) {
+        param($Kind)
+        Reset-ExoStub
+        $global:ExoStub.Data.Kind = $Kind
+        Set-ExoHandler 'Add-MailboxPermission' { param($p, $name) Write-ErrorMessage (New-ExoStubError -Kind $global:ExoStub.Data.Kind -Object $p.User) }
+        $answer = Invoke-TestRunner -Operations ('[{"op":"add_mailbox_permission","for_each":["a@contoso.com","b@contoso.com"],' +
+            '"params":{"User":"66666666-7777-4888-8999-000000000001","AccessRights":["FullAccess"]}}]')
+        $error0 = $answer.results[0].error
+        $error0.not_found | Should -BeFalse
+        $error0.principal_not_found | Should -BeTrue
+        $error0.message | Should -BeLike '*66666666-7777-4888-8999-000000000001*'
+        # Every write needs the principal: the run stops instead of failing the same way on each mailbox.
+        $answer.stopped | Should -BeTrue
+        Get-ExoCallIdentity 'Add-MailboxPermission' | Should -Be @('a@contoso.com')
+    }
+
+    It 'a not-found that names the mailbox stays the mailbox''s (<Kind>), with or without -User' -TestCases @(
+        @{ Kind = 'NotFound' }, @{ Kind = 'NotFoundEmpty' }, @{ Kind = 'NotFound94914C' }, @{ Kind = 'UserNotFound' }) {
+        param($Kind)
+        Reset-ExoStub
+        $global:ExoStub.Data.Kind = $Kind
+        Set-ExoHandler 'Add-MailboxPermission' { param($p, $name) Write-ErrorMessage (New-ExoStubError -Kind $global:ExoStub.Data.Kind -Object $p.Identity) }
+        Set-ExoHandler 'Get-MailboxPermission' { param($p, $name) Write-ErrorMessage (New-ExoStubError -Kind $global:ExoStub.Data.Kind -Object $p.Identity) }
+        $answer = Invoke-TestRunner -Operations ('[{"op":"get_mailbox_permission","for_each":["gone@contoso.com"],"params":{"User":"sp"}},' +
+            '{"op":"add_mailbox_permission","for_each":["gone@contoso.com"],"params":{"User":"sp","AccessRights":["FullAccess"]}}]')
+        foreach ($entry in @($answer.results)) {
+            $entry.error.not_found | Should -BeTrue
+            $entry.error.principal_not_found | Should -BeFalse
+        }
+        $answer.stopped | Should -BeFalse
+    }
+
+    It 'Test-RunnerNamesObject finds the quoted or leading name, case-insensitively, and nothing else' {
+        Test-RunnerNamesObject -Message "||The operation couldn't be performed because object 'SP-1' couldn't be found on 'x'." -Value 'sp-1' | Should -BeTrue
+        Test-RunnerNamesObject -Message 'Ex94914C|T|Couldn''t find object "sp-1". Please make sure' -Value 'sp-1' | Should -BeTrue
+        Test-RunnerNamesObject -Message '|T|sp-1 wasn''t found. Please make sure you''ve typed it correctly.' -Value 'sp-1' | Should -BeTrue
+        Test-RunnerNamesObject -Message "||The operation couldn't be performed because object 'sp-10' couldn't be found on 'x'." -Value 'sp-1' | Should -BeFalse
+        Test-RunnerNamesObject -Message '|T|a.b wasn''t found.' -Value 'a*b' | Should -BeFalse
+        Test-RunnerNamesObject -Message 'anything' -Value '' | Should -BeFalse
+    }
+
     It 'another service error is not not_found' {
         Reset-ExoStub
         Set-ExoHandler 'Add-MailboxPermission' { param($p, $name) Write-ErrorMessage (New-ExoStubError -Kind Other -Object $p.Identity) }

@@ -199,13 +199,27 @@ Describe 'for_each_from' {
         Get-ExoCallIdentity 'Remove-MailboxPermission' | Should -Be @('listed@contoso.com', 'stray@contoso.com', 'Upper@Contoso.com')
     }
 
-    It 'an except read that failed excludes nothing from it' {
+    It 'an except read that failed (not not-found) takes every key away: any found mailbox may be the one it names' {
+        # The listed mailbox answered a transient error: its canonical name is unknown, so no key is known not to be it.
         $global:ExoStub.Data.Fail['Get-Mailbox|listed@contoso.com'] = 'Other'
-        Invoke-TestRunner -Operations ('[{"op":"find_mailbox_permission","params":{"User":"sp"}},' +
+        $answer = Invoke-TestRunner -Operations ('[{"op":"find_mailbox_permission","params":{"User":"sp"}},' +
             '{"op":"get_mailbox","for_each":["listed@contoso.com","upper"]},' +
             '{"op":"remove_mailbox_permission","params":{"User":"sp","AccessRights":["FullAccess"]},' +
-            '"for_each_from":{"read":0,"match":' + $FullMatch + ',"except":{"read":1,"field":"UserPrincipalName"}}}]') | Out-Null
-        Get-ExoCallIdentity 'Remove-MailboxPermission' | Should -Be @('listed@contoso.com', 'stray@contoso.com')
+            '"for_each_from":{"read":0,"match":' + $FullMatch + ',"except":{"read":1,"field":"UserPrincipalName"}}}]')
+        @(Get-ExoCall 'Remove-MailboxPermission').Count | Should -Be 0
+        $answer.failed | Should -BeFalse
+        $read = @($answer.results | Where-Object { $_.op -eq 'get_mailbox' -and $_.key -eq 'listed@contoso.com' })[0]
+        $read.ok | Should -BeFalse
+        $read.error.message | Should -BeLike '*maximum allowed access control entries*'
+    }
+
+    It 'an except read that found no mailbox excludes nothing: a mailbox that does not exist holds nothing to keep' {
+        $answer = Invoke-TestRunner -Operations ('[{"op":"find_mailbox_permission","params":{"User":"sp"}},' +
+            '{"op":"get_mailbox","for_each":["listed@contoso.com","gone@contoso.com"]},' +
+            '{"op":"remove_mailbox_permission","params":{"User":"sp","AccessRights":["FullAccess"]},' +
+            '"for_each_from":{"read":0,"match":' + $FullMatch + ',"except":{"read":1,"field":"UserPrincipalName"}}}]')
+        @($answer.results | Where-Object { $_.op -eq 'get_mailbox' -and $_.key -eq 'gone@contoso.com' })[0].error.not_found | Should -BeTrue
+        Get-ExoCallIdentity 'Remove-MailboxPermission' | Should -Be @('stray@contoso.com', 'Upper@Contoso.com')
     }
 
     It 'follows a failed read: no keys, no write, no failure' {
@@ -296,5 +310,39 @@ Describe 'a plan as permission_plan.py builds it (exclusive, FullAccess and Send
         Get-ExoCallIdentity 'Remove-MailboxPermission' | Should -Be @('old@contoso.com')
         Get-ExoCallIdentity 'Remove-RecipientPermission' | Should -Be @('old@contoso.com')
         $answer.conditional_skips | Should -Be 2
+    }
+
+    It 'absent + exclusive (deprovision): a failed read of a listed mailbox keeps every unlisted removal back, the listed ones still go' {
+        $global:ExoStub.Data.Fail['Get-Mailbox|a@contoso.com'] = 'Other'
+        # PermissionPlan('sp', ['a@contoso.com'], ['FullAccess'], state='absent', exclusive=True): reads + writes.
+        $ops = '[{"op":"get_service_principal","params":{"Identity":"sp"}},{"op":"get_mailbox_permission","for_each":["a@contoso.com"],"params":{"User":"sp"}},{"op":"find_mailbox_permission","params":{"User":"sp"}},{"op":"get_mailbox","for_each":["a@contoso.com"]},{"op":"remove_mailbox_permission","for_each":["a@contoso.com"],"params":{"User":"sp","AccessRights":["FullAccess"],"InheritanceType":"All"},"when":[{"read":0,"key":null,"rows":"some","match":{}},{"read":1,"rows":"some","match":{"AccessRights":"FullAccess","IsInherited":false,"Deny":false}}]},{"op":"remove_mailbox_permission","params":{"User":"sp","AccessRights":["FullAccess"],"InheritanceType":"All"},"for_each_from":{"read":2,"match":{"AccessRights":"FullAccess","IsInherited":false,"Deny":false},"except":{"read":3,"field":"UserPrincipalName"}},"when":[{"read":0,"key":null,"rows":"some","match":{}}]}]'
+        $answer = Invoke-TestRunner -Operations $ops
+        $answer.failed | Should -BeFalse
+        Get-ExoCallIdentity 'Remove-MailboxPermission' | Should -Be @('a@contoso.com')
+    }
+
+    It 'protocols: a mailbox whose read failed gets no Set-CASMailbox (switching IMAP off is a removal too)' {
+        $global:ExoStub.Data.Fail['Get-CASMailbox|a@contoso.com'] = 'Other'
+        Set-ExoHandler 'Get-CASMailbox' {
+            param($p, $name)
+            Invoke-ExoStubHandler -Handler 'FailCheck' -Params $p -Name $name
+            [pscustomobject]@{ Identity = $p.Identity; ImapEnabled = $true; PopEnabled = $true; SmtpClientAuthenticationDisabled = $null }
+        }
+        $answer = Invoke-TestRunner -Operations ('[{"op":"get_cas_mailbox","for_each":["a@contoso.com","b@contoso.com"]},' +
+            '{"op":"set_cas_mailbox","for_each":["a@contoso.com","b@contoso.com"],"params":{"ImapEnabled":false},"when":{"read":0,"rows":"none","match":{"ImapEnabled":false}}}]')
+        $answer.failed | Should -BeFalse
+        Get-ExoCallIdentity 'Set-CASMailbox' | Should -Be @('b@contoso.com')
+    }
+
+    It 'a listed mailbox whose read failed (a transient 500) loses nothing; the other listed mailboxes still get theirs' {
+        $global:ExoStub.Data.Fail['Get-Mailbox|a@contoso.com'] = 'Other'
+        $ops = '[{"op":"get_service_principal","params":{"Identity":"sp"}},{"op":"get_mailbox_permission","for_each":["a@contoso.com","b@contoso.com"],"params":{"User":"sp"}},{"op":"get_recipient_permission","for_each":["a@contoso.com","b@contoso.com"],"params":{"Trustee":"sp","AccessRights":["SendAs"]}},{"op":"find_mailbox_permission","params":{"User":"sp"}},{"op":"find_recipient_permission","params":{"Trustee":"sp"}},{"op":"get_mailbox","for_each":["a@contoso.com","b@contoso.com"]},{"op":"add_mailbox_permission","for_each":["a@contoso.com","b@contoso.com"],"params":{"User":"sp","AccessRights":["FullAccess"],"InheritanceType":"All","AutoMapping":false},"when":[{"read":0,"key":null,"rows":"some","match":{}},{"read":1,"rows":"none","match":{"AccessRights":"FullAccess","IsInherited":false,"Deny":false}}]},{"op":"add_recipient_permission","for_each":["a@contoso.com","b@contoso.com"],"params":{"Trustee":"sp","AccessRights":["SendAs"]},"when":[{"read":0,"key":null,"rows":"some","match":{}},{"read":2,"rows":"none","match":{"AccessRights":"SendAs"}}]},{"op":"remove_mailbox_permission","params":{"User":"sp","AccessRights":["FullAccess"],"InheritanceType":"All"},"for_each_from":{"read":3,"match":{"AccessRights":"FullAccess","IsInherited":false,"Deny":false},"except":{"read":5,"field":"UserPrincipalName"}},"when":[{"read":0,"key":null,"rows":"some","match":{}}]},{"op":"remove_recipient_permission","params":{"Trustee":"sp","AccessRights":["SendAs"]},"for_each_from":{"read":4,"match":{"AccessRights":"SendAs"},"except":{"read":5,"field":"UserPrincipalName"}},"when":[{"read":0,"key":null,"rows":"some","match":{}}]}]'
+        $answer = Invoke-TestRunner -Operations $ops
+        $answer.failed | Should -BeFalse
+        $answer.stopped | Should -BeFalse
+        Get-ExoCallIdentity 'Add-MailboxPermission' | Should -Be @('b@contoso.com')
+        Get-ExoCallIdentity 'Add-RecipientPermission' | Should -Be @('a@contoso.com')
+        @(Get-ExoCall 'Remove-MailboxPermission').Count | Should -Be 0
+        @(Get-ExoCall 'Remove-RecipientPermission').Count | Should -Be 0
     }
 }

@@ -38,7 +38,8 @@ def main():
     print(SUMMARY_LINE % figures)
     ok = figures['races'] == figures['races_ok'] and figures['trust_cases'] == figures['trust_held'] and \
         figures['faults'] == figures['converged'] and figures['bad_inputs'] == figures['clear_errors'] and not (
-        figures['duplicates'] or figures['lost_secrets'] or figures['leaked_secret_bytes'])
+        figures['duplicates'] or figures['lost_secrets'] or figures['leaked_secret_bytes']
+        or figures['lost_access'])
     return 0 if ok and figures['faults'] else 1
 
 

@@ -14,6 +14,7 @@ def test_fault_converges(rel, tmp_path, fault):
     entry = run_fault(rel, tmp_path, fault)
     assert not entry['problems'], '\n'.join(entry['problems'])
     assert entry['converged'] and entry['duplicates'] == 0 and entry['lost_secrets'] == 0, entry
+    assert entry.get('lost_access', 0) == 0, entry
     assert entry['leaked_secret_bytes'] == 0, entry['leaks']
     injected = entry['injected']
     # A fault that never fired proves nothing.

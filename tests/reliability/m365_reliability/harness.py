@@ -225,6 +225,16 @@ class Case:
                                               for m in self.mailboxes)
         return dict(figures, checks=checks, converged=all(checks.values()))
 
+    def lost_access(self):
+        """Listed mailboxes where the case's app holds no FullAccess now (0 while it has no service principal)."""
+        state = self.sandbox.state(self.tenant_id)
+        apps = self.application(state)
+        principals = [sp['id'] for sp in state['servicePrincipals'] if apps and sp['appId'] == apps[0]['appId']]
+        if not principals:
+            return 0
+        holders = set(full_access_holders(exchange_state(self.sandbox), principals[0]))
+        return len([m for m in self.mailboxes if m not in holders])
+
 
 def failed_checks(result):
     return sorted(name for name, ok in result['checks'].items() if not ok)
@@ -238,7 +248,8 @@ def clear_faults(sandbox):
     """Faults off, counters kept (the case reads them after)."""
     sandbox.set_faults({'throttle': None, 'server_errors': None, 'replication_delay': 0, 'token_endpoint_down': False,
                         'latency': {'graph': 0, 'token': 0}})
-    sandbox.control('POST', 'exchange/faults', {'connect_error': None, 'drop_after_writes': None, 'throttle_every': 0, 'latency': {}})
+    sandbox.control('POST', 'exchange/faults', {'connect_error': None, 'drop_after_writes': None, 'throttle_every': 0, 'latency': {},
+                                                'call_errors': []})
 
 
 def reset_counters(sandbox):

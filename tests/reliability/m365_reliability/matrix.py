@@ -20,8 +20,12 @@ class Fault:
     must_fail: the faulted run cannot succeed (the fault is not transient within the run) and must say so with these words.
     """
 
-    def __init__(self, name, graph=None, exchange=None, winrm=None, token_down=0, deprovision=False, must_fail=None, fast=False, prime=None):
+    def __init__(self, name, graph=None, exchange=None, winrm=None, token_down=0, deprovision=False, must_fail=None, fast=False, prime=None,
+                 setup=False, overrides=None):
         self.name = name
+        # setup: provision once before the fault (what a fault on a rerun needs); overrides: role variables of the case.
+        self.setup = setup or deprovision
+        self.overrides = overrides or {}
         self.graph = graph or {}
         self.exchange = exchange or {}
         self.winrm = winrm
@@ -66,6 +70,12 @@ MATRIX = [
     Fault('storm: 429 + 5xx + 30 s replication + Exchange throttling',
           dict(throttle(5), server_errors={'every': 7, 'status': 503, 'burst': 2}, replication_delay=30),
           exchange={'throttle_every': 3, 'throttle_retry_after': 1}),
+    # Issue 21: the first listed mailbox's read answers a transient 500 under exclusive; it must not lose FullAccess
+    # (counted as lost_access) and the run must say which mailbox could not be read.
+    Fault('a failed read under exclusive (500 on a listed mailbox)',
+          exchange={'call_errors': [{'cmdlet': 'Get-Mailbox', 'status': 500, 'times': 1, 'message': 'Transient failure in the backend.'}]},
+          setup=True, overrides={'mailbox_access_exclusive_mailboxes': True},
+          must_fail=['could not be read', 'exclusive removed nothing', 'Transient failure in the backend']),
 ]
 
 
@@ -88,10 +98,10 @@ def _check_gone(case):
 def run_fault(suite, tmp_path, fault):
     """Run one row; returns the ledger entry (the caller asserts on it)."""
     sandbox = suite.sandbox
-    case = Case(suite, tmp_path, fault.name)
+    case = Case(suite, tmp_path, fault.name, **fault.overrides)
     playbook, extra = (DEPROVISION, {'mailbox_access_deprovision_confirm': True}) if fault.deprovision else (PROVISION, None)
     problems = []
-    if fault.deprovision:
+    if fault.setup:
         setup = case.run('setup')
         if setup.rc != 0:
             problems.append('setup failed: %r' % setup)
@@ -125,6 +135,9 @@ def run_fault(suite, tmp_path, fault):
     stats, exchange = sandbox.stats(), exchange_counters(sandbox)
     counts = log.counts()
     clear_faults(sandbox)
+    # Right after the faulted run, before any rerun repairs it: listed mailboxes that lost (or never got) FullAccess
+    # although the setup had given it (only meaningful when a setup ran and the run is no deprovision).
+    lost_access = case.lost_access() if fault.setup and not fault.deprovision else 0
     if fault.must_fail:
         missing = [w for w in fault.must_fail if w not in first.output]
         if first.rc == 0 or missing:
@@ -143,12 +156,13 @@ def run_fault(suite, tmp_path, fault):
     leaks = [leak for run in case.runs for leak in run.leaks]
     return ledger.record(
         'fault', fault.name, fast=fault.fast, converged=result['converged'] and final.rc == 0 and not final.changed,
-        duplicates=result['duplicates'], lost_secrets=result['lost_secrets'], leaked_secret_bytes=sum(s for _w, _k, s in leaks),
+        duplicates=result['duplicates'], lost_secrets=result['lost_secrets'], lost_access=lost_access, leaked_secret_bytes=sum(s for _w, _k, s in leaks),
         leaks=[list(leak) for leak in leaks][:20], problems=problems, faulted_seconds=round(first.seconds, 1), faulted_rc=first.rc,
         runs=len(case.runs), seconds=round(sum(r.seconds for r in case.runs), 1),
         injected={'throttled': stats.get('throttled', 0), 'server_errors': stats.get('injected_errors', 0) - stats.get('throttled', 0),
                   'token_unavailable': stats.get('token', {}).get('unavailable', 0), 'exchange_throttled': exchange['exchange']['throttled'],
-                  'exchange_dropped': exchange['exchange']['dropped'], 'exchange_connect_failures': exchange['exchange']['connect_failures'],
+                  'exchange_dropped': exchange['exchange']['dropped'], 'exchange_server_errors': exchange['exchange'].get('call_errors', 0),
+                  'exchange_connect_failures': exchange['exchange']['connect_failures'],
                   'winrm_dropped': proxy.dropped if proxy else 0,
                   'not_yet_replicated': sum(seen.get('404', 0) for seen in counts.values()) if fault.graph.get('replication_delay') else 0,
                   'graph_latency_seconds': round(sum(stats.get('latency_seconds', {}).values()), 1)},

@@ -4,7 +4,8 @@
 # The soak's one summary line (report.py prints it, the page shows it): races first, then trust, then the rest.
 SUMMARY_LINE = ('races=%(races)d races_ok=%(races_ok)d trust_cases=%(trust_cases)d trust_held=%(trust_held)d '
                 'faults=%(faults)d converged=%(converged)d duplicates=%(duplicates)d lost_secrets=%(lost_secrets)d '
-                'leaked_secret_bytes=%(leaked_secret_bytes)d bad_inputs=%(bad_inputs)d clear_errors=%(clear_errors)d')
+                'leaked_secret_bytes=%(leaked_secret_bytes)d bad_inputs=%(bad_inputs)d clear_errors=%(clear_errors)d'
+                ' lost_access=%(lost_access)d')
 
 
 def summary(entries):
@@ -24,6 +25,8 @@ def summary(entries):
         'leaked_secret_bytes': sum(e.get('leaked_secret_bytes', 0) for e in entries),
         'bad_inputs': len(bad),
         'clear_errors': len([e for e in bad if e['clear']]),
+        # Listed mailboxes that lost FullAccess in a faulted run (a failed read must never remove access).
+        'lost_access': sum(e.get('lost_access', 0) for e in runs),
     }
 
 

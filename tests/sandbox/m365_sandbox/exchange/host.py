@@ -10,7 +10,7 @@ import collections
 import threading
 import time
 
-from .model import ExchangeOrg
+from .model import USER_FORMS, ExchangeOrg
 
 EXCHANGE_APP_ID = '00000002-0000-0ff1-ce00-000000000000'
 MANAGE_ROLE = 'Exchange.ManageAsApp'
@@ -52,10 +52,19 @@ class Faults:
         one more answers 429 "You have reached the maximum number of concurrent
         requests per tenant" (None: no limit). The default 3 is weak: no
         Microsoft source gives a number for the REST cmdlets (README).
+    call_errors: a list of {"cmdlet", "identity" (optional: any), "status"
+        (default 500), "message" (optional), "times" (optional: every call)}:
+        matching calls answer that HTTP error instead of running (a transient
+        server error on one mailbox's read).
+    unresolved_users: ids or names Exchange cannot resolve as -User/-Trustee
+        although Get-ServicePrincipal finds them (a service principal created
+        moments ago, not yet in the directory Exchange resolves users from).
+    unresolved_user_form: how such a -User is answered: "on_premises" or
+        "object" (model.USER_FORMS; both weak, README).
     """
 
     FIELDS = ('connect_error', 'drop_after_writes', 'drop_mode', 'latency', 'throttle_every', 'throttle_cmdlets', 'throttle_retry_after',
-              'module_version', 'concurrency_limit')
+              'module_version', 'concurrency_limit', 'call_errors', 'unresolved_users', 'unresolved_user_form')
     DEFAULT_CONCURRENCY_LIMIT = 3
 
     def __init__(self):
@@ -71,6 +80,9 @@ class Faults:
         self.throttle_retry_after = 1
         self.module_version = '3.7.1'
         self.concurrency_limit = self.DEFAULT_CONCURRENCY_LIMIT
+        self.call_errors = []
+        self.unresolved_users = []
+        self.unresolved_user_form = 'on_premises'
 
     def configure(self, **values):
         unknown = set(values) - set(self.FIELDS)
@@ -81,6 +93,13 @@ class Faults:
             raise ValueError('concurrency_limit must be a whole number of at least 1, or null')
         if values.get('drop_mode', 'winrm') not in ('winrm', 'exchange'):
             raise ValueError("drop_mode must be 'winrm' or 'exchange'")
+        if values.get('unresolved_user_form', 'on_premises') not in USER_FORMS:
+            raise ValueError('unresolved_user_form must be one of %s' % ', '.join(USER_FORMS))
+        for entry in values.get('call_errors') or []:
+            if not isinstance(entry, dict) or not isinstance(entry.get('cmdlet'), str):
+                raise ValueError('call_errors: each entry needs a "cmdlet"')
+        if 'call_errors' in values:
+            values['call_errors'] = [dict(e) for e in values['call_errors'] or []]
         for key, value in values.items():
             setattr(self, key, value)
 
@@ -100,6 +119,8 @@ class Counters:
         self.disconnections = 0
         self.cmdlets = collections.Counter()
         self.throttled = 0
+        # Calls answered by the call_errors fault.
+        self.call_errors = 0
         # 429s for too many concurrent requests of one tenant, and the most in flight at once.
         self.concurrency_throttled = 0
         self.peak_concurrency = 0
@@ -119,7 +140,7 @@ class Counters:
     def as_dict(self):
         with self.lock:
             return {'round_trips': self.round_trips, 'connections': self.connections, 'connect_failures': self.connect_failures,
-                    'disconnections': self.disconnections, 'cmdlets': dict(self.cmdlets), 'throttled': self.throttled,
+                    'disconnections': self.disconnections, 'cmdlets': dict(self.cmdlets), 'throttled': self.throttled, 'call_errors': self.call_errors,
                     'concurrency_throttled': self.concurrency_throttled, 'peak_concurrency': self.peak_concurrency,
                     'dropped': self.dropped, 'module_installs': self.module_installs, 'sleeps': self.sleeps,
                     'latency_seconds': dict(self.latency_seconds), 'connect_params': list(self.connect_params)}
@@ -207,6 +228,30 @@ class ExchangeHost:
         with self.lock:
             self._throttle_seen += 1
             return self._throttle_seen % every == 0
+
+    def injected_error(self, cmdlet, params):
+        """(status, message) of the first call_errors entry matching this call, or None; counts down its times."""
+        identity = str(params.get('Identity') or '').lower()
+        with self.lock:
+            for entry in self.faults.call_errors:
+                if entry['cmdlet'].lower() != cmdlet.lower() or (entry.get('identity') and entry['identity'].lower() != identity):
+                    continue
+                if entry.get('times') is not None:
+                    if entry['times'] < 1:
+                        continue
+                    entry['times'] -= 1
+                self.counters.add('call_errors')
+                return int(entry.get('status') or 500), entry.get('message')
+        return None
+
+    def unresolved(self, params):
+        """The -User/-Trustee value of this call that Exchange cannot resolve yet (unresolved_users), or None."""
+        wanted = set(str(u).lower() for u in self.faults.unresolved_users or [])
+        for name in ('User', 'Trustee'):
+            value = params.get(name)
+            if isinstance(value, str) and value.lower() in wanted:
+                return value
+        return None
 
     def enter(self, tenant_id):
         """Admit one more request of a tenant (True), or refuse it beyond concurrency_limit (False, counted)."""

@@ -49,9 +49,16 @@ def not_found(identity):
                        exception=NOT_FOUND, status=404, code='Ex6F9304')
 
 
-def user_not_found(user):
-    # (weak) wording of Add-MailboxPermission for an unknown -User: only an on-premises capture is known.
-    return CmdletError("The user \"%s\" wasn't found. Please make sure you've typed it correctly." % user, exception=NOT_FOUND, status=404)
+# How a -User/-Trustee that does not resolve is answered. No Exchange Online capture is known (weak, README):
+# "on_premises" is the on-premises wording ("<x> wasn't found. Please make sure you've typed it correctly."), "object"
+# the form Exchange Online gives every other object it cannot find, naming the -User value. Both are tested.
+USER_FORMS = ('on_premises', 'object')
+
+
+def user_not_found(user, form='on_premises'):
+    if form == 'object':
+        return not_found(user)
+    return CmdletError("%s wasn't found. Please make sure you've typed it correctly." % user, exception=NOT_FOUND, status=404)
 
 
 def _new_sid():
@@ -120,6 +127,8 @@ class ExchangeOrg:
         self._by_name = None
         self.service_principals = {}
         self.transport_config = {'SmtpClientAuthenticationDisabled': True}
+        # Which of USER_FORMS an unresolvable -User gets (the host's unresolved_user_form fault sets it per call).
+        self.user_form = 'on_premises'
         self.sync(mailboxes)
 
     # -- directory ----------------------------------------------------------
@@ -181,7 +190,7 @@ class ExchangeOrg:
         try:
             return ('user', self.find_mailbox(user).upn.lower())
         except CmdletError:
-            raise user_not_found(user)
+            raise user_not_found(user, self.user_form)
 
     def principal_name(self, principal):
         if principal[0] == 'self':

@@ -17,7 +17,7 @@ import uuid
 
 from . import cmdlets
 from .host import AUDIENCES, ServiceDenied
-from .model import SERVER, CmdletError
+from .model import SERVER, CmdletError, user_not_found
 
 ODATA_JSON = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8'
 COMMAND_HEADER = 'x-m365-sandbox-command'
@@ -151,9 +151,21 @@ def _run(sandbox, host, tenant, tenant_key, name, params, command_id, query, req
         message = 'Server Busy: the request was throttled (TooManyRequests, MicroDelay). Please retry after %s seconds.' % retry_after
         headers = {'Retry-After': str(retry_after), 'Rate-Limit-Limit': '10', 'Rate-Limit-Remaining': '0', 'Rate-Limit-Reset': str(retry_after)}
         return 429, {'error': {'code': 'TooManyRequests', 'message': message}}, _headers(request_id, headers)
+    injected = host.injected_error(name, params)
+    if injected:
+        # A server error that is not the cmdlet's own (weak: the text of a real 500 is not known; the module raises it as
+        # a plain error, as it does any answer that is not a success).
+        status, message = injected
+        return _error(status, 'InternalServerError', 'Error executing cmdlet',
+                      '||%s' % (message or 'An internal server error occurred. Please try again later.')) + (_headers(request_id),)
     try:
         with host.lock:
-            objects, warnings = cmdlets.invoke(host.org_for(tenant), name, params)
+            org = host.org_for(tenant)
+            org.user_form = host.faults.unresolved_user_form
+            user = host.unresolved(params)
+            if user is not None:
+                raise user_not_found(user, org.user_form)
+            objects, warnings = cmdlets.invoke(org, name, params)
     except CmdletError as exc:
         if exc.status == 404:
             return _error(404, 'NotFound', 'Error executing cmdlet', exc.wire_message()) + (_headers(request_id),)

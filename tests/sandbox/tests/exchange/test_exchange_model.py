@@ -65,7 +65,11 @@ def test_remove_missing_entry_is_a_warning(org):
 
 
 def test_unknown_user_and_access_right(org):
-    with pytest.raises(CmdletError, match="wasn't found"):
+    with pytest.raises(CmdletError, match="^nobody wasn't found. Please make sure you've typed it correctly.$") as caught:
+        invoke(org, 'Add-MailboxPermission', {'Identity': 'user1', 'User': 'nobody', 'AccessRights': ['FullAccess']})
+    assert caught.value.reason == 'ManagementObjectNotFoundException' and caught.value.status == 404
+    org.user_form = 'object'
+    with pytest.raises(CmdletError, match="^The operation couldn't be performed because object 'nobody' couldn't be found on "):
         invoke(org, 'Add-MailboxPermission', {'Identity': 'user1', 'User': 'nobody', 'AccessRights': ['FullAccess']})
     with pytest.raises(CmdletError, match="Cannot bind parameter 'AccessRights'"):
         invoke(org, 'Add-MailboxPermission', {'Identity': 'user1', 'User': SP, 'AccessRights': ['Everything']})

@@ -149,3 +149,36 @@ def test_concurrency_limit_defaults_to_three_and_can_be_lifted(host):
     assert host.exchange.enter('t') and host.exchange.enter('t') and host.exchange.enter('t') and host.exchange.enter('t')
     with pytest.raises(ValueError):
         host.exchange.faults.configure(concurrency_limit=0)
+
+
+def test_call_errors_answer_a_server_error_on_the_matching_call_only(host):
+    _principal(host)
+    host.exchange.faults.configure(call_errors=[{'cmdlet': 'Get-Mailbox', 'identity': MAILBOXES[0].upper(), 'times': 1}])
+    answer = host.rest('Get-Mailbox', {'Identity': MAILBOXES[0]})
+    assert answer.status_code == 500
+    message = answer.json()['error']['details'][0]['message']
+    assert message.startswith('||') and 'ManagementObjectNotFoundException' not in message
+    assert host.rest('Get-Mailbox', {'Identity': MAILBOXES[1]}).status_code == 200
+    # times: 1, so the next call of the same read answers.
+    assert host.rest('Get-Mailbox', {'Identity': MAILBOXES[0]}).status_code == 200
+
+
+@pytest.mark.parametrize('form,text', [
+    ('on_premises', "%s wasn't found. Please make sure you've typed it correctly."),
+    ('object', "The operation couldn't be performed because object '%s' couldn't be found on "),
+])
+def test_an_unresolved_user_is_a_not_found_naming_the_user(host, form, text):
+    _principal(host)
+    host.exchange.faults.configure(unresolved_users=[SP], unresolved_user_form=form)
+    # Get-ServicePrincipal still finds it: only its use as -User fails (a principal created moments ago).
+    assert host.rest('Get-ServicePrincipal', {'Identity': SP}).status_code == 200
+    answer = host.rest('Add-MailboxPermission', {'Identity': MAILBOXES[0], 'User': SP, 'AccessRights': ['FullAccess']})
+    assert answer.status_code == 404
+    _code, exception, message = answer.json()['error']['details'][0]['message'].split('|')
+    assert exception.endswith('ManagementObjectNotFoundException')
+    assert message.startswith(text % SP) and MAILBOXES[0] not in message
+
+
+def test_unresolved_user_form_is_checked(host):
+    with pytest.raises(ValueError, match='unresolved_user_form'):
+        host.exchange.faults.configure(unresolved_user_form='other')
