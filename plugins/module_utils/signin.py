@@ -89,12 +89,13 @@ def explain_denied(claims, permission):
     scopes = (claims.get('scp') or '').split()
     name = permission.split(' ', 1)[0]
     if name not in scopes and AS_USER_ALL not in scopes:
-        return ('the token of %s lacks the Graph delegated permission (scope) %s (it has %s): sign in again through a client '
-                'that asks for it, or use an app credential' % (who, name, ', '.join(scopes) or 'none'))
+        return ('the token of %s lacks the Graph delegated permission (scope) %s (it has %s; docs/permissions.md lists what each '
+                'playbook needs): sign in through a client that asks for it, or use an app credential' % (who, name, ', '.join(scopes) or 'none'))
     roles = ROLES_FOR_PERMISSION.get(name)
     if roles:
-        return ('%s lacks a directory role that allows this: one of %s (holds %s); assign one in the Entra admin center, '
-                'Roles and administrators' % (who, ', '.join(roles), ', '.join(role_names(claims.get('wids'))) or 'none'))
+        return ('%s lacks an Entra role that allows this: one of %s (holds %s; docs/permissions.md lists what each playbook '
+                'needs); assign one in the Entra admin center, Roles and administrators' % (who, ', '.join(roles),
+                                                                                           ', '.join(role_names(claims.get('wids'))) or 'none'))
     return 'the token of %s has the scope %s, yet Graph refused the call' % (who, name)
 
 
