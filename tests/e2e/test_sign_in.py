@@ -4,12 +4,14 @@ sandbox, as someone at the browser would), then the Graph modules run as them; a
 import os
 import re
 import subprocess
+import sys
 import threading
 import time
 
 import pytest
 import yaml
 
+from exchange_play import WINDOWS, exchange_state, exchange_stats, inventory, mail_app
 from playbook import Run, playbook_invocation, run_playbook
 
 PROMPT = re.compile(r'To sign in, use a web browser to open the page (\S+) and enter the code ([A-Z0-9]+) to authenticate')
@@ -33,8 +35,8 @@ def sign_in_play(tenant, cache, require_roles=None, more_tasks=(), tenant_index=
 class Watched(object):
     """ansible-playbook running in the background; its output read as it comes."""
 
-    def __init__(self, tmp_path, plays, name):
-        args, env, self.results_path, _log = playbook_invocation(tmp_path, plays, name)
+    def __init__(self, tmp_path, plays, name, inventory_path=None):
+        args, env, self.results_path, _log = playbook_invocation(tmp_path, plays, name, inventory=inventory_path)
         self.name, self.args = name, args
         self.started = time.time()
         self.proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -178,3 +180,60 @@ def test_a_supplied_person_token_without_the_scope_is_explained(tenant, tmp_path
     good = tenant.person_token(tenant.global_admin(), ['Application.ReadWrite.All'])
     plays[0]['module_defaults']['group/m365.mail_oauth.graph']['access_token'] = good
     assert run_playbook(tmp_path, plays, 'person-token-good', timeout=120).rc == 0
+
+
+def _exchange_as_person(tenant, tmp_path, person, app, name):
+    cache = tmp_path / (name + '.json')
+    defaults = dict(_endpoints(tenant), tenant_id=tenant.tenant()['tenant_id'], token_cache=str(cache))
+    plays = sign_in_play(tenant, cache, more_tasks=[{'name': 'sp', 'delegate_to': WINDOWS,
+                                                     'm365.mail_oauth.exchange_service_principal': {'app_id': app['app_id']}}])
+    plays[0]['module_defaults']['group/m365.mail_oauth.exchange'] = defaults
+    run = Watched(tmp_path, plays, name, inventory_path=inventory(tmp_path, tenant))
+    tenant.device_login(person, user_code=run.wait_for_prompt())
+    return run.finish(seconds=180)
+
+
+def test_exchange_runs_as_the_signed_in_person(person_tenant, tmp_path):
+    """Connect-ExchangeOnline -AccessToken <the person's token> -UserPrincipalName <the person> on the Windows host."""
+    tenant = person_tenant
+    app = mail_app(tenant)
+    result = _exchange_as_person(tenant, tmp_path, tenant.global_admin(), app, 'exchange-person')
+    assert result.rc == 0, result
+    assert result.results()['sp']['localhost']['changed'] is True
+    assert app['sp_object_id'] in [sp['ObjectId'] for sp in exchange_state(tenant)['service_principals']]
+    params = exchange_stats(tenant)['exchange']['connect_params']
+    assert params and all('UserPrincipalName' in p and 'AccessToken' in p and 'Organization' not in p for p in params)
+
+
+def test_exchange_refuses_a_person_without_an_exchange_role(person_tenant, tmp_path):
+    tenant = person_tenant
+    apps = 'apps@' + tenant.tenant()['domain']
+    tenant.add_person(apps, roles=['Application Administrator'])
+    app = mail_app(tenant)
+    result = _exchange_as_person(tenant, tmp_path, apps, app, 'exchange-no-role')
+    assert result.rc != 0
+    msg = result.results()['sp']['localhost']['msg']
+    assert apps in msg and 'Exchange Administrator' in msg, msg
+    assert app['sp_object_id'] not in [sp['ObjectId'] for sp in exchange_state(tenant)['service_principals']]
+
+
+def test_two_forks_share_one_sign_in(person_tenant, tmp_path):
+    """Two hosts (forks) sign in to the same tenant at once: one prompts, the other waits on the cache lock and then finds
+    the tokens; one code, one approval."""
+    tenant = person_tenant
+    path = tmp_path / 'two.ini'
+    path.write_text(''.join('%s ansible_connection=local ansible_python_interpreter=%s\n' % (name, sys.executable)
+                            for name in ('first', 'second')))
+    plays = sign_in_play(tenant, tmp_path / 'shared.json')
+    plays[0]['hosts'] = 'all'
+    run = Watched(tmp_path, plays, 'two-forks', inventory_path=path)
+    code = run.wait_for_prompt()
+    time.sleep(1.5)
+    assert tenant.pending_user_codes() == [code]
+    tenant.device_login(tenant.global_admin(), user_code=code)
+    result = run.finish()
+    assert result.rc == 0, result
+    assert len(PROMPT.findall(result.output)) == 1
+    answers = result.results()['sign in']
+    assert sorted(a['signed_in'] for a in answers.values()) == [False, True]
+    assert set(a['username'] for a in answers.values()) == {tenant.global_admin()}
