@@ -66,6 +66,7 @@ SIGNIN_HINTS = {
     'authorization_declined': 'the person declined the sign-in at the verification page; nothing was changed. Run again and approve it',
     'expired_token': 'the code was not entered in time; nothing was changed. Run again and enter the code within the minutes it names',
     'AADSTS53003': 'Conditional Access in this tenant blocks the device code flow (an Authentication flows policy): ' + WAY_OUT,
+    'AADSTS530033': 'Conditional Access requires a managed device, which a device code sign-in cannot show: ' + WAY_OUT,
     'AADSTS50199': 'the sign-in needs an interactive confirmation the device code flow cannot give: ' + WAY_OUT,
     'AADSTS700016': 'client_id is not an application this tenant knows; leave client_id unset for the default public client',
     'AADSTS7000218': 'client_id is a confidential application; allow public client flows on it, or leave client_id unset',
@@ -93,9 +94,9 @@ def explain_denied(claims, permission):
                 'playbook needs): sign in through a client that asks for it, or use an app credential' % (who, name, ', '.join(scopes) or 'none'))
     roles = ROLES_FOR_PERMISSION.get(name)
     if roles:
+        held = ', '.join(role_names(claims.get('wids'))) or 'none'
         return ('%s lacks an Entra role that allows this: one of %s (holds %s; docs/permissions.md lists what each playbook '
-                'needs); assign one in the Entra admin center, Roles and administrators' % (who, ', '.join(roles),
-                                                                                           ', '.join(role_names(claims.get('wids'))) or 'none'))
+                'needs); assign one in the Entra admin center, Roles and administrators' % (who, ', '.join(roles), held))
     return 'the token of %s has the scope %s, yet Graph refused the call' % (who, name)
 
 
@@ -181,9 +182,12 @@ class PersonSession(object):
         with self.cache.locked() as cache:
             app = self._app(cache)
             account = self._account(app)
-            result = app.acquire_token_silent(scopes, account=account) if account else None
+            result = app.acquire_token_silent_with_error(scopes, account=account) if account else None
             if result and 'access_token' in result:
                 return result
+            if prompt is None and result:
+                # Signed in, but this token cannot be had (a resource the client may not ask for, a revoked refresh token).
+                raise AuthError(self._describe(result), code=_code(result))
             if prompt is None:
                 raise AuthError('no signed-in person%s in token_cache %s for %s: run m365.mail_oauth.sign_in first (with the same '
                                 'token_cache and tenant_id)' % (' ' + self.username if self.username else '', self.cache.path,

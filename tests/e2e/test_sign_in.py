@@ -78,8 +78,8 @@ def person_tenant(tenant):
 
 
 def _app(unique_name):
-    return {'name': 'create as the person', 'm365.mail_oauth.azure_app_registration': {'unique_name': unique_name,
-                                                                                         'display_name': 'made by a person'}}
+    options = {'unique_name': unique_name, 'display_name': 'made by a person'}
+    return {'name': 'create as the person', 'm365.mail_oauth.azure_app_registration': options}
 
 
 def test_device_code_sign_in_then_graph_as_the_person_and_a_rerun_uses_the_cache(person_tenant, tmp_path):

@@ -369,7 +369,8 @@ class TokenService:
             self._requested(tenant, form['scope'])
         lifetime = int(self.settings.get('device_code_lifetime', 900))
         interval = int(self.settings.get('device_code_interval', 5))
-        flow = DeviceFlow(device_code=secrets.token_urlsafe(96), user_code=''.join(secrets.choice(USER_CODE_ALPHABET) for _ in range(9)),
+        user_code = ''.join(secrets.choice(USER_CODE_ALPHABET) for _position in range(9))
+        flow = DeviceFlow(device_code=secrets.token_urlsafe(96), user_code=user_code,
                           tenant_id=tenant.tenant_id, client_id=form['client_id'].lower(), scope=form['scope'],
                           expires_at=time.time() + lifetime, interval=interval)
         with self.sessions_lock:

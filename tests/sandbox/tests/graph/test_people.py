@@ -182,7 +182,7 @@ def test_exchange_accepts_a_person_with_an_exchange_role(sandbox):
     for person, status in ((sandbox.global_admin(), 200), ('exo@' + domain, 200), ('helpdesk@' + domain, 403)):
         token = sandbox.person_token(person, ['Exchange.Manage'], resource=EXCHANGE)
         assert _exchange(sandbox, token, 'Get-Mailbox').status_code == status, person
+    token = sandbox.person_token('helpdesk@' + domain, ['Exchange.Manage'], resource=EXCHANGE)
     connect = sandbox.session().post('%s/adminapi/beta/%s/_sandbox/Connect' % (sandbox.base_url, domain), timeout=30, json={},
-                                     headers={'Authorization': 'Bearer ' + sandbox.person_token('helpdesk@' + domain, ['Exchange.Manage'],
-                                                                                                  resource=EXCHANGE)})
+                                     headers={'Authorization': 'Bearer ' + token})
     assert connect.status_code == 401 and 'Exchange Administrator or Global Administrator' in connect.json()['error']['message']
