@@ -65,6 +65,26 @@ def _aadsts(status, error, code, text):
     return TokenError(status, error, code, 'AADSTS%d: %s' % (code, text))
 
 
+def _application(tenant, client_id):
+    """The tenant's application a token request names by client_id (AADSTS900144 without one, 700016 unknown)."""
+    if not client_id:
+        raise _aadsts(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_id'.")
+    app = tenant.app_by('appId', client_id)
+    if app is None:
+        raise _aadsts(400, 'unauthorized_client', 700016,
+                      "Application with identifier '%s' was not found in the directory '%s'. This can happen if the "
+                      "application has not been installed by the administrator of the tenant or consented to by any user "
+                      "in the tenant. You may have sent your authentication request to the wrong tenant." % (client_id, tenant.domain))
+    return app
+
+
+def _unknown_resource(tenant, resource):
+    return _aadsts(400, 'invalid_resource', 500011,
+                   'The resource principal named %s was not found in the tenant named %s. This can happen if the '
+                   'application has not been installed by the administrator of the tenant or consented to by any user '
+                   'in the tenant. You might have sent your authentication request to the wrong tenant.' % (resource, tenant.domain))
+
+
 def error_body(exc, correlation_id):
     trace_id = str(uuid.uuid4())
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M:%SZ')
@@ -153,14 +173,7 @@ class TokenService:
             if grant != 'client_credentials':
                 raise _aadsts(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.')
             client_id = form.get('client_id', '')
-            if not client_id:
-                raise _aadsts(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_id'.")
-            app = tenant.app_by('appId', client_id)
-            if app is None:
-                raise _aadsts(400, 'unauthorized_client', 700016,
-                              "Application with identifier '%s' was not found in the directory '%s'. This can happen if the "
-                              "application has not been installed by the administrator of the tenant or consented to by any user "
-                              "in the tenant. You may have sent your authentication request to the wrong tenant." % (client_id, tenant.domain))
+            app = _application(tenant, client_id)
             if form.get('client_assertion'):
                 self._check_assertion(tenant, app, form)
                 acr = '2'
@@ -207,33 +220,29 @@ class TokenService:
         resource = scopes[0][:-len('/.default')]
         resource_sp = tenant.sp_by_resource(resource)
         if resource_sp is None:
-            raise _aadsts(400, 'invalid_resource', 500011,
-                          'The resource principal named %s was not found in the tenant named %s. This can happen if the '
-                          'application has not been installed by the administrator of the tenant or consented to by any user '
-                          'in the tenant. You might have sent your authentication request to the wrong tenant.' % (resource, tenant.domain))
+            raise _unknown_resource(tenant, resource)
         return resource.rstrip('/'), resource_sp
 
-    def _claims(self, tenant, app, client_sp, resource, roles, acr, lifetime=None):
+    def _v1_claims(self, tenant, resource, lifetime=None, **more):
+        """What every v1.0 access token of the tenant carries, an app's or a person's, with more."""
         now = int(time.time())
-        issuer = 'https://sts.windows.net/%s/' % tenant.tenant_id
         claims = {
             'aud': resource,
-            'iss': issuer,
+            'iss': 'https://sts.windows.net/%s/' % tenant.tenant_id,
             'iat': now,
             'nbf': now,
             'exp': now + int(self.settings['token_lifetime'] if lifetime is None else lifetime),
-            'app_displayname': app.get('displayName'),
-            'appid': app['appId'],
-            'appidacr': acr,
-            'azp': app['appId'],
-            'idp': issuer,
-            'idtyp': 'app',
-            'oid': client_sp['id'],
-            'sub': client_sp['id'],
             'tid': tenant.tenant_id,
             'uti': pki.b64url(uuid.uuid4().bytes),
             'ver': '1.0',
         }
+        claims.update(more)
+        return claims
+
+    def _claims(self, tenant, app, client_sp, resource, roles, acr, lifetime=None):
+        claims = self._v1_claims(tenant, resource, lifetime, app_displayname=app.get('displayName'), appid=app['appId'], appidacr=acr,
+                                 azp=app['appId'], idp='https://sts.windows.net/%s/' % tenant.tenant_id, idtyp='app',
+                                 oid=client_sp['id'], sub=client_sp['id'])
         if roles:
             claims['roles'] = roles
         return claims
@@ -310,17 +319,10 @@ class TokenService:
 
     def _public_client(self, tenant, client_id):
         """(display name, {resource app id: scopes of a /.default request}) of a client a person may sign in with."""
-        if not client_id:
-            raise _aadsts(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_id'.")
-        known = catalog.PUBLIC_CLIENTS.get(client_id.lower())
+        known = catalog.PUBLIC_CLIENTS.get((client_id or '').lower())
         if known is not None:
             return known['displayName'], known['default_scopes']
-        app = tenant.app_by('appId', client_id)
-        if app is None:
-            raise _aadsts(400, 'unauthorized_client', 700016,
-                          "Application with identifier '%s' was not found in the directory '%s'. This can happen if the "
-                          "application has not been installed by the administrator of the tenant or consented to by any user "
-                          "in the tenant. You may have sent your authentication request to the wrong tenant." % (client_id, tenant.domain))
+        app = _application(tenant, client_id)
         if not app.get('isFallbackPublicClient'):
             raise _aadsts(401, 'invalid_client', 7000218,
                           "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
@@ -353,10 +355,7 @@ class TokenService:
         resource = resources.pop()
         resource_sp = tenant.sp_by_resource(resource)
         if resource_sp is None:
-            raise _aadsts(400, 'invalid_resource', 500011,
-                          'The resource principal named %s was not found in the tenant named %s. This can happen if the '
-                          'application has not been installed by the administrator of the tenant or consented to by any user '
-                          'in the tenant. You might have sent your authentication request to the wrong tenant.' % (resource, tenant.domain))
+            raise _unknown_resource(tenant, resource)
         return resource, resource_sp, (None if '.default' in names else names), oidc
 
     def device_authorization(self, tenant_key, form):
@@ -482,33 +481,11 @@ class TokenService:
                 'sub': pki.b64url(uuid.uuid5(uuid.UUID(person['id']), client_id).bytes), 'tid': tenant.tenant_id, 'ver': '2.0'}
 
     def _delegated_claims(self, tenant, client_id, client_name, person, resource, scopes, lifetime=None):
-        now = int(time.time())
-        issuer = 'https://sts.windows.net/%s/' % tenant.tenant_id
-        claims = {
-            'aud': resource,
-            'iss': issuer,
-            'iat': now,
-            'nbf': now,
-            'exp': now + int(self.settings['token_lifetime'] if lifetime is None else lifetime),
-            'acr': '1',
-            'amr': ['pwd', 'mfa'],
-            'app_displayname': client_name,
-            'appid': client_id,
-            'appidacr': '0',
-            'azp': client_id,
-            'idtyp': 'user',
-            'name': person.get('displayName'),
-            'oid': person['id'],
-            'scp': ' '.join(scopes),
-            'sub': pki.b64url(uuid.uuid5(uuid.UUID(person['id']), resource).bytes),
-            'tid': tenant.tenant_id,
-            'unique_name': person['userPrincipalName'],
-            'upn': person['userPrincipalName'],
-            'uti': pki.b64url(uuid.uuid4().bytes),
-            'ver': '1.0',
-            'wids': tenant.role_ids_of(person['id']),
-        }
-        return claims
+        return self._v1_claims(tenant, resource, lifetime, acr='1', amr=['pwd', 'mfa'], app_displayname=client_name, appid=client_id,
+                               appidacr='0', azp=client_id, idtyp='user', name=person.get('displayName'), oid=person['id'],
+                               scp=' '.join(scopes), sub=pki.b64url(uuid.uuid5(uuid.UUID(person['id']), resource).bytes),
+                               unique_name=person['userPrincipalName'], upn=person['userPrincipalName'],
+                               wids=tenant.role_ids_of(person['id']))
 
     def mint_delegated(self, tenant, person, resource, scopes, client_id=catalog.AZURE_CLI_APP_ID, lifetime=None):
         """A person's token as the endpoint would issue it, for tests (control API); caller holds the lock."""
