@@ -19,6 +19,7 @@ The default public client and the scopes it asks for, with their sources (docs/p
 
 import contextlib
 import os
+import re
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import AuthError, ConfigError
 
@@ -32,6 +33,7 @@ try:
 except ImportError:  # pragma: no cover - the caller reports it
     msal = None
 
+GUID_RE = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
 DEFAULT_PUBLIC_CLIENT_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46'
 DEFAULT_TOKEN_CACHE = '~/.ansible/m365_mail_oauth/token_cache.json'
 
@@ -170,10 +172,14 @@ class PersonSession(object):
             raise AuthError('the login endpoint %s cannot be used: %s' % (self.authority, exc), code='authority')
 
     def _account(self, app):
+        """The cached person of this tenant: by tenant id (the account's realm) or the domain of their name. Another
+        tenant's person is never taken; with a domain tenant_id and a person of another domain, only a lone account is."""
         accounts = app.get_accounts(username=self.username) if self.username else app.get_accounts()
         tenant = self.authority.rstrip('/').rsplit('/', 1)[-1].lower()
-        mine = [a for a in accounts if tenant in (a.get('realm', '').lower(), (a.get('username') or '').split('@')[-1].lower())]
-        return (mine or accounts or [None])[0]
+        mine = [a for a in accounts if tenant in ((a.get('realm') or '').lower(), (a.get('username') or '').split('@')[-1].lower())]
+        if not mine and not GUID_RE.match(tenant) and len(accounts) == 1:
+            mine = accounts
+        return mine[0] if mine else None
 
     def token(self, resource, prompt=None, timeout=None):
         """An access token for resource (https://graph.microsoft.com); signs in first when the cache has none and a

@@ -237,3 +237,20 @@ def test_two_forks_share_one_sign_in(person_tenant, tmp_path):
     answers = result.results()['sign in']
     assert sorted(a['signed_in'] for a in answers.values()) == [False, True]
     assert set(a['username'] for a in answers.values()) == {tenant.global_admin()}
+
+
+def test_one_cache_two_tenants_each_its_own_person(person_tenant, tmp_path):
+    """Tenants share a cache file, never a person: the second tenant prompts for its own sign-in, then both rerun silently."""
+    tenant = person_tenant
+    cache = tmp_path / 'shared.json'
+    for index in (0, 1):
+        run = Watched(tmp_path, sign_in_play(tenant, cache, tenant_index=index), 'tenant-%d' % index)
+        tenant.device_login(tenant.global_admin(index), user_code=run.wait_for_prompt(), tenant_index=index)
+        result = run.finish()
+        assert result.rc == 0, result
+        assert result.results()['sign in']['localhost']['username'] == tenant.global_admin(index)
+    for index in (0, 1):
+        again = run_playbook(tmp_path, sign_in_play(tenant, cache, tenant_index=index), 'tenant-again-%d' % index, timeout=120)
+        assert again.rc == 0 and 'enter the code' not in again.output, again
+        answer = again.results()['sign in']['localhost']
+        assert (answer['username'], answer['tenant_id']) == (tenant.global_admin(index), tenant.tenant(index)['tenant_id'])
