@@ -21,6 +21,10 @@ options:
       - V(access_token) - the controller acquires a token for the admin app (the Graph auth options, scope
         C(https://outlook.office365.com/.default) or the national cloud's) with msal, and sends it on stdin; needs
         ExchangeOnlineManagement 3.1.0 or later on the host. Nothing else is needed on the host.
+      - With O(token_cache) (a person signed in by M(m365.mail_oauth.sign_in)) the token is the person's, and a person's
+        token in O(exchange_access_token) works too; either connects with C(Connect-ExchangeOnline -AccessToken
+        -UserPrincipalName) (the person's name, from the token) instead of C(-Organization), as the cmdlet's help says for
+        a delegated token. The person needs the Entra role Exchange Administrator or Global Administrator.
       - V(certificate_thumbprint) - a certificate in the host's certificate store (Windows), with O(exchange_app_id).
       - V(certificate_file) - a PFX file on the host, O(exchange_certificate_path) (and O(exchange_certificate_password)).
       - V(managed_identity) - the host's Azure managed identity.
@@ -31,7 +35,8 @@ options:
     default: access_token
   exchange_access_token:
     description:
-      - A ready access token for Exchange Online, instead of acquiring one with the Graph auth options.
+      - A ready access token for Exchange Online, instead of acquiring one with the Graph auth options - an app's, or a
+        person's (for example C(az account get-access-token --resource https://outlook.office365.com --query accessToken -o tsv)).
     type: str
   exchange_app_id:
     description:

@@ -40,8 +40,23 @@ options:
     type: str
   access_token:
     description:
-      - A ready access token for Microsoft Graph (for example from C(az account get-access-token)).
+      - A ready access token for Microsoft Graph, for example from
+        C(az account get-access-token --resource https://graph.microsoft.com --query accessToken -o tsv).
+      - An app's token (with a C(roles) claim) or a person's (with C(scp)); a person's token works as that person, and a
+        refused call names the delegated permission (scope) or the Entra role the person lacks.
       - When no credential option is set at all, E(M365_ACCESS_TOKEN) is used.
+    type: str
+  token_cache:
+    description:
+      - Run as the person signed in by M(m365.mail_oauth.sign_in) - the token cache file it wrote (mode 0600). Tokens are
+        taken from it, refreshed with its refresh tokens, under a lock, so every task, fork and tenant of a run reuses one sign-in.
+      - Needs O(tenant_id). O(client_id) is then the public client the person signed in with (default Microsoft Azure CLI's,
+        see M(m365.mail_oauth.sign_in)); E(AZURE_CLIENT_ID) is not used for it.
+      - When no credential option is set at all, E(M365_TOKEN_CACHE) is used.
+    type: path
+  username:
+    description:
+      - With O(token_cache), which signed-in person to use (userPrincipalName) when the cache holds several.
     type: str
   managed_identity:
     description:
@@ -98,7 +113,8 @@ options:
     default: 60
 notes:
   - The identity the collection runs as needs the Microsoft Graph application permissions
-    C(Application.ReadWrite.All) and C(AppRoleAssignment.ReadWrite.All), with admin consent.
+    C(Application.ReadWrite.All) and C(AppRoleAssignment.ReadWrite.All), with admin consent; a person needs the delegated
+    scopes and an Entra role that allows each change (docs/permissions.md).
   - Credential precedence - options of the task first; the environment only when the task sets no credential option.
 requirements:
   - python >= 3.8

@@ -5,6 +5,7 @@
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import CREDENTIAL_OPTIONS
 from ansible_collections.m365.mail_oauth.plugins.module_utils.clouds import CLOUD_NAMES
 
 # Credentials take no env_fallback here: auth.credentials_from_params reads the
@@ -20,6 +21,8 @@ GRAPH_AUTH_SPEC = dict(
     access_token=dict(type='str', no_log=True),
     managed_identity=dict(type='bool'),
     managed_identity_client_id=dict(type='str'),
+    token_cache=dict(type='path'),
+    username=dict(type='str'),
     cloud=dict(type='str', choices=CLOUD_NAMES, default='global', fallback=(env_fallback, ['M365_CLOUD'])),
     authority_url=dict(type='str', fallback=(env_fallback, ['M365_AUTHORITY_URL'])),
     graph_url=dict(type='str', fallback=(env_fallback, ['M365_GRAPH_URL'])),
@@ -29,9 +32,8 @@ GRAPH_AUTH_SPEC = dict(
     request_timeout=dict(type='int', default=60),
 )
 
-GRAPH_AUTH_MUTUALLY_EXCLUSIVE = [
-    ['client_secret', 'client_certificate_path', 'access_token', 'managed_identity'],
-]
+# One credential a task: auth.AUTH_KINDS is the table.
+GRAPH_AUTH_MUTUALLY_EXCLUSIVE = [list(CREDENTIAL_OPTIONS)]
 
 # How a module names the application it works on.
 APPLICATION_SELECTOR_SPEC = dict(

@@ -13,6 +13,7 @@ import json
 import os
 import re
 
+from ansible_collections.m365.mail_oauth.plugins.module_utils import signin
 from ansible_collections.m365.mail_oauth.plugins.module_utils.clouds import CLOUDS, check_endpoints, resolve_cloud
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import AuthError, ConfigError
 from ansible_collections.m365.mail_oauth.plugins.module_utils.http import SSL_ERRORS
@@ -46,8 +47,19 @@ ENV_FALLBACKS = {
     'client_certificate_path': ('AZURE_CLIENT_CERTIFICATE_PATH',),
     'client_certificate_password': ('AZURE_CLIENT_CERTIFICATE_PASSWORD',),
     'access_token': ('M365_ACCESS_TOKEN',),
+    'token_cache': ('M365_TOKEN_CACHE',),
 }
-CREDENTIAL_OPTIONS = ('client_secret', 'client_certificate_path', 'access_token', 'managed_identity')
+# Every way to authenticate, in the order they are tried: kind -> the option that selects it. A person signed in by
+# m365.mail_oauth.sign_in is kind 'person' (token_cache); a token supplied from outside is 'access_token', whether an
+# app's (roles) or a person's (scp).
+AUTH_KINDS = (
+    ('access_token', 'access_token'),
+    ('managed_identity', 'managed_identity'),
+    ('person', 'token_cache'),
+    ('secret', 'client_secret'),
+    ('certificate', 'client_certificate_path'),
+)
+CREDENTIAL_OPTIONS = tuple(option for _kind, option in AUTH_KINDS)
 
 # What a failed token request most often means, by AADSTS code.
 AADSTS_HINTS = {
@@ -84,7 +96,7 @@ class Credentials:
 
     def __init__(self, kind, tenant_id, client_id=None, client_secret=None, certificate_path=None,
                  certificate_password=None, certificate_thumbprint=None, access_token=None,
-                 managed_identity_client_id=None, cloud=None, source='options'):
+                 managed_identity_client_id=None, cloud=None, source='options', token_cache=None, username=None, claims=None):
         self.kind = kind
         self.tenant_id = tenant_id
         self.client_id = client_id
@@ -96,6 +108,16 @@ class Credentials:
         self.managed_identity_client_id = managed_identity_client_id
         self.cloud = cloud
         self.source = source
+        # A person signed in with sign_in: the cache with their tokens, and which account in it.
+        self.token_cache = token_cache
+        self.username = username
+        # The claims of a supplied access_token (read, not verified), to explain a refusal.
+        self.claims = claims or {}
+
+    @property
+    def delegated(self):
+        """True when the calls run as a person (signed in here, or a person's token supplied from outside)."""
+        return self.kind == 'person' or signin.is_delegated(self.claims)
 
     def secrets(self):
         """Values that must never reach output (added to the module's no_log values)."""
@@ -140,16 +162,22 @@ def credentials_from_params(params, environ=None):
         claims = decode_jwt_claims(values['access_token'])
         return Credentials('access_token', values['tenant_id'] or claims.get('tid'),
                            client_id=values['client_id'] or claims.get('appid') or claims.get('azp'),
-                           access_token=values['access_token'], cloud=cloud, source=source)
+                           access_token=values['access_token'], cloud=cloud, source=source, claims=claims)
+    if values['token_cache']:
+        if not values['tenant_id']:
+            raise ConfigError('tenant_id is required with token_cache: the tenant the person signed in to')
+        # The person's public client: only the task's own client_id, never AZURE_CLIENT_ID (the admin app's).
+        return Credentials('person', values['tenant_id'], client_id=params.get('client_id') or signin.DEFAULT_PUBLIC_CLIENT_ID,
+                           cloud=cloud, source=source, token_cache=values['token_cache'], username=params.get('username'))
     if values['managed_identity']:
         return Credentials('managed_identity', values['tenant_id'], client_id=values['client_id'],
                            managed_identity_client_id=params.get('managed_identity_client_id'), cloud=cloud, source=source)
     kind = 'secret' if values['client_secret'] else 'certificate' if values['client_certificate_path'] else None
     if kind is None:
         raise ConfigError(
-            'no credentials: set one of client_secret, client_certificate_path, access_token or managed_identity '
-            '(or the environment variables AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH with AZURE_CLIENT_ID '
-            'and AZURE_TENANT_ID)')
+            'no credentials: set one of client_secret, client_certificate_path, access_token, managed_identity or token_cache '
+            '(a person signed in with m365.mail_oauth.sign_in), or the environment variables AZURE_CLIENT_SECRET or '
+            'AZURE_CLIENT_CERTIFICATE_PATH with AZURE_CLIENT_ID and AZURE_TENANT_ID')
     missing = [name for name in ('tenant_id', 'client_id') if not values[name]]
     if missing:
         raise ConfigError('%s required with a client %s: set the option or AZURE_%s' % (
@@ -240,10 +268,22 @@ class TokenProvider:
         )
         return self._client
 
+    def person(self):
+        """The signed-in person's session (kind 'person'): tokens from the sign_in action's cache."""
+        if self._client is None:
+            creds = self.credentials
+            known_cloud = creds.cloud.login in [c.login for c in CLOUDS.values()]
+            self._client = signin.PersonSession(creds.token_cache, '%s/%s' % (creds.cloud.login, creds.tenant_id), creds.client_id,
+                                                self.session, username=creds.username,
+                                                instance_discovery=None if known_cloud else False)
+        return self._client
+
     def token(self, resource):
         """A bearer token for resource (e.g. https://graph.microsoft.com)."""
         if self.credentials.kind == 'access_token':
             return self.credentials.access_token
+        if self.credentials.kind == 'person':
+            return self.person().token(resource)['access_token']
         backoff = self.backoff_factory()
         while True:
             try:

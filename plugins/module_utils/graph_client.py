@@ -6,7 +6,8 @@
 import json
 import uuid
 
-from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import TokenProvider, credentials_from_params
+from ansible_collections.m365.mail_oauth.plugins.module_utils import signin
+from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import TokenProvider, credentials_from_params, decode_jwt_claims
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, GraphError
 from ansible_collections.m365.mail_oauth.plugins.module_utils.http import SSL_ERRORS, make_session
 from ansible_collections.m365.mail_oauth.plugins.module_utils.retry import RETRY_STATUSES, Backoff, parse_retry_after
@@ -61,8 +62,10 @@ def needed_permission(method, path):
     return 'Application.Read.All (Application.ReadWrite.All to change anything)' if method == 'GET' else 'Application.ReadWrite.All'
 
 
-def _graph_error(method, url, status, payload, reason=None, request_id=None):
-    """A GraphError that says what failed and, for known codes, what to do."""
+def _graph_error(method, url, status, payload, reason=None, request_id=None, claims=None):
+    """A GraphError that says what failed and, for known codes, what to do.
+
+    claims: the token's, when it is a person's: a refusal then names the scope or the directory role the person lacks."""
     error = (payload or {}).get('error') or {} if isinstance(payload, dict) else {}
     # The specific reason is sometimes only in details (NoBackingApplicationObject under Request_BadRequest).
     details = [d.get('code') for d in error.get('details') or [] if d.get('code')]
@@ -71,7 +74,9 @@ def _graph_error(method, url, status, payload, reason=None, request_id=None):
     request_id = (error.get('innerError') or {}).get('request-id') or request_id
     path = url.split('/v1.0', 1)[-1].split('?', 1)[0]
     msg = 'Graph %s %s failed: %s %s: %s' % (method, path, status, code or '', message)
-    if code == 'Authorization_RequestDenied':
+    if code == 'Authorization_RequestDenied' and signin.is_delegated(claims):
+        msg += ' (%s)' % signin.explain_denied(claims, needed_permission(method, path))
+    elif code == 'Authorization_RequestDenied':
         msg += ' (%s)' % (HINTS[code] % needed_permission(method, path))
     elif code in HINTS:
         msg += ' (%s)' % HINTS[code]
@@ -80,12 +85,12 @@ def _graph_error(method, url, status, payload, reason=None, request_id=None):
     return GraphError(msg, status=status, code=code, request_id=request_id, method=method, url=url)
 
 
-def _error_from_response(method, url, response):
+def _error_from_response(method, url, response, claims=None):
     try:
         payload = response.json()
     except ValueError:
         payload = None
-    return _graph_error(method, url, response.status_code, payload, response.reason, response.headers.get('request-id'))
+    return _graph_error(method, url, response.status_code, payload, response.reason, response.headers.get('request-id'), claims)
 
 
 def is_replication_delay(error):
@@ -109,13 +114,22 @@ class GraphClient:
         self.request_timeout = request_timeout
         self.backoff_factory = backoff_factory or (lambda: Backoff(retry_timeout))
         self.calls = 0
+        # The bearer token last sent, to explain a refusal of a person's call by its claims.
+        self._last_token = None
+
+    def _claims(self):
+        """The last token's claims when the calls run as a person, else None (an app's refusal reads as before)."""
+        if not self.tokens.credentials.delegated or not self._last_token:
+            return None
+        return decode_jwt_claims(self._last_token)
 
     def _url(self, path):
         return path if path.startswith('https://') or path.startswith('http://') else self.base + '/' + path.lstrip('/')
 
     def _send(self, method, url, body, params, headers):
+        self._last_token = self.tokens.token(self.cloud.graph_resource)
         all_headers = {
-            'Authorization': 'Bearer ' + self.tokens.token(self.cloud.graph_resource),
+            'Authorization': 'Bearer ' + self._last_token,
             'Accept': 'application/json',
             'client-request-id': str(uuid.uuid4()),
         }
@@ -148,7 +162,7 @@ class GraphClient:
                 raise GraphError('Graph %s %s: no answer from %s: %s' % (method, path, self.cloud.graph, exc), method=method, url=url)
             if response.status_code < 400:
                 return response.status_code, (response.json() if response.content else None)
-            error = _error_from_response(method, url, response)
+            error = _error_from_response(method, url, response, self._claims())
             retryable = response.status_code in RETRY_STATUSES or (retry_missing and is_replication_delay(error))
             if retryable and backoff.wait(parse_retry_after(response.headers.get('Retry-After'))):
                 continue
@@ -202,7 +216,7 @@ class GraphClient:
                 if status < 400:
                     results[index] = self._rest_of_pages(answer.get('body'))
                     continue
-                error = _error_from_item(requests[index][0], answer)
+                error = _error_from_item(requests[index][0], answer, self._claims())
                 if status in RETRY_STATUSES or (retry_missing and is_replication_delay(error)):
                     retry.append(index)
                     waits.append(parse_retry_after((answer.get('headers') or {}).get('Retry-After')))
@@ -210,7 +224,7 @@ class GraphClient:
                     raise error
             pending = retry + pending[BATCH_LIMIT:]
             if retry and not backoff.wait(max((w for w in waits if w is not None), default=None)):
-                raise _error_from_item(requests[retry[0]][0], answers[str(retry[0])])
+                raise _error_from_item(requests[retry[0]][0], answers[str(retry[0])], self._claims())
         return results
 
     def _rest_of_pages(self, page):
@@ -233,8 +247,8 @@ def _relative_url(path, params=None):
     return '/' + path.lstrip('/') + ('?' + query if query else '')
 
 
-def _error_from_item(path, answer):
-    return _graph_error('GET', path, answer['status'], answer.get('body'))
+def _error_from_item(path, answer, claims=None):
+    return _graph_error('GET', path, answer['status'], answer.get('body'), claims=claims)
 
 
 def build_client(params, credentials, warn):

@@ -15,6 +15,8 @@ from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.m365.mail_oauth.plugins.module_utils import signin
+from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import decode_jwt_claims
 from ansible_collections.m365.mail_oauth.plugins.module_utils.clouds import resolve_cloud
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, M365Error
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_args import (
@@ -154,6 +156,8 @@ class ExchangeAction(ActionBase):
             token = params.get('exchange_access_token') or self.graph.exchange_token()
             self._secrets.add(token)
             settings['access_token'] = token
+            # A person's token (signed in with sign_in, or supplied) connects with -UserPrincipalName, an app's with -Organization.
+            settings['user_principal_name'] = delegated_user(token)
         elif auth in ('certificate_thumbprint', 'certificate_file'):
             if auth == 'certificate_thumbprint' and (params.get('powershell_interpreter') or not is_powershell_shell(self._connection)):
                 # Connect-ExchangeOnline's docs: -CertificateThumbprint reads the Windows certificate store (Windows only).
@@ -173,6 +177,21 @@ class ExchangeAction(ActionBase):
             settings['managed_identity'] = True
             settings['managed_identity_account_id'] = params.get('exchange_managed_identity_account_id')
         return settings
+
+
+def delegated_user(token):
+    """The userPrincipalName a person's (delegated) Exchange token names, or None for an app's token."""
+    try:
+        claims = decode_jwt_claims(token)
+    except ConfigError:
+        return None  # not a JWT: Exchange judges it, as before
+    if not signin.is_delegated(claims):
+        return None
+    upn = claims.get('upn') or claims.get('unique_name')
+    if not upn:
+        raise ConfigError('the Exchange token is a person\'s (it has scp) but names no upn: Connect-ExchangeOnline -AccessToken needs '
+                          '-UserPrincipalName for it; use a token from a work or school account')
+    return upn
 
 
 def record_match(app_id, object_id):

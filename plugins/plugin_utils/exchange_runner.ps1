@@ -464,7 +464,14 @@ function Connect-RunnerSession {
     if ($Settings.environment) { $connect['ExchangeEnvironmentName'] = [string]$Settings.environment }
     if ($Settings.organization) { $connect['Organization'] = [string]$Settings.organization }
     switch ([string]$Settings.auth) {
-        'access_token' { $connect['AccessToken'] = [string]$Settings.access_token }
+        'access_token' {
+            $connect['AccessToken'] = [string]$Settings.access_token
+            # Connect-ExchangeOnline -AccessToken takes -Organization with an app's token, -UserPrincipalName with a person's.
+            if ($Settings.user_principal_name) {
+                $connect['UserPrincipalName'] = [string]$Settings.user_principal_name
+                $connect.Remove('Organization')
+            }
+        }
         'certificate_thumbprint' {
             $connect['AppId'] = [string]$Settings.app_id
             $connect['CertificateThumbprint'] = [string]$Settings.certificate_thumbprint

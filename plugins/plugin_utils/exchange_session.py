@@ -102,7 +102,9 @@ def connection_payload(settings):
         'install_module': bool(settings.get('install_module', False)),
         'module_scope': scope,
     }
-    for key in ('app_id', 'access_token', 'certificate_thumbprint', 'certificate_path', 'certificate_password', 'managed_identity_account_id'):
+    # user_principal_name: with a person's access_token, Connect-ExchangeOnline -UserPrincipalName instead of -Organization.
+    for key in ('app_id', 'access_token', 'user_principal_name', 'certificate_thumbprint', 'certificate_path', 'certificate_password',
+                'managed_identity_account_id'):
         if settings.get(key):
             connection[key] = str(settings[key])
     return connection

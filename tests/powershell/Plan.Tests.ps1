@@ -196,6 +196,21 @@ Describe 'operations the allow-list does not have' {
         $connect.ShowBanner | Should -BeFalse
         $connect.AccessToken | Should -BeExactly 'tok'
     }
+
+    It 'connects an app token with -Organization and a person token with -UserPrincipalName instead' {
+        Assert-Accepted '[{"op":"get_transport_config"}]'
+        $connect = (Get-ExoCall 'Connect-ExchangeOnline')[0].Params
+        $connect.Organization | Should -Be 'contoso.onmicrosoft.com'
+        $connect.ContainsKey('UserPrincipalName') | Should -BeFalse
+        Reset-ExoStub
+        $person = $ConnectionJson -replace '^\{', '{"user_principal_name":"admin@contoso.onmicrosoft.com",'
+        $answer = Invoke-TestRunner -Operations '[{"op":"get_transport_config"}]' -Connection $person
+        $answer.failed | Should -BeFalse
+        $connect = (Get-ExoCall 'Connect-ExchangeOnline')[0].Params
+        $connect.UserPrincipalName | Should -BeExactly 'admin@contoso.onmicrosoft.com'
+        $connect.AccessToken | Should -BeExactly 'tok'
+        $connect.ContainsKey('Organization') | Should -BeFalse
+    }
 }
 
 Describe 'conditions only on writes, naming earlier reads' {

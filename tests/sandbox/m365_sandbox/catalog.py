@@ -31,6 +31,8 @@ GRAPH_ROLES = {
     'User.Read.All': ('df021288-bdef-4463-88db-98f22de89214', "Read all users' full profiles"),
     'User.ReadWrite.All': ('741f803b-c850-494e-b5df-cde7c675a1ca', "Read and write all users' full profiles"),
     'Mail.Send': ('b633e1c5-b582-4048-a93e-9f11b44c7e96', 'Send mail as any user'),
+    'RoleManagement.Read.Directory': ('483bed4a-2ad3-4361-a73b-c83ccdbdc53c', 'Read all directory RBAC settings'),
+    'RoleManagement.ReadWrite.Directory': ('9e3f62cf-ca93-4989-b6ce-bf83c28f9fe8', 'Read and write all directory RBAC settings'),
 }
 
 GRAPH_SCOPES = {
@@ -39,6 +41,13 @@ GRAPH_SCOPES = {
     'profile': ('14dad69e-099b-42c9-810b-d002981feec1', "View users' basic profile"),
     'email': ('64a6cdd6-aab1-4aaf-94b8-3cc8405e90d0', "View users' email address"),
     'offline_access': ('7427e0e9-2fba-42fe-b0c0-848c9e6a8182', 'Maintain access to data you have given it access to'),
+    'Application.ReadWrite.All': ('bdfbf15f-ee85-4955-8675-146e8e5296b5', 'Read and write all applications'),
+    'AppRoleAssignment.ReadWrite.All': ('84bccea3-f856-4a8a-967b-dbe0a3d53a64', 'Manage all app role assignments'),
+    'DelegatedPermissionGrant.ReadWrite.All': ('41ce6ca6-6826-4807-84f1-1c82854f7ee5', 'Manage all delegated permission grants'),
+    'Directory.AccessAsUser.All': ('0e263e50-5827-48a4-b97c-d940288653c7', 'Access directory as the signed in user'),
+    'Organization.Read.All': ('4908d5b9-3fb2-4b1e-9336-1888b7937185', 'Read organization information'),
+    'RoleManagement.ReadWrite.Directory': ('d01b97e9-cbc0-49fe-810a-750afd5527a3', 'Read and write directory RBAC settings'),
+    'User.Read.All': ('a154be20-db9c-4678-8ab7-66f6cc099a59', "Read all users' full profiles"),
 }
 
 
@@ -96,3 +105,40 @@ FIRST_PARTY = {
 }
 
 GRAPH_AUDIENCES = frozenset({'https://graph.microsoft.com', 'https://graph.microsoft.com/', GRAPH_APP_ID})
+
+
+# Microsoft Entra built-in roles the collection's people may hold: display name -> (template id, description). Template ids
+# from Microsoft Learn "Microsoft Entra built-in roles" (tests/sandbox/README.md); a built-in role definition's id is its
+# template id.
+DIRECTORY_ROLES = {
+    'Global Administrator': ('62e90394-69f5-4237-9190-012177145e10',
+                             'Can manage all aspects of Microsoft Entra ID and Microsoft services that use Microsoft Entra identities.'),
+    'Application Administrator': ('9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3',
+                                  'Can create and manage all aspects of app registrations and enterprise apps.'),
+    'Cloud Application Administrator': ('158c047a-c907-4556-b7ef-446551a6b5f7',
+                                        'Can create and manage all aspects of app registrations and enterprise apps except App Proxy.'),
+    'Privileged Role Administrator': ('e8611ab8-c189-46e8-94e1-60213ab1f814',
+                                      'Can manage role assignments in Microsoft Entra ID, and all aspects of Privileged Identity Management.'),
+    'Exchange Administrator': ('29232cdf-9323-42fd-ade2-1d097af3e4de', 'Can manage all aspects of the Exchange product.'),
+}
+ROLE_NAMES = {template: name for name, (template, _text) in DIRECTORY_ROLES.items()}
+
+# Microsoft's public clients a person signs in with (no secret; not in the tenant's applications): app id -> display name
+# and the delegated scopes a `/.default` request gets per resource app id. The app ids are Microsoft Learn's first-party
+# list; which scopes their `/.default` tokens carry is not documented (weak, README).
+AZURE_CLI_APP_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46'
+GRAPH_CLI_APP_ID = '14d82eec-204b-4c2f-b7e8-296a70dab67e'
+PUBLIC_CLIENTS = {
+    AZURE_CLI_APP_ID: {
+        'displayName': 'Microsoft Azure CLI',
+        'default_scopes': {
+            GRAPH_APP_ID: ['Application.ReadWrite.All', 'AppRoleAssignment.ReadWrite.All', 'DelegatedPermissionGrant.ReadWrite.All',
+                           'Directory.AccessAsUser.All', 'User.Read.All'],
+            EXCHANGE_APP_ID: ['Exchange.Manage'],
+        },
+    },
+    GRAPH_CLI_APP_ID: {
+        'displayName': 'Microsoft Graph Command Line Tools',
+        'default_scopes': {GRAPH_APP_ID: ['openid', 'profile', 'User.Read', 'offline_access']},
+    },
+}

@@ -173,6 +173,30 @@ class SandboxHandle:
     def mint_token(self, tenant_index=0, **body):
         return self.control('POST', 'tenants/%s/token' % self.tenant(tenant_index)['tenant_id'], body)['access_token']
 
+    def add_person(self, upn, roles=(), tenant_index=0):
+        """A person who may sign in, holding the named Entra built-in roles."""
+        return self.control('POST', 'tenants/%s/people' % self.tenant(tenant_index)['tenant_id'],
+                            {'userPrincipalName': upn, 'roles': list(roles)})['user']
+
+    def global_admin(self, tenant_index=0):
+        """The seeded Global Administrator's userPrincipalName."""
+        people = self.tenant(tenant_index)['people']
+        return next(p['userPrincipalName'] for p in people if 'Global Administrator' in p['roles'])
+
+    def device_login(self, person, user_code=None, approve=True, tenant_index=0):
+        """The person at the verification page enters the code (default: the only one waiting) and approves or declines."""
+        body = {'person': person, 'approve': approve}
+        if user_code:
+            body['user_code'] = user_code
+        return self.control('POST', 'tenants/%s/devicelogin' % self.tenant(tenant_index)['tenant_id'], body)
+
+    def pending_user_codes(self, tenant_index=0):
+        return self.control('GET', 'tenants/%s/devicelogin' % self.tenant(tenant_index)['tenant_id'])['pending']
+
+    def person_token(self, person, scopes, resource='https://graph.microsoft.com', tenant_index=0, **body):
+        """A delegated token for a person as the token endpoint would issue it."""
+        return self.mint_token(tenant_index, person=person, scopes=list(scopes), resource=resource, **body)
+
     def admin_token(self, tenant_index=0, resource='https://graph.microsoft.com'):
         """A token for the seeded admin app from the real token endpoint (client secret)."""
         tenant = self.tenant(tenant_index)

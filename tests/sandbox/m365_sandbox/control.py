@@ -3,14 +3,17 @@
 import datetime
 import re
 
+from . import catalog
 from .directory import grant_app_role
 from .exchange import control as exchange_control
 from .faults import FaultConfigError
 from .objects import apply_patch, iso, new_application, new_password_credential, new_service_principal, validate_body
 from .odata import GraphError
 from .schema import APPLICATION
+from .tokens import TokenError
 
-SETTINGS_LIMITS = {'page_size': (1, 999), 'token_lifetime': (1, 86400)}
+SETTINGS_LIMITS = {'page_size': (1, 999), 'token_lifetime': (1, 86400), 'device_code_lifetime': (1, 900),
+                   'device_code_interval': (1, 5)}
 
 
 class ControlError(Exception):
@@ -115,6 +118,21 @@ def drift(tenant, body):
             if (assignment['principalId'], assignment['resourceId'], assignment['appRoleId']) == (client_sp['id'], resource_sp['id'], role['id']):
                 del tenant.app_role_assignments[assignment['id']]
         return {}
+    if action in ('add_directory_role', 'remove_directory_role'):
+        person = _person(tenant, body.get('userPrincipalName'))
+        template = (catalog.DIRECTORY_ROLES.get(body.get('role') or '') or (None,))[0]
+        if template is None:
+            raise ControlError(400, 'unknown directory role %r; known: %s' % (body.get('role'), ', '.join(catalog.DIRECTORY_ROLES)))
+        if action == 'add_directory_role':
+            return {'roleAssignment': tenant.assign_directory_role(person['id'], template)}
+        for assignment in list(tenant.role_assignments.values()):
+            if (assignment['principalId'], assignment['roleDefinitionId']) == (person['id'], template):
+                del tenant.role_assignments[assignment['id']]
+        return {}
+    if action == 'block_device_code':
+        # A Conditional Access policy blocking the device code flow (Authentication flows condition).
+        tenant.extensions['block_device_code'] = bool(body.get('blocked', True))
+        return {'block_device_code': tenant.extensions['block_device_code']}
     if action == 'add_password':
         app = _find_app(tenant, body)
         cred = new_password_credential({k: body.get(k) for k in ('displayName', 'startDateTime', 'endDateTime')})
@@ -133,7 +151,47 @@ def drift(tenant, body):
     raise ControlError(400, 'unknown drift action %r' % action)
 
 
+def _person(tenant, upn):
+    person = tenant.user_by(upn or '')
+    if person is None:
+        raise ControlError(404, 'no person %s' % upn)
+    return person
+
+
+def add_person(tenant, body):
+    try:
+        person = tenant.add_person(body.get('userPrincipalName') or '', body.get('displayName'), roles=tuple(body.get('roles') or ()),
+                                   backdate=True)
+    except ValueError as exc:
+        raise ControlError(400, str(exc)) from None
+    return {'user': person, 'roles': tenant.role_names_of(person['id'])}
+
+
+def device_login(sandbox, tenant, body):
+    """The person at microsoft.com/devicelogin: enters a user code (default: the only one waiting), signs in, approves or declines."""
+    person = _person(tenant, body.get('person'))
+    code = body.get('user_code')
+    if not code:
+        waiting = sandbox.tokens.pending_user_codes(tenant.tenant_id)
+        if len(waiting) != 1:
+            raise ControlError(409, '%d device sign-ins are waiting in tenant %s: name the user_code' % (len(waiting), tenant.domain))
+        code = waiting[0]
+    try:
+        state = sandbox.tokens.answer_user_code(tenant, code, person, approve=body.get('approve', True) is not False)
+    except ValueError as exc:
+        raise ControlError(409, str(exc)) from None
+    return {'user_code': code, 'state': state, 'person': person['userPrincipalName']}
+
+
 def mint_token(sandbox, tenant, body):
+    if body.get('person'):
+        try:
+            token = sandbox.tokens.mint_delegated(tenant, _person(tenant, body['person']), body.get('resource') or 'https://graph.microsoft.com',
+                                                  body.get('scopes') or [], client_id=body.get('client_id') or catalog.AZURE_CLI_APP_ID,
+                                                  lifetime=body.get('lifetime'))
+        except TokenError as exc:
+            raise ControlError(400, exc.description) from None
+        return {'access_token': token}
     app = _find_app(tenant, body) if any(body.get(k) for k in ('id', 'appId', 'uniqueName', 'displayName')) \
         else tenant.app_by('appId', sandbox.seed_for(tenant.tenant_id).admin_client_id)
     try:
@@ -155,7 +213,7 @@ def update_settings(sandbox, body):
     return dict(sandbox.settings)
 
 
-_TENANT_ROUTE = re.compile(r'^tenants/([^/]+)(?:/(state|applications|drift|token))?$')
+_TENANT_ROUTE = re.compile(r'^tenants/([^/]+)(?:/(state|applications|drift|token|people|devicelogin))?$')
 
 
 def handle(sandbox, method, path, body):
@@ -206,4 +264,12 @@ def _route(sandbox, method, path, body):
             return 200, drift(tenant, body)
         if method == 'POST' and sub == 'token':
             return 200, mint_token(sandbox, tenant, body)
+        if method == 'POST' and sub == 'people':
+            return 201, add_person(tenant, body)
+        if method == 'GET' and sub == 'people':
+            return 200, {'value': tenant.people()}
+        if method == 'POST' and sub == 'devicelogin':
+            return 200, device_login(sandbox, tenant, body)
+        if method == 'GET' and sub == 'devicelogin':
+            return 200, {'pending': sandbox.tokens.pending_user_codes(tenant.tenant_id)}
     raise ControlError(404, 'no control route %s %s' % (method, path))

@@ -17,6 +17,8 @@ ADMIN_GRAPH_ROLES = (
     'Application.ReadWrite.All', 'AppRoleAssignment.ReadWrite.All', 'DelegatedPermissionGrant.ReadWrite.All', 'User.Read.All',
 )
 ADMIN_EXCHANGE_ROLES = ('Exchange.ManageAsApp',)
+# Every tenant starts with one person: this Global Administrator (userPrincipalName, % the tenant's domain).
+GLOBAL_ADMIN_UPN = 'admin@%s'
 
 
 @dataclass
@@ -46,6 +48,8 @@ class Tenant:
     app_role_assignments: dict = field(default_factory=dict)
     oauth2_permission_grants: dict = field(default_factory=dict)
     users: dict = field(default_factory=dict)
+    # Directory role assignments (unifiedRoleAssignment) by id: who holds which Entra built-in role.
+    role_assignments: dict = field(default_factory=dict)
     # Object id -> epoch seconds of creation; drives the replication delay.
     created_at: dict = field(default_factory=dict)
     # passwordCredential keyId -> secret text (Graph never returns it again).
@@ -91,6 +95,46 @@ class Tenant:
             if user['id'] == key_l or (user.get('userPrincipalName') or '').lower() == key_l:
                 return user
         return None
+
+    def role_ids_of(self, principal_id):
+        """Template ids of the directory roles a principal holds tenant-wide (the token's `wids`)."""
+        principal_id = (principal_id or '').lower()
+        return sorted(set(a['roleDefinitionId'] for a in self.role_assignments.values()
+                          if a['principalId'] == principal_id and a.get('directoryScopeId') == '/'))
+
+    def role_names_of(self, principal_id):
+        return [catalog.ROLE_NAMES.get(template, template) for template in self.role_ids_of(principal_id)]
+
+    def assign_directory_role(self, principal_id, role_definition_id, backdate=False):
+        assignment = {
+            'id': directory_style_id(principal_id),
+            'principalId': principal_id.lower(),
+            'roleDefinitionId': role_definition_id,
+            'directoryScopeId': '/',
+            'appScopeId': None,
+            'condition': None,
+        }
+        return self.add('role_assignments', assignment, backdate=backdate)
+
+    def add_person(self, upn, display_name=None, roles=(), backdate=True, person_id=None):
+        """A user who signs in (no mailbox, so the Exchange model does not list it) holding the named directory roles."""
+        unknown = [r for r in roles if r not in catalog.DIRECTORY_ROLES]
+        if unknown:
+            raise ValueError('unknown directory role(s) %s; known: %s' % (', '.join(unknown), ', '.join(catalog.DIRECTORY_ROLES)))
+        if self.user_by(upn) is not None:
+            raise ValueError('a user %s exists already' % upn)
+        local = upn.split('@', 1)[0]
+        person = _person(upn, display_name or local)
+        person['id'] = person_id or person['id']
+        self.add('users', person, backdate=backdate)
+        for role in roles:
+            self.assign_directory_role(person['id'], catalog.DIRECTORY_ROLES[role][0], backdate=backdate)
+        return person
+
+    def people(self):
+        """The users who sign in (no mailbox), with their role names."""
+        return [dict(userPrincipalName=u['userPrincipalName'], id=u['id'], roles=self.role_names_of(u['id']))
+                for u in self.users.values() if not u.get('mail')]
 
     def assignments_of(self, principal_id):
         return [a for a in self.app_role_assignments.values() if a['principalId'] == principal_id]
@@ -143,6 +187,7 @@ class Tenant:
             'appRoleAssignments': copy.deepcopy(list(self.app_role_assignments.values())),
             'oauth2PermissionGrants': copy.deepcopy(list(self.oauth2_permission_grants.values())),
             'users': copy.deepcopy(list(self.users.values())),
+            'roleAssignments': copy.deepcopy(list(self.role_assignments.values())),
             'extensions': sorted(self.extensions),
         }
 
@@ -208,6 +253,29 @@ def _user(seed, number):
     }
 
 
+def _person(upn, display_name):
+    return {
+        'id': str(uuid.uuid4()),
+        'deletedDateTime': None,
+        'accountEnabled': True,
+        'businessPhones': [],
+        'createdDateTime': now_iso(),
+        'displayName': display_name,
+        'givenName': None,
+        'jobTitle': None,
+        'mail': None,
+        'mailNickname': upn.split('@', 1)[0],
+        'mobilePhone': None,
+        'officeLocation': None,
+        'preferredLanguage': 'en-US',
+        'proxyAddresses': [],
+        'surname': None,
+        'usageLocation': None,
+        'userPrincipalName': upn,
+        'userType': 'Member',
+    }
+
+
 def grant_app_role(tenant, client_sp, resource_sp, role_value, backdate=False):
     role = next(r for r in resource_sp['appRoles'] if r['value'] == role_value)
     return tenant.add('app_role_assignments', {
@@ -260,6 +328,9 @@ def build_tenant(seed):
 
     for number in range(1, seed.mailbox_count + 1):
         tenant.add('users', _user(seed, number), backdate=True)
+    # The person who starts from nothing: a Global Administrator (no mailbox), with a stable id across resets.
+    tenant.add_person(GLOBAL_ADMIN_UPN % seed.domain, 'Sandbox Global Administrator', roles=('Global Administrator',),
+                      person_id=_stable_id(seed.tenant_id, 'global-admin'))
     return tenant
 
 

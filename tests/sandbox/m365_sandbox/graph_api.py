@@ -8,13 +8,13 @@ headers) or a GraphError.
 import re
 import urllib.parse
 
-from . import catalog, graph_apps, graph_grants
+from . import catalog, graph_apps, graph_grants, graph_roles
 from .graph_common import Call
 from .odata import GraphError, bad_request
 from .tokens import InvalidToken
 
 COLLECTION_SEGMENTS = frozenset({'applications', 'servicePrincipals', 'oauth2PermissionGrants', 'users', 'organization',
-                                 'appRoleAssignedTo', 'appRoleAssignments'})
+                                 'appRoleAssignedTo', 'appRoleAssignments', 'roleDefinitions', 'roleAssignments'})
 _SEGMENT = re.compile(r"^(?P<name>[A-Za-z][A-Za-z0-9_.]*)(?:\((?P<key>.*)\))?$")
 _KEY = re.compile(r"^(?:(?P<prop>[A-Za-z]+)=)?'(?P<value>(?:[^']|'')*)'$|^(?P<bare>[0-9a-fA-F-]{36})$")
 
@@ -78,6 +78,7 @@ class GraphApi:
             'oauth2PermissionGrants': graph_grants.oauth2_permission_grants,
             'users': graph_grants.users,
             'organization': graph_grants.organization,
+            'roleManagement': graph_roles.role_management,
         }
 
     def authenticate(self, headers):
@@ -110,6 +111,10 @@ class GraphApi:
                 call.tenant = self.sandbox.directory.tenant(claims.get('tid'))
                 if call.tenant is None:
                     raise GraphError(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid tenant.')
+                if 'scp' in claims:
+                    # A person's token: Graph checks the scopes and the person's directory roles as they are now.
+                    call.scopes = frozenset(claims['scp'].split())
+                    call.person_roles = frozenset(call.tenant.role_names_of(claims.get('oid')))
                 return self.collections[segments[0][0]](call), route
         except GraphError as exc:
             return exc, route

@@ -2,7 +2,7 @@
 appRoleAssignedTo and appRoleAssignments)."""
 
 from . import catalog
-from .graph_common import ASSIGN_ROLES, READ_APPS, WRITE_APPS, find_visible, lookup, method_not_allowed
+from .graph_common import ASSIGN_ROLES, GRAPH_CONSENT_ROLES, READ_APPS, WRITE_APPS, find_visible, lookup, method_not_allowed
 from .objects import (
     ZERO_GUID, apply_patch, check_collection_keys, directory_style_id, new_application, new_password_credential,
     new_service_principal, normalize_key_credentials, now_iso, sync_service_principal, validate_body,
@@ -271,6 +271,8 @@ def _assignment_body(call, sp, assignment):
 
 
 def _assign(call, resource_sp):
+    if resource_sp['appId'] == catalog.GRAPH_APP_ID:
+        call.require_person_role(GRAPH_CONSENT_ROLES)
     body = call.body()
     validate_body(APP_ROLE_ASSIGNMENT, body)
     for name in ('principalId', 'resourceId', 'appRoleId'):

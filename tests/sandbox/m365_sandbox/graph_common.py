@@ -13,6 +13,23 @@ READ_GRANTS = frozenset({'DelegatedPermissionGrant.ReadWrite.All', 'Directory.Re
 WRITE_GRANTS = frozenset({'DelegatedPermissionGrant.ReadWrite.All'})
 READ_ORG = frozenset({'Organization.Read.All', 'Organization.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'}) | READ_APPS
 READ_USERS = frozenset({'User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'})
+READ_ROLES = frozenset({'RoleManagement.Read.Directory', 'RoleManagement.ReadWrite.Directory', 'Directory.Read.All', 'Directory.ReadWrite.All'})
+WRITE_ROLES = frozenset({'RoleManagement.ReadWrite.Directory'})
+
+# A delegated call needs the scope AND a directory role of the signed-in person that allows the operation (Microsoft
+# Graph's permission pages: "the signed-in user must be assigned a supported Microsoft Entra role"). Groups not listed
+# here are reads any member may do. Role lists: the least privileged roles those pages name, and Global Administrator.
+APP_ADMINS = frozenset({'Application Administrator', 'Cloud Application Administrator', 'Global Administrator'})
+DELEGATED_ROLES = {
+    WRITE_APPS: APP_ADMINS,
+    ASSIGN_ROLES: APP_ADMINS | {'Privileged Role Administrator'},
+    WRITE_GRANTS: APP_ADMINS | {'Privileged Role Administrator'},
+    WRITE_ROLES: frozenset({'Privileged Role Administrator', 'Global Administrator'}),
+}
+# Admin consent to Microsoft Graph's own application permissions needs more than an application administrator.
+GRAPH_CONSENT_ROLES = frozenset({'Privileged Role Administrator', 'Global Administrator'})
+# The delegated scope that stands for everything the person may do in the directory.
+AS_USER_ALL = 'Directory.AccessAsUser.All'
 
 
 @dataclass
@@ -26,6 +43,9 @@ class Call:
     raw_body: bytes
     tenant: object = None
     roles: frozenset = frozenset()
+    # A person's token: its delegated scopes (None for an app token) and the person's directory role names.
+    scopes: frozenset = None
+    person_roles: frozenset = frozenset()
     graph_base: str = ''
     delay: float = 0
     page_size: int = 100
@@ -59,10 +79,26 @@ class Call:
         return self.tenant.visible(obj_id, self.delay)
 
     def require(self, *groups):
-        """Each group is a set of roles of which the token must hold at least one."""
+        """Each group is a set of permissions of which the token must hold at least one (app roles, or delegated scopes
+        plus a directory role of the person that allows the operation)."""
         for group in groups:
-            if not self.roles & group:
-                raise GraphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.')
+            if self.scopes is None:
+                allowed = bool(self.roles & group)
+            else:
+                allowed = bool(self.scopes & group) or AS_USER_ALL in self.scopes
+                if allowed and group in DELEGATED_ROLES:
+                    allowed = bool(self.person_roles & DELEGATED_ROLES[group])
+            if not allowed:
+                raise denied()
+
+    def require_person_role(self, roles):
+        """A delegated call must also come from a person holding one of roles (app tokens pass)."""
+        if self.scopes is not None and not self.person_roles & roles:
+            raise denied()
+
+
+def denied():
+    return GraphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.')
 
 
 def method_not_allowed():

@@ -37,6 +37,8 @@ class EntitySpec:
 
 
 COMPLEX_TYPES = {
+    'unifiedRolePermission': {'allowedResourceActions': 'Collection(Edm.String)', 'condition': 'Edm.String',
+                              'excludedResourceActions': 'Collection(Edm.String)'},
     'apiApplication': {
         'acceptMappedClaims': 'Edm.Boolean',
         'knownClientApplications': 'Collection(Edm.Guid)',
@@ -326,7 +328,40 @@ ORGANIZATION = EntitySpec(
     filterable=frozenset({'id'}),
 )
 
-ENTITIES = {spec.name: spec for spec in (APPLICATION, SERVICE_PRINCIPAL, APP_ROLE_ASSIGNMENT, OAUTH2_PERMISSION_GRANT, USER, ORGANIZATION)}
+# Microsoft Graph v1.0 unifiedRoleDefinition and unifiedRoleAssignment (directory provider), as their resource pages list them.
+ROLE_DEFINITION = EntitySpec(
+    name='unifiedRoleDefinition',
+    properties={
+        'id': 'Edm.String',
+        'description': 'Edm.String',
+        'displayName': 'Edm.String',
+        'isBuiltIn': 'Edm.Boolean',
+        'isEnabled': 'Edm.Boolean',
+        'resourceScopes': 'Collection(Edm.String)',
+        'rolePermissions': 'Collection(graph.unifiedRolePermission)',
+        'templateId': 'Edm.String',
+        'version': 'Edm.String',
+    },
+    filterable=frozenset({'id', 'displayName', 'isBuiltIn', 'templateId'}),
+)
+
+ROLE_ASSIGNMENT = EntitySpec(
+    name='unifiedRoleAssignment',
+    properties={
+        'id': 'Edm.String',
+        'appScopeId': 'Edm.String',
+        'condition': 'Edm.String',
+        'directoryScopeId': 'Edm.String',
+        'principalId': 'Edm.String',
+        'roleDefinitionId': 'Edm.String',
+    },
+    writable=frozenset({'appScopeId', 'directoryScopeId', 'principalId', 'roleDefinitionId'}),
+    create_only=frozenset({'appScopeId', 'directoryScopeId', 'principalId', 'roleDefinitionId'}),
+    filterable=frozenset({'id', 'principalId', 'roleDefinitionId', 'directoryScopeId'}),
+)
+
+ENTITIES = {spec.name: spec for spec in (APPLICATION, SERVICE_PRINCIPAL, APP_ROLE_ASSIGNMENT, OAUTH2_PERMISSION_GRANT, USER, ORGANIZATION,
+                                         ROLE_DEFINITION, ROLE_ASSIGNMENT)}
 
 # Parameters of the bound actions the sandbox implements, as in the CSDL.
 ACTIONS = {

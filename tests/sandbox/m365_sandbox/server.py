@@ -51,7 +51,9 @@ class Sandbox:
         self.host = host
         self.port = port
         self.winrm_port = winrm_port
-        self._default_settings = {'page_size': page_size, 'token_lifetime': token_lifetime}
+        # device_code_*: what Microsoft's device authorization response gives (expires_in 900, interval 5); tests shorten them.
+        self._default_settings = {'page_size': page_size, 'token_lifetime': token_lifetime, 'device_code_lifetime': 900,
+                                  'device_code_interval': 5}
         self.settings = dict(self._default_settings)
         self.faults = Faults(latency)
         self._make_pki()
@@ -120,6 +122,7 @@ class Sandbox:
     def reset(self):
         with self.directory.lock:
             self.directory.reset()
+            self.tokens.reset_sessions()
             self.faults.reset()
             self.settings.clear()
             self.settings.update(self._default_settings)
@@ -155,6 +158,10 @@ class Sandbox:
         except FileNotFoundError:
             pass
 
+    def _people(self, tenant_id):
+        with self.directory.lock:
+            return self.directory.tenant(tenant_id).people()
+
     def _write_info(self):
         self.info.update({
             'pid': os.getpid(),
@@ -179,6 +186,8 @@ class Sandbox:
                         'certificate_thumbprint': seed.certificate_thumbprint,
                     },
                     'mailboxes': [u['userPrincipalName'] for u in self.directory.mailboxes(seed.tenant_id)],
+                    # The people who may sign in (control API approves their device codes), with their directory roles.
+                    'people': self._people(seed.tenant_id),
                 }
                 for seed in self.seeds
             ],
@@ -373,6 +382,11 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(200, sandbox.tokens.jwks())
             elif parts[1:] == ['oauth2', 'v2.0', 'token'] and self.command == 'POST':
                 self._token(parts[0], raw, correlation_id)
+            elif parts[1:] == ['oauth2', 'v2.0', 'devicecode'] and self.command == 'POST':
+                form = dict(urllib.parse.parse_qsl(raw.decode('utf-8'), keep_blank_values=True))
+                answer = sandbox.tokens.device_authorization(parts[0], form)
+                sandbox.faults.count_token('devicecode', 200)
+                self._send(200, answer, {'client-request-id': correlation_id})
             elif parts == ['msi', 'token'] and self.command == 'GET':
                 self._managed_identity_token(headers)
             else:

@@ -23,6 +23,11 @@ AUDIENCES = {
 }
 ROLE_MESSAGE = ("The role assigned to application %s isn't supported in this scenario. Please check online documentation "
                 "for assigning correct Directory Roles to Azure AD Application for EXO App-Only Authentication.")
+# A person's (delegated) token works when the person holds one of these Entra roles (Exchange Online's permissions page:
+# both are members of the Organization Management role group). The wording for a person without them is weak (README).
+PERSON_ROLES = ('Exchange Administrator', 'Global Administrator')
+PERSON_ROLE_MESSAGE = ("The user %s isn't assigned to any management roles that allow this (Exchange Administrator or Global "
+                       "Administrator).")
 
 
 class ServiceDenied(Exception):
@@ -311,10 +316,17 @@ class ExchangeHost:
                                 % (claims.get('tid'), tenant_key))
         return token_tenant, claims
 
-    @staticmethod
-    def has_role(claims):
+    def has_role(self, claims):
+        """An app token needs Exchange.ManageAsApp; a person's token a person holding an Exchange admin role now."""
+        if 'scp' in claims:
+            with self.directory_lock:
+                tenant = self.find_tenant(claims.get('tid'))
+                names = getattr(tenant, 'role_names_of', None)
+                return bool(names and set(names(claims.get('oid'))) & set(PERSON_ROLES))
         return MANAGE_ROLE in (claims.get('roles') or [])
 
     @staticmethod
     def role_message(claims):
+        if 'scp' in claims:
+            return PERSON_ROLE_MESSAGE % claims.get('upn')
         return ROLE_MESSAGE % claims.get('appid')

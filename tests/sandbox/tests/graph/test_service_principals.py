@@ -98,7 +98,8 @@ def test_oauth2_permission_grants(graph):
 
 def test_users(sandbox, graph):
     users = graph.get(graph.base + '/users').json()['value']
-    assert [u['userPrincipalName'] for u in users] == sandbox.tenant()['mailboxes']
+    # The mailbox users, then the seeded person who signs in (a Global Administrator without a mailbox).
+    assert [u['userPrincipalName'] for u in users] == sandbox.tenant()['mailboxes'] + [sandbox.global_admin()]
     upn = users[0]['userPrincipalName']
     assert graph.get(graph.base + '/users/' + upn).json()['id'] == users[0]['id']
     found = graph.get(graph.base + "/users?$filter=mail eq '%s'" % upn.upper()).json()['value']

@@ -313,6 +313,11 @@ function Connect-ExchangeOnline {
     if (-not $resource) { throw ("The Exchange environment '{0}' is not served by the sandbox." -f $ExchangeEnvironmentName) }
     $isCertificate = $false
     if ($AccessToken) {
+        # The cmdlet's help: "Depending on the type of access token, you need to use this parameter with the Organization,
+        # DelegatedOrganization, or UserPrincipalName parameter." (the error text: weak, from a vendor's knowledge base).
+        if (-not ($Organization -or $DelegatedOrganization -or $UserPrincipalName)) {
+            throw 'Either one of Organization, DelegatedOrganization or UserPrincipalName should be provided with the AccessToken'
+        }
         $token = $AccessToken
     }
     elseif ($ManagedIdentity) {
@@ -364,6 +369,7 @@ function Connect-ExchangeOnline {
         Token = $token
         TenantID = [string]$answer.TenantId
         Organization = $Organization
+        UserPrincipalName = $UserPrincipalName
         AppId = $appId
         CommandName = @($CommandName | Where-Object { $_ })
         ConnectionUri = $resource
@@ -396,7 +402,7 @@ function Get-ConnectionInformation {
         State = 'Connected'
         Id = 1
         Name = 'ExchangeOnline_1'
-        UserPrincipalName = $null
+        UserPrincipalName = $c.UserPrincipalName
         ConnectionUri = $c.ConnectionUri
         AzureAdAuthorizationEndpointUri = 'https://login.microsoftonline.com/organizations'
         TokenExpiryTimeUTC = $c.TokenExpiryTimeUTC
