@@ -106,15 +106,18 @@ class ActionModule(ExchangeAction):
     # -- the PowerShell host -----------------------------------------------------------------------------------------
 
     def _host_checks(self, params, checks, exchange_claims):
-        where = doctor_host.describe(self._connection)
         try:
             facts = doctor_host.read_facts(self, params.get('powershell_interpreter'))
         except PowerShellTransportError as exc:
-            return [doctor.finding('PowerShell host', doctor.PROBLEM, '%s: %s' % (where, exc.msg), doctor_host.UNREACHABLE_FIX)]
+            return [doctor.finding('PowerShell host', doctor.PROBLEM, exc.msg, doctor_host.UNREACHABLE_FIX)]
         findings = doctor.judge_host(facts, params['exchange_auth'], params['install_module']) if 'exchange_host' in checks else []
         if 'exchange_role' in checks:
+            host = doctor.judge_host(facts, params['exchange_auth'], params['install_module'])
             if facts.get('language_mode') != 'FullLanguage':
                 findings.append(doctor.finding('Exchange role', doctor.SKIPPED, 'not judged: the host cannot run the runner (language mode)'))
+            elif any(f['status'] == doctor.PROBLEM for f in host):
+                findings.append(doctor.finding('Exchange role', doctor.SKIPPED, 'not judged: ExchangeOnlineManagement on the host cannot '
+                                               'connect yet (see above)'))
             else:
                 findings.append(self._exchange_role(params, exchange_claims))
         return findings

@@ -62,6 +62,7 @@ COVERS = {'Application.Read.All': ('Application.ReadWrite.All',)}
 MIN_MODULE = '3.0.0'
 MIN_MODULE_ACCESS_TOKEN = '3.1.0'
 MODULE_NEEDS_PS76 = '3.10.0'
+LAST_BEFORE_PS76 = '3.9.2'
 PS76 = '7.6.0'
 # Clock skew: a few minutes is what token validation tolerates (Microsoft.IdentityModel's default ClockSkew is 5
 # minutes); more than a minute already makes a fresh token look not yet valid to a strict service.
@@ -201,6 +202,7 @@ def judge_exchange_role(failed_message=None, call_errors=(), manage_as_app=None)
     supported in this scenario", or Connect succeeds and the cmdlets are refused (403) or not there at all.
     """
     messages = ([failed_message] if failed_message else []) + [e.get('message') or '' for e in call_errors if not e.get('not_found')]
+    messages = [m for i, m in enumerate(messages) if m not in messages[:i]]
     if not messages:
         return finding('Exchange role', OK, 'a harmless read (Get-ServicePrincipal, Get-Mailbox) ran: the admin app holds an Exchange role')
     text = ' '.join(messages)
@@ -237,22 +239,23 @@ def judge_host(facts, exchange_auth='access_token', install_module=False):
     newest = versions[0] if versions else None
     usable = [v for v in versions if ps is None or v < _version(MODULE_NEEDS_PS76) or ps >= _version(PS76)]
     best = usable[0] if usable else None
-    cap = ('3.9.x (the newest line Windows PowerShell 5.1 runs)' if edition == 'Desktop'
-           else '%s or later' % _plain(need))
+    old_shell = edition == 'Desktop' or (ps is not None and ps < _version(PS76))
+    # Install-Module picks the newest version; below PowerShell 7.6 that would be one the host cannot load.
+    install = ('Install-Module ExchangeOnlineManagement -RequiredVersion %s -Scope AllUsers (the 3.9 line: 3.10 needs PowerShell %s)'
+               % (LAST_BEFORE_PS76, PS76) if old_shell else
+               'Install-Module ExchangeOnlineManagement -MinimumVersion %s -Scope AllUsers' % _plain(need))
     if newest is None:
         status = WARNING if install_module else PROBLEM
         results.append(finding('ExchangeOnlineManagement', status, 'not installed on the host%s' %
                                (' (install_module will install it)' if install_module else ''),
-                               'install it on the host: Install-Module ExchangeOnlineManagement -RequiredVersion %s '
-                               '(or set install_module: true)' % ('3.9.2' if edition == 'Desktop' else _plain(need))))
+                               'install it on the host: %s, or set install_module: true' % install))
     elif best is None or best < need:
-        why = ('-AccessToken (exchange_auth=access_token) needs %s' % MIN_MODULE_ACCESS_TOKEN if exchange_auth == 'access_token'
-               else 'the collection needs %s' % MIN_MODULE)
+        why = ('-AccessToken (exchange_auth=access_token) needs %s or later' % MIN_MODULE_ACCESS_TOKEN if exchange_auth == 'access_token'
+               else 'the collection needs %s or later' % MIN_MODULE)
         if best is None:
             why = '%s needs PowerShell %s, this host runs %s' % (_plain(newest), PS76, shell)
         results.append(finding('ExchangeOnlineManagement', PROBLEM, 'version %s on the host: %s' % (_plain(newest), why),
-                               'install %s: Install-Module ExchangeOnlineManagement -RequiredVersion %s -Scope AllUsers'
-                               % (cap, '3.9.2' if edition == 'Desktop' else _plain(need)), installed=_plain(newest)))
+                               install, installed=_plain(newest)))
     else:
         results.append(finding('ExchangeOnlineManagement', OK, 'version %s' % _plain(best), installed=_plain(best)))
         if newest != best:

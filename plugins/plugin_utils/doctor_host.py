@@ -20,11 +20,6 @@ UNREACHABLE_FIX = ('check the host\'s address and port (ansible_host, ansible_po
                    '5986 for HTTPS) or pwsh is installed (ssh), the firewall, and the credentials (ansible_user, ansible_password)')
 
 
-def describe(connection):
-    transport, host = powershell_transport._describe_connection(connection)  # pylint: disable=protected-access
-    return '%s over %s' % (host or 'the host', transport)
-
-
 def read_facts(action, interpreter=None):
     """{ps_version, edition, language_mode, modules: [versions]} of the task's host; PowerShellTransportError when unreachable."""
     raw = powershell_transport.run_json(action, FACTS_SCRIPT, None, interpreter=interpreter)
