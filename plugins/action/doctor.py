@@ -22,6 +22,7 @@ SPEC = dict(
     checks=dict(type='list', elements='str', choices=list(CHECKS), default=list(CHECKS)),
     playbooks=dict(type='list', elements='str', choices=list(doctor.PLAYBOOKS), default=list(doctor.PLAYBOOKS)),
     read_grants=dict(type='bool', default=True),
+    reads_in_check_mode=dict(type='bool', default=False),
     fail_on_problems=dict(type='bool', default=True),
 )
 
@@ -32,6 +33,10 @@ class ActionModule(ExchangeAction):
     def execute(self, params):
         checks = set(params['checks'])
         playbooks = params['playbooks']
+        if params['reads_in_check_mode'] and self.check_mode:
+            # provision in check mode only reads: what it needs then is the audit's read-only set.
+            playbooks = [p for i, p in enumerate(['audit' if p == 'provision' else p for p in playbooks])
+                         if p not in ['audit' if q == 'provision' else q for q in playbooks][:i]]
         credentials = self.graph.credentials  # bad input (no credential, a malformed id) fails the task here, as in any module
         cloud = credentials.cloud
         findings = []

@@ -45,6 +45,12 @@ options:
         it C(DelegatedPermissionGrant.ReadWrite.All) is not needed.
     type: bool
     default: true
+  reads_in_check_mode:
+    description:
+      - In check mode, judge V(provision) by what its reads need (the V(audit) set), as a check-mode run of the role
+        (the audit playbook) changes nothing. The role's pre-flight sets it.
+    type: bool
+    default: false
   fail_on_problems:
     description: Fail the task when a check finds a problem (the report is returned either way).
     type: bool
