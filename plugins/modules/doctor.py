@@ -64,6 +64,7 @@ attributes:
     description: Only reads, in either mode.
   diff_mode:
     support: none
+    description: It changes nothing, so there is nothing to show as a diff.
 seealso:
   - module: m365.mail_oauth.exchange_service_principal
 '''

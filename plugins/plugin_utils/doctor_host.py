@@ -13,7 +13,10 @@ from ansible_collections.m365.mail_oauth.plugins.plugin_utils import powershell_
 
 FACTS_SCRIPT = r"""$m = [string]$ExecutionContext.SessionState.LanguageMode
 $v = @(Get-Module -ListAvailable -Name ExchangeOnlineManagement | ForEach-Object { [string]$_.Version }) -join ','
-ConvertTo-Json -Compress -InputObject @{ m365_doctor = 1; ps_version = [string]$PSVersionTable.PSVersion; edition = [string]$PSVersionTable.PSEdition; language_mode = $m; modules = $v }
+$f = @{ m365_doctor = 1; language_mode = $m; modules = $v }
+$f.ps_version = [string]$PSVersionTable.PSVersion
+$f.edition = [string]$PSVersionTable.PSEdition
+ConvertTo-Json -Compress -InputObject $f
 """
 
 UNREACHABLE_FIX = ('check the host\'s address and port (ansible_host, ansible_port), that its WinRM listener runs (winrm quickconfig; '

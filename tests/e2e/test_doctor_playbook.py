@@ -54,13 +54,18 @@ def test_doctor_names_a_broken_tenant_with_its_fix_and_exits_non_zero(tenant, tm
     assert 'tenant2: 3 problem(s)' in run.output and 'Traceback' not in run.output, run
 
 
+def provision_without(sandbox, tmp_path, resource, role, name, **overrides):
+    """provision.yml for tenant 1 after the admin app lost one app role (consent revoked), counting from zero."""
+    admin = sandbox.tenant(0)['admin']['client_id']
+    sandbox.drift({'action': 'remove_app_role_assignment', 'appId': admin, 'resource': resource, 'role': role})
+    inventory = write_inventory(tmp_path / 'inv.json', sandbox, tmp_path, tenants=1, **overrides)
+    sandbox.reset_stats()
+    return run_playbook(tmp_path, PROVISION, name, inventory=inventory)
+
+
 def test_the_role_stops_before_any_write_when_a_graph_permission_is_missing(tenant, tmp_path):
-    admin = tenant.tenant(0)['admin']['client_id']
-    tenant.drift({'action': 'remove_app_role_assignment', 'appId': admin, 'resource': 'https://graph.microsoft.com',
-                  'role': 'AppRoleAssignment.ReadWrite.All'})
-    inventory = write_inventory(tmp_path / 'inv.json', tenant, tmp_path, tenants=1, exchange=True)
-    tenant.reset_stats()
-    run = run_playbook(tmp_path, PROVISION, 'preflight-stops', inventory=inventory)
+    run = provision_without(tenant, tmp_path, 'https://graph.microsoft.com', 'AppRoleAssignment.ReadWrite.All', 'preflight-stops',
+                            exchange=True)
     assert run.rc != 0, run
     assert 'AppRoleAssignment.ReadWrite.All' in run.output and 'admin consent' in run.output, run
     assert graph_writes(tenant) == {}, graph_writes(tenant)
@@ -70,23 +75,14 @@ def test_the_role_stops_before_any_write_when_a_graph_permission_is_missing(tena
 
 
 def test_the_role_stops_before_any_write_without_exchange_manage_as_app(tenant, tmp_path):
-    admin = tenant.tenant(0)['admin']['client_id']
-    tenant.drift({'action': 'remove_app_role_assignment', 'appId': admin, 'resource': 'https://outlook.office365.com',
-                  'role': 'Exchange.ManageAsApp'})
-    inventory = write_inventory(tmp_path / 'inv.json', tenant, tmp_path, tenants=1, exchange=True)
-    tenant.reset_stats()
-    run = run_playbook(tmp_path, PROVISION, 'preflight-manage', inventory=inventory)
+    run = provision_without(tenant, tmp_path, 'https://outlook.office365.com', 'Exchange.ManageAsApp', 'preflight-manage', exchange=True)
     assert run.rc != 0 and 'Exchange.ManageAsApp' in run.output, run
     assert graph_writes(tenant) == {}, graph_writes(tenant)
 
 
 def test_the_preflight_can_be_turned_off(tenant, tmp_path):
-    admin = tenant.tenant(0)['admin']['client_id']
-    tenant.drift({'action': 'remove_app_role_assignment', 'appId': admin, 'resource': 'https://graph.microsoft.com',
-                  'role': 'AppRoleAssignment.ReadWrite.All'})
-    inventory = write_inventory(tmp_path / 'inv.json', tenant, tmp_path, tenants=1, mailbox_access_preflight=False)
-    tenant.reset_stats()
-    run = run_playbook(tmp_path, PROVISION, 'preflight-off', inventory=inventory)
+    run = provision_without(tenant, tmp_path, 'https://graph.microsoft.com', 'AppRoleAssignment.ReadWrite.All', 'preflight-off',
+                            mailbox_access_preflight=False)
     # Without the pre-flight the run writes (the application) before the denied consent call stops it.
     assert run.rc != 0 and graph_writes(tenant), run
 

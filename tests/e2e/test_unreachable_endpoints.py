@@ -3,20 +3,12 @@
 Before: azure_app_registration against a closed port was retried for 118 s without a word in between.
 """
 
-import socket
-
 import pytest
 
 from exchange_play import mail_app, run_exchange
+from m365_sandbox.testing import closed_port
 from playbook import play, run_playbook
 
-
-def closed_port():
-    sock = socket.socket()
-    sock.bind(('127.0.0.1', 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 REGISTER = [{'name': 'register', 'm365.mail_oauth.azure_app_registration': {'unique_name': 'unreachable-e2e'}}]

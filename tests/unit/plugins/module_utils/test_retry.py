@@ -69,6 +69,6 @@ def test_short_waits_adding_up_are_announced_once():
     clock = FakeClock()
     told = []
     backoff = Backoff(300, clock=clock.clock, sleep=clock.sleep, announce=told.append)
-    for _ in range(6):
+    for _attempt in range(6):
         backoff.wait(3, reason='replication')
     assert len(told) == 1 and 'replication' in told[0]

@@ -1,10 +1,7 @@
 """The doctor through real ansible-playbook against the sandbox: all ok on a good tenant, each breakage named with its fix."""
 
-import json
-import socket
-
-from exchange_play import WINDOWS, inventory, run_exchange
-from playbook import run_playbook
+from exchange_play import inventory, run_exchange
+from m365_sandbox.testing import closed_port
 
 
 def doctor_task(**args):
@@ -30,14 +27,6 @@ def test_the_action_finds_nothing_wrong_on_a_good_tenant(tenant, tmp_path):
     checks = by_check(items)
     for check in ('token for Microsoft Graph', 'Exchange.ManageAsApp', 'PowerShell host', 'ExchangeOnlineManagement', 'Exchange role', 'clock'):
         assert check in checks, (check, items)
-
-
-def closed_port():
-    sock = socket.socket()
-    sock.bind(('127.0.0.1', 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 def problems(items):
