@@ -10,7 +10,6 @@ from m365_sandbox.testing import closed_port
 from playbook import play, run_playbook
 
 
-
 REGISTER = [{'name': 'register', 'm365.mail_oauth.azure_app_registration': {'unique_name': 'unreachable-e2e'}}]
 
 

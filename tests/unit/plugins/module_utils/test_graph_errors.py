@@ -34,4 +34,3 @@ def test_other_bad_request_is_not_replication():
     error = _error_from_response('POST', 'https://graph/v1.0/x', response(400, {'error': {
         'code': 'Request_BadRequest', 'message': 'Permission being assigned already exists on the object'}}))
     assert not is_replication_delay(error)
-
