@@ -39,6 +39,14 @@ def test_doctor_is_all_ok_on_a_good_sandbox_and_writes_both_reports(tenant, tmp_
     assert graph_writes(tenant) == {} and exchange_writes(tenant) == {}
 
 
+def test_without_an_exchange_host_the_doctor_checks_the_controller_side(tenant, tmp_path):
+    inventory = write_inventory(tmp_path / 'inv.json', tenant, tmp_path, tenants=1)
+    run, reports = run_doctor(tmp_path, inventory, 'doctor-playbook-no-host')
+    assert run.rc == 0, run
+    checks = set(f['check'] for f in json.loads((reports / 'tenant1.json').read_text())['findings'])
+    assert 'Exchange.ManageAsApp' in checks and 'PowerShell host' not in checks and 'Exchange role' not in checks, checks
+
+
 def test_doctor_names_a_broken_tenant_with_its_fix_and_exits_non_zero(tenant, tmp_path):
     second = tenant.tenant(1)
     tenant.control('POST', 'tenants/%s/exchange/role' % second['tenant_id'], {'appId': second['admin']['client_id'], 'assigned': False})
