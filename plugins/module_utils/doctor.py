@@ -193,6 +193,11 @@ _ROLE_TEXT = ("isn't supported in this scenario", 'is not recognized', '403', 'f
               'not have permission', "isn't authorized", 'is not authorized')
 
 
+# How .NET and PowerShell word a connection that never reached Exchange Online (the host's network, not a role).
+_NETWORK_TEXT = ('no such host is known', 'name or service not known', 'connection refused', 'actively refused',
+                 'unable to connect to the remote server', 'name does not resolve', 'could not be resolved')
+
+
 def judge_exchange_role(failed_message=None, call_errors=(), manage_as_app=None):
     """What a harmless read through the runner tells about the Exchange role.
 
@@ -213,6 +218,11 @@ def judge_exchange_role(failed_message=None, call_errors=(), manage_as_app=None)
         if "isn't supported in this scenario" in text and manage_as_app is False:
             return finding('Exchange role', SKIPPED, 'not judged: Connect-ExchangeOnline failed for want of Exchange.ManageAsApp (see above)')
         return finding('Exchange role', PROBLEM, 'Exchange Online refused the admin app: %s' % _first_line(text), fix)
+    if any(marker in text.lower() for marker in _NETWORK_TEXT):
+        return finding('endpoint Exchange Online (from the PowerShell host)', PROBLEM,
+                       'the PowerShell host could not reach Exchange Online: %s' % _first_line(text),
+                       'let the host reach outlook.office365.com (or the national cloud\'s) on 443: its DNS, proxy '
+                       '(netsh winhttp show proxy, HTTPS_PROXY) and firewall')
     return finding('Exchange role', PROBLEM, 'a harmless read through the runner failed: %s' % _first_line(text),
                    'see the message; docs/troubleshooting.md lists the usual causes')
 

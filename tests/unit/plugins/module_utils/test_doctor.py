@@ -114,6 +114,11 @@ def test_the_exchange_role_from_the_reads():
     assert absent['status'] == 'problem' and 'role group' in absent['fix']
 
 
+def test_a_host_that_cannot_reach_exchange_is_an_endpoint_problem_not_a_role():
+    item = doctor.judge_exchange_role('No such host is known. (outlook.office365.com:443)')
+    assert item['status'] == 'problem' and item['check'].startswith('endpoint Exchange Online') and 'proxy' in item['fix']
+
+
 def test_connect_refused_for_the_role_is_the_role_when_manage_as_app_is_there():
     message = "The role assigned to application c1 isn't supported in this scenario."
     assert doctor.judge_exchange_role(message, manage_as_app=True)['status'] == 'problem'
