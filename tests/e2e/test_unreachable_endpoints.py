@@ -38,3 +38,12 @@ def test_an_exchange_action_whose_graph_endpoint_refuses_fails_within_15_s(tenan
     run = run_exchange(tmp_path, tenant, tasks, 'exchange-closed-graph')
     assert run.rc != 0 and run.seconds < 15, run
     assert '127.0.0.1:%d refused the connection' % port in run.output, run
+
+
+def test_a_long_wait_says_what_it_waits_for(tenant, auth, tmp_path):
+    """Throttling is waited out as before, but a wait of 5 s or more is announced with its reason."""
+    tenant.set_faults({'throttle': {'every': 2, 'status': 429, 'retry_after': 5}})
+    register = [{'name': 'register', 'm365.mail_oauth.azure_app_registration': {'unique_name': 'long-wait-e2e', 'display_name': 'Long wait'}}]
+    run = run_playbook(tmp_path, play(register), 'long-wait', extra_vars=auth)
+    assert run.rc == 0, run
+    assert 'waiting 5 s before trying again' in run.output and 'throttled by Microsoft Graph (429)' in run.output, run
