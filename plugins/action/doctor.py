@@ -40,11 +40,11 @@ class ActionModule(ExchangeAction):
         credentials = self.graph.credentials  # bad input (no credential, a malformed id) fails the task here, as in any module
         cloud = credentials.cloud
         findings = []
-        state = {}
+        login_reachable = True
 
         if 'endpoints' in checks or 'clock' in checks:
             login_finding, login_answer = probe(self.graph.client.session, 'login (%s)' % cloud.login, login_probe_url(cloud, credentials.tenant_id))
-            state['login_reachable'] = login_answer is not None
+            login_reachable = login_answer is not None
             if 'endpoints' in checks:
                 findings.append(login_finding)
                 findings.append(probe(self.graph.client.session, 'Microsoft Graph (%s)' % cloud.graph, graph_probe_url(cloud))[0])
@@ -54,20 +54,25 @@ class ActionModule(ExchangeAction):
                                 doctor.finding('clock', doctor.SKIPPED, 'not measured: the login service did not answer'))
 
         graph_claims = exchange_claims = None
+        if not login_reachable:
+            # Each token request would meet the same closed door again: said once above, not three more times.
+            findings.extend(doctor.finding(check, doctor.SKIPPED, 'not checked: the login endpoint does not answer (see above)')
+                            for check in ('token', 'graph_permissions', 'manage_as_app') if check in checks)
+            checks -= {'token', 'graph_permissions', 'manage_as_app'}
         if checks & {'token', 'graph_permissions'}:
             graph_claims = self._claims('token for Microsoft Graph', findings, lambda: self.graph.client.tokens.token(cloud.graph_resource),
-                                        state, report='token' in checks)
+                                        report='token' in checks)
             if 'graph_permissions' in checks:
                 findings.extend(doctor.judge_graph_permissions(graph_claims, playbooks, credentials.client_id, params['read_grants'])
                                 if graph_claims is not None else
                                 [doctor.finding('graph permissions', doctor.SKIPPED, 'not judged: no token (see above)')])
         if 'manage_as_app' in checks:
-            exchange_claims = self._exchange_claims(params, findings, state)
+            exchange_claims = self._exchange_claims(params, findings)
             if exchange_claims is not None:
                 findings.extend(doctor.judge_exchange_token(exchange_claims, playbooks, credentials.client_id))
 
         if checks & set(HOST_CHECKS):
-            findings.extend(self._host_checks(params, checks, exchange_claims))
+            findings.extend(self._host_checks(params, checks, exchange_claims, login_reachable))
 
         totals = doctor.summary(findings)
         name = self._host_name or 'tenant'
@@ -82,7 +87,7 @@ class ActionModule(ExchangeAction):
 
     # -- tokens ----------------------------------------------------------------------------------------------------
 
-    def _claims(self, what, findings, get_token, state, report=True):
+    def _claims(self, what, findings, get_token, report=True):
         """The claims of a token, a finding either way (when report); None when there is no token."""
         try:
             claims = decode_jwt_claims(get_token())
@@ -94,10 +99,10 @@ class ActionModule(ExchangeAction):
             findings.append(doctor.finding(what, doctor.OK, '%s token for %s (tenant %s)' % (grants['kind'], grants['who'], claims.get('tid'))))
         return claims
 
-    def _exchange_claims(self, params, findings, state):
+    def _exchange_claims(self, params, findings):
         client = self.graph.client
         if params.get('exchange_access_token'):
-            return self._claims('token for Exchange Online', findings, lambda: params['exchange_access_token'], state)
+            return self._claims('token for Exchange Online', findings, lambda: params['exchange_access_token'])
         if self.graph.credentials.kind == 'access_token':
             findings.append(doctor.finding('Exchange.ManageAsApp', doctor.SKIPPED, 'not judged: access_token is a Graph token; give '
                                            'exchange_access_token to check the Exchange one'))
@@ -106,20 +111,23 @@ class ActionModule(ExchangeAction):
             findings.append(doctor.finding('Exchange.ManageAsApp', doctor.SKIPPED, 'not judged on the controller: the host logs in '
                                            'itself (exchange_auth=%s); the Exchange role check shows it' % params['exchange_auth']))
             return None
-        return self._claims('token for Exchange Online', findings, lambda: client.tokens.token(client.cloud.exchange), state)
+        return self._claims('token for Exchange Online', findings, lambda: client.tokens.token(client.cloud.exchange))
 
     # -- the PowerShell host -----------------------------------------------------------------------------------------
 
-    def _host_checks(self, params, checks, exchange_claims):
+    def _host_checks(self, params, checks, exchange_claims, login_reachable=True):
         try:
             facts = doctor_host.read_facts(self, params.get('powershell_interpreter'))
         except PowerShellTransportError as exc:
             return [doctor.finding('PowerShell host', doctor.PROBLEM, exc.msg, doctor_host.UNREACHABLE_FIX)]
-        findings = doctor.judge_host(facts, params['exchange_auth'], params['install_module']) if 'exchange_host' in checks else []
+        host = doctor.judge_host(facts, params['exchange_auth'], params['install_module'], params.get('min_version'))
+        findings = host if 'exchange_host' in checks else []
         if 'exchange_role' in checks:
-            host = doctor.judge_host(facts, params['exchange_auth'], params['install_module'])
             if facts.get('language_mode') != 'FullLanguage':
                 findings.append(doctor.finding('Exchange role', doctor.SKIPPED, 'not judged: the host cannot run the runner (language mode)'))
+            elif not login_reachable and params['exchange_auth'] == 'access_token' and not params.get('exchange_access_token'):
+                findings.append(doctor.finding('Exchange role', doctor.SKIPPED, 'not judged: no Exchange token without the login endpoint '
+                                               '(see above)'))
             elif any(f['status'] == doctor.PROBLEM for f in host):
                 findings.append(doctor.finding('Exchange role', doctor.SKIPPED, 'not judged: ExchangeOnlineManagement on the host cannot '
                                                'connect yet (see above)'))

@@ -233,8 +233,8 @@ def _first_line(text):
 
 # -- the PowerShell host ----------------------------------------------------------------------------------------
 
-def judge_host(facts, exchange_auth='access_token', install_module=False):
-    """The PowerShell host: edition, version, language mode, ExchangeOnlineManagement and its version."""
+def judge_host(facts, exchange_auth='access_token', install_module=False, min_version=None):
+    """The PowerShell host: edition, version, language mode, ExchangeOnlineManagement and its version (min_version: the task's own)."""
     ps = _version(facts.get('ps_version'))
     edition = facts.get('edition') or ('Desktop' if ps and ps < (6,) else 'Core')
     shell = '%s %s' % ('Windows PowerShell' if edition == 'Desktop' else 'PowerShell', facts.get('ps_version'))
@@ -245,7 +245,7 @@ def judge_host(facts, exchange_auth='access_token', install_module=False):
                                'use a host without that policy, or run the Exchange tasks on the controller with pwsh '
                                '(mailbox_access_exchange_host: localhost)'))
     versions = sorted((v for v in (_version(t) for t in facts.get('modules') or []) if v), reverse=True)
-    need = _version(MIN_MODULE_ACCESS_TOKEN if exchange_auth == 'access_token' else MIN_MODULE)
+    need = max(_version(MIN_MODULE_ACCESS_TOKEN if exchange_auth == 'access_token' else MIN_MODULE), _version(min_version) or ())
     newest = versions[0] if versions else None
     usable = [v for v in versions if ps is None or v < _version(MODULE_NEEDS_PS76) or ps >= _version(PS76)]
     best = usable[0] if usable else None
@@ -260,8 +260,9 @@ def judge_host(facts, exchange_auth='access_token', install_module=False):
                                (' (install_module will install it)' if install_module else ''),
                                'install it on the host: %s, or set install_module: true' % install))
     elif best is None or best < need:
-        why = ('-AccessToken (exchange_auth=access_token) needs %s or later' % MIN_MODULE_ACCESS_TOKEN if exchange_auth == 'access_token'
-               else 'the collection needs %s or later' % MIN_MODULE)
+        why = ('-AccessToken (exchange_auth=access_token) needs %s or later' % MIN_MODULE_ACCESS_TOKEN
+               if exchange_auth == 'access_token' and need == _version(MIN_MODULE_ACCESS_TOKEN)
+               else 'the tasks need %s or later%s' % (_plain(need), ' (min_version)' if min_version and need == _version(min_version) else ''))
         if best is None:
             why = '%s needs PowerShell %s, this host runs %s' % (_plain(newest), PS76, shell)
         results.append(finding('ExchangeOnlineManagement', PROBLEM, 'version %s on the host: %s' % (_plain(newest), why),

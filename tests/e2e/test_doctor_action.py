@@ -85,3 +85,14 @@ def test_an_unreachable_graph_endpoint_is_named_within_10_s(tenant, tmp_path):
     assert list(found) == ['endpoint Microsoft Graph (https://127.0.0.1:%d)' % port], found
     assert '127.0.0.1:%d refused the connection' % port in found[list(found)[0]]['detail']
     assert run.seconds < 10, run.seconds
+
+
+def test_a_refused_login_endpoint_is_named_once_within_10_s(tenant, tmp_path):
+    port = closed_port()
+    run = run_exchange(tmp_path, tenant, [doctor_task(authority_url='https://127.0.0.1:%d' % port)], 'doctor-login-down')
+    items = findings(run)
+    found = problems(items)
+    assert list(found) == ['endpoint login (https://127.0.0.1:%d)' % port], found
+    assert '127.0.0.1:%d refused the connection' % port in found[list(found)[0]]['detail']
+    assert [i['status'] for i in items if i['check'] in ('token', 'graph_permissions', 'manage_as_app', 'clock')] == ['skipped'] * 4
+    assert run.seconds < 10, run.seconds

@@ -146,6 +146,11 @@ def test_access_token_needs_3_1():
     assert module_finding(doctor.judge_host(host(modules=['3.0.0']), exchange_auth='certificate_file'))[0]['status'] == 'ok'
 
 
+def test_the_tasks_min_version_counts():
+    item = module_finding(doctor.judge_host(host(modules=['3.7.1']), min_version='3.8.0'))[0]
+    assert item['status'] == 'problem' and '3.8.0 or later (min_version)' in item['detail']
+
+
 def test_windows_powershell_5_1_stays_on_3_9():
     item = module_finding(doctor.judge_host(host('5.1.22621.4391', 'Desktop', modules=['3.10.0'])))[0]
     assert item['status'] == 'problem' and 'needs PowerShell 7.6.0' in item['detail'] and '-RequiredVersion 3.9.2' in item['fix']
