@@ -17,6 +17,8 @@ from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_action im
 
 CHECKS = ('endpoints', 'clock', 'token', 'graph_permissions', 'manage_as_app', 'exchange_host', 'exchange_role')
 HOST_CHECKS = ('exchange_host', 'exchange_role')
+# How a check that did not run is named in the report.
+CHECK_NAMES = {'token': 'token for Microsoft Graph', 'graph_permissions': 'graph permissions', 'manage_as_app': 'Exchange.ManageAsApp'}
 
 SPEC = dict(
     checks=dict(type='list', elements='str', choices=list(CHECKS), default=list(CHECKS)),
@@ -35,8 +37,11 @@ class ActionModule(ExchangeAction):
         playbooks = params['playbooks']
         if params['reads_in_check_mode'] and self.check_mode:
             # provision in check mode only reads: what it needs then is the audit's read-only set.
-            playbooks = [p for i, p in enumerate(['audit' if p == 'provision' else p for p in playbooks])
-                         if p not in ['audit' if q == 'provision' else q for q in playbooks][:i]]
+            mapped = []
+            for playbook in ('audit' if p == 'provision' else p for p in playbooks):
+                if playbook not in mapped:
+                    mapped.append(playbook)
+            playbooks = mapped
         credentials = self.graph.credentials  # bad input (no credential, a malformed id) fails the task here, as in any module
         cloud = credentials.cloud
         findings = []
@@ -56,7 +61,7 @@ class ActionModule(ExchangeAction):
         graph_claims = exchange_claims = None
         if not login_reachable:
             # Each token request would meet the same closed door again: said once above, not three more times.
-            findings.extend(doctor.finding(check, doctor.SKIPPED, 'not checked: the login endpoint does not answer (see above)')
+            findings.extend(doctor.finding(CHECK_NAMES[check], doctor.SKIPPED, 'not checked: the login endpoint does not answer (see above)')
                             for check in ('token', 'graph_permissions', 'manage_as_app') if check in checks)
             checks -= {'token', 'graph_permissions', 'manage_as_app'}
         if checks & {'token', 'graph_permissions'}:
@@ -65,7 +70,7 @@ class ActionModule(ExchangeAction):
             if 'graph_permissions' in checks:
                 findings.extend(doctor.judge_graph_permissions(graph_claims, playbooks, credentials.client_id, params['read_grants'])
                                 if graph_claims is not None else
-                                [doctor.finding('graph permissions', doctor.SKIPPED, 'not judged: no token (see above)')])
+                                [doctor.finding(CHECK_NAMES['graph_permissions'], doctor.SKIPPED, 'not judged: no token (see above)')])
         if 'manage_as_app' in checks:
             exchange_claims = self._exchange_claims(params, findings)
             if exchange_claims is not None:

@@ -94,5 +94,5 @@ def test_a_refused_login_endpoint_is_named_once_within_10_s(tenant, tmp_path):
     found = problems(items)
     assert list(found) == ['endpoint login (https://127.0.0.1:%d)' % port], found
     assert '127.0.0.1:%d refused the connection' % port in found[list(found)[0]]['detail']
-    assert [i['status'] for i in items if i['check'] in ('token', 'graph_permissions', 'manage_as_app', 'clock')] == ['skipped'] * 4
+    assert [i['status'] for i in items if i['check'] in ('token for Microsoft Graph', 'graph permissions', 'Exchange.ManageAsApp', 'clock')] == ['skipped'] * 4
     assert run.seconds < 10, run.seconds
