@@ -16,8 +16,9 @@ import re
 from ansible_collections.m365.mail_oauth.plugins.module_utils import signin
 from ansible_collections.m365.mail_oauth.plugins.module_utils.clouds import CLOUDS, check_endpoints, resolve_cloud
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import AuthError, ConfigError
-from ansible_collections.m365.mail_oauth.plugins.module_utils.http import SSL_ERRORS
-from ansible_collections.m365.mail_oauth.plugins.module_utils.retry import Backoff
+from ansible_collections.m365.mail_oauth.plugins.module_utils.http import (
+    SSL_ERRORS, failed_url, unreachable_message, unreachable_reason)
+from ansible_collections.m365.mail_oauth.plugins.module_utils.retry import Backoff, connect_backoff
 
 try:
     import msal
@@ -235,11 +236,12 @@ def _describe_msal_error(result, credentials):
 class TokenProvider:
     """Access tokens for one identity, one resource at a time (msal caches them in-process)."""
 
-    def __init__(self, credentials, session, retry_timeout=300, backoff_factory=None):
+    def __init__(self, credentials, session, retry_timeout=300, backoff_factory=None, announce=None, connect_backoff_factory=None):
         self.credentials = credentials
         self.session = session
         self.retry_timeout = retry_timeout
-        self.backoff_factory = backoff_factory or (lambda: Backoff(min(retry_timeout, 120)))
+        self.backoff_factory = backoff_factory or (lambda: Backoff(min(retry_timeout, 120), announce=announce))
+        self.connect_backoff_factory = connect_backoff_factory or connect_backoff
         self._client = None
 
     def _msal_client(self):
@@ -285,6 +287,7 @@ class TokenProvider:
         if self.credentials.kind == 'person':
             return self.person().token(resource)['access_token']
         backoff = self.backoff_factory()
+        connect = None
         while True:
             try:
                 client = self._msal_client()
@@ -301,13 +304,21 @@ class TokenProvider:
                                 '(validate_certs=false only for tests)' % (self.credentials.cloud.login, _ssl_reason(exc)),
                                 code='tls')
             except Exception as exc:  # pylint: disable=broad-except
-                # Network failures arrive as requests' exceptions; they are worth another try.
+                unreachable = unreachable_reason(exc)
+                if unreachable:
+                    # A refused connection or an unknown host: seconds of tries, then the host and the fix.
+                    connect = connect or self.connect_backoff_factory()
+                    if connect.wait():
+                        continue
+                    raise AuthError(unreachable_message('token request to the login endpoint', failed_url(exc, self.credentials.cloud.login),
+                                                        unreachable, connect.attempt, connect.elapsed), code=unreachable)
+                # Other network failures (a reset, a timeout) arrive as requests' exceptions; they are worth another try.
                 result = {'error': 'connection', 'error_description': 'token endpoint unreachable: %s' % exc,
                           'retryable': True}
             if 'access_token' in result:
                 return result['access_token']
             msg, code = _describe_msal_error(result, self.credentials)
             retryable = result.get('retryable') or result.get('error') in ('temporarily_unavailable', 'server_error')
-            if retryable and backoff.wait():
+            if retryable and backoff.wait(reason='the login endpoint %s: %s' % (self.credentials.cloud.login, msg)):
                 continue
             raise AuthError(msg, code=code)

@@ -9,8 +9,9 @@ import uuid
 from ansible_collections.m365.mail_oauth.plugins.module_utils import signin
 from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import TokenProvider, credentials_from_params, decode_jwt_claims
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, GraphError
-from ansible_collections.m365.mail_oauth.plugins.module_utils.http import SSL_ERRORS, make_session
-from ansible_collections.m365.mail_oauth.plugins.module_utils.retry import RETRY_STATUSES, Backoff, parse_retry_after
+from ansible_collections.m365.mail_oauth.plugins.module_utils.http import (
+    SSL_ERRORS, host_port, make_session, unreachable_message, unreachable_reason)
+from ansible_collections.m365.mail_oauth.plugins.module_utils.retry import RETRY_STATUSES, Backoff, connect_backoff, parse_retry_after
 
 try:
     from urllib.parse import quote
@@ -106,13 +107,15 @@ class GraphClient:
     """A thin client: the modules speak Graph's own paths and JSON, this adds the plumbing."""
 
     def __init__(self, token_provider, cloud, session, retry_timeout=300, request_timeout=60,
-                 api_version='v1.0', backoff_factory=None):
+                 api_version='v1.0', backoff_factory=None, announce=None, connect_backoff_factory=None):
         self.tokens = token_provider
         self.cloud = cloud
         self.session = session
         self.base = '%s/%s' % (cloud.graph, api_version)
         self.request_timeout = request_timeout
-        self.backoff_factory = backoff_factory or (lambda: Backoff(retry_timeout))
+        # announce(text): a long wait says what it waits for (a warning), instead of a silent pause.
+        self.backoff_factory = backoff_factory or (lambda: Backoff(retry_timeout, announce=announce))
+        self.connect_backoff_factory = connect_backoff_factory or connect_backoff
         self.calls = 0
         # The bearer token last sent, to explain a refusal of a person's call by its claims.
         self._last_token = None
@@ -150,6 +153,7 @@ class GraphClient:
         """
         url = self._url(path)
         backoff = self.backoff_factory()
+        connect = None
         while True:
             try:
                 response = self._send(method, url, body, params, headers)
@@ -157,14 +161,22 @@ class GraphClient:
                 raise GraphError('TLS verification of %s failed: %s; set ca_path to the CA that signed the Graph endpoint '
                                  '(validate_certs=false only for tests)' % (self.cloud.graph, exc), method=method, url=url)
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-                if backoff.wait():
+                unreachable = unreachable_reason(exc)
+                if unreachable:
+                    # Seconds, not retry_timeout: nothing listening, or no such name, is a setting to fix.
+                    connect = connect or self.connect_backoff_factory()
+                    if connect.wait():
+                        continue
+                    raise GraphError(unreachable_message('Graph %s %s' % (method, path), url, unreachable, connect.attempt,
+                                                         connect.elapsed), method=method, url=url, code=unreachable)
+                if backoff.wait(reason='no answer from %s (%s)' % (host_port(url), type(exc).__name__)):
                     continue
                 raise GraphError('Graph %s %s: no answer from %s: %s' % (method, path, self.cloud.graph, exc), method=method, url=url)
             if response.status_code < 400:
                 return response.status_code, (response.json() if response.content else None)
             error = _error_from_response(method, url, response, self._claims())
             retryable = response.status_code in RETRY_STATUSES or (retry_missing and is_replication_delay(error))
-            if retryable and backoff.wait(parse_retry_after(response.headers.get('Retry-After'))):
+            if retryable and backoff.wait(parse_retry_after(response.headers.get('Retry-After')), reason=_wait_reason(method, path, error)):
                 continue
             raise error
 
@@ -223,8 +235,11 @@ class GraphClient:
                 elif not error.not_found:
                     raise error
             pending = retry + pending[BATCH_LIMIT:]
-            if retry and not backoff.wait(max((w for w in waits if w is not None), default=None)):
-                raise _error_from_item(requests[retry[0]][0], answers[str(retry[0])], self._claims())
+            if retry:
+                first = _error_from_item(requests[retry[0]][0], answers[str(retry[0])], self._claims())
+                if not backoff.wait(max((w for w in waits if w is not None), default=None),
+                                    reason=_wait_reason('GET', requests[retry[0]][0], first)):
+                    raise first
         return results
 
     def _rest_of_pages(self, page):
@@ -247,6 +262,17 @@ def _relative_url(path, params=None):
     return '/' + path.lstrip('/') + ('?' + query if query else '')
 
 
+def _wait_reason(method, path, error):
+    """What a retry waits for, in the words the person running the playbook needs."""
+    if error.status == 429:
+        why = 'throttled by Microsoft Graph (429)'
+    elif error.status in RETRY_STATUSES:
+        why = 'Microsoft Graph answered %s (a transient service error)' % error.status
+    else:
+        why = 'the object was created moments ago and has not reached every Graph replica yet (%s %s)' % (error.status, error.code or '')
+    return 'Graph %s %s: %s' % (method, path.split('?', 1)[0], why)
+
+
 def _error_from_item(path, answer, claims=None):
     return _graph_error('GET', path, answer['status'], answer.get('body'), claims=claims)
 
@@ -263,9 +289,9 @@ def build_client(params, credentials, warn):
     session = make_session(params.get('ca_path'), validate_certs)
     if retry_timeout < 0:
         raise ConfigError('retry_timeout must be 0 or more seconds, got %s' % retry_timeout)
-    tokens = TokenProvider(credentials, session, retry_timeout=retry_timeout)
+    tokens = TokenProvider(credentials, session, retry_timeout=retry_timeout, announce=warn)
     return GraphClient(tokens, credentials.cloud, session, retry_timeout=retry_timeout,
-                       request_timeout=params.get('request_timeout', 60))
+                       request_timeout=params.get('request_timeout', 60), announce=warn)
 
 
 class LazyGraph(object):

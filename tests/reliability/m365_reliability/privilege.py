@@ -4,19 +4,28 @@ An admin app is seeded in the sandbox with exactly a set of app roles; the playb
 enforces Graph roles from the token's roles claim and the Exchange host requires Exchange.ManageAsApp.
 """
 
+from ansible_collections.m365.mail_oauth.plugins.module_utils.doctor import MANAGE_AS_APP, NEEDS
+
 from m365_reliability.harness import AUDIT, DEPROVISION, PROVISION, ROTATE
 
 GRAPH = 'https://graph.microsoft.com'
 EXCHANGE = 'https://outlook.office365.com'
 
-# playbook: (path, extra vars, check mode, {resource: roles}); the sets docs/permissions.md lists.
+
+def needed_roles(playbook):
+    """{resource: roles} of a playbook, from the collection's one table (doctor.NEEDS, which docs/permissions.md shows)."""
+    roles = {GRAPH: list(NEEDS[playbook]['graph'])}
+    if NEEDS[playbook]['exchange']:
+        roles[EXCHANGE] = [MANAGE_AS_APP]
+    return roles
+
+
+# playbook: (path, extra vars, check mode, {resource: roles}).
 PLAYBOOKS = {
-    'provision': (PROVISION, None, False, {GRAPH: ['Application.ReadWrite.All', 'AppRoleAssignment.ReadWrite.All',
-                                                   'DelegatedPermissionGrant.ReadWrite.All'], EXCHANGE: ['Exchange.ManageAsApp']}),
-    'audit': (AUDIT, None, True, {GRAPH: ['Application.Read.All', 'DelegatedPermissionGrant.ReadWrite.All'], EXCHANGE: ['Exchange.ManageAsApp']}),
-    'rotate_secret': (ROTATE, None, False, {GRAPH: ['Application.ReadWrite.All']}),
-    'deprovision': (DEPROVISION, {'mailbox_access_deprovision_confirm': True}, False,
-                    {GRAPH: ['Application.ReadWrite.All'], EXCHANGE: ['Exchange.ManageAsApp']}),
+    'provision': (PROVISION, None, False, needed_roles('provision')),
+    'audit': (AUDIT, None, True, needed_roles('audit')),
+    'rotate_secret': (ROTATE, None, False, needed_roles('rotate_secret')),
+    'deprovision': (DEPROVISION, {'mailbox_access_deprovision_confirm': True}, False, needed_roles('deprovision')),
 }
 
 

@@ -24,6 +24,16 @@ SP = '66666666-7777-4888-8999-000000000000'
 MAILBOXES = ['user%d@%s' % (n, TENANT) for n in range(1, 6)]
 
 
+def closed_port():
+    """A loopback port nobody listens on (bound, then closed): a refused connection for the unreachable-endpoint tests."""
+    import socket
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
 def need_pwsh():
     found = find_pwsh()
     if found:

@@ -9,6 +9,8 @@
     GET  /_sandbox/tenants/{tid}/exchange                      the tenant's Exchange state
     POST /_sandbox/tenants/{tid}/exchange/service_principals   {"AppId", "ObjectId", "DisplayName"} behind the collection's back
     POST /_sandbox/tenants/{tid}/exchange/mailbox_permissions  {"Identity", "User", "AccessRights", "remove"?} behind the collection's back
+    POST /_sandbox/tenants/{tid}/exchange/role  {"appId", "assigned": false|true}: take away (or give back) the app's Exchange
+        administrator role; without it Connect succeeds and every cmdlet answers 403 (README, weak)
 
 Answers None for paths that are not Exchange's, so control.py can fall through.
 """
@@ -18,7 +20,7 @@ import re
 from .model import CmdletError, ServicePrincipal
 from . import cmdlets
 
-_TENANT = re.compile(r'^tenants/([^/]+)/exchange(?:/(service_principals|mailbox_permissions))?$')
+_TENANT = re.compile(r'^tenants/([^/]+)/exchange(?:/(service_principals|mailbox_permissions|role))?$')
 
 
 def route(sandbox, method, path, body):
@@ -55,6 +57,9 @@ def route(sandbox, method, path, body):
             if method == 'GET' and match.group(2) is None:
                 return 200, org.snapshot()
             try:
+                if method == 'POST' and match.group(2) == 'role':
+                    host.set_admin_role(org.tenant_id, body['appId'], bool(body.get('assigned', False)))
+                    return 200, {'appId': body['appId'], 'assigned': bool(body.get('assigned', False))}
                 if method == 'POST' and match.group(2) == 'service_principals':
                     sp = ServicePrincipal(body['AppId'], body['ObjectId'], body.get('DisplayName'))
                     org.service_principals[sp.key] = sp

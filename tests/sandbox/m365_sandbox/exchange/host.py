@@ -182,6 +182,9 @@ class ExchangeHost:
         self._writes = collections.Counter()
         # Set by the emulated Windows host: drop_command(command_id) kills that command and drops its connection.
         self.drop_command = None
+        # (tenant id, app id) of apps whose Exchange administrator role was taken away (control route
+        # tenants/{tid}/exchange/role): Connect still succeeds, every cmdlet answers 403 (README, weak).
+        self.without_role = set()
 
     # -- tenants --------------------------------------------------------------
     def org_for(self, tenant):
@@ -213,6 +216,20 @@ class ExchangeHost:
         with self.lock:
             self._throttle_seen = 0
             self._writes.clear()
+            self.without_role.clear()
+
+    def set_admin_role(self, tenant_id, app_id, assigned):
+        """Give back or take away the Exchange administrator role of an app (the doctor's 'role removed' case)."""
+        with self.lock:
+            key = (tenant_id, (app_id or '').lower())
+            if assigned:
+                self.without_role.discard(key)
+            else:
+                self.without_role.add(key)
+
+    def has_admin_role(self, tenant_id, claims):
+        """Whether the token's app holds an Exchange role in the tenant (every seeded app does until it is taken away)."""
+        return (tenant_id, (claims.get('appid') or claims.get('azp') or '').lower()) not in self.without_role
 
     # -- faults -----------------------------------------------------------------
     def latency(self, kind, *keys):

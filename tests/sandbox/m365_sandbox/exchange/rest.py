@@ -119,7 +119,7 @@ def _invoke(sandbox, host, tenant_key, token, audience, command_id, document, qu
         return _error(400, 'BadRequest', 'Invalid Operation', '||CmdletInput.CmdletName is required.') + (_headers(request_id),)
     name = cmdlet_input['CmdletName']
     params = cmdlet_input.get('Parameters') or {}
-    if name not in cmdlets.CMDLETS or not host.has_role(claims):
+    if name not in cmdlets.CMDLETS or not host.has_role(claims) or not host.has_admin_role(tenant.tenant_id, claims):
         return 403, FORBIDDEN_BODY, _headers(request_id)
     with host.counters.lock:
         host.counters.cmdlets[name] += 1

@@ -3,6 +3,7 @@
 import pytest
 import requests
 
+from m365_sandbox import control
 from m365_sandbox.exchange import rest
 
 from m365_sandbox.testing import MAILBOXES, OTHER, SP, TENANT
@@ -182,3 +183,19 @@ def test_an_unresolved_user_is_a_not_found_naming_the_user(host, form, text):
 def test_unresolved_user_form_is_checked(host):
     with pytest.raises(ValueError, match='unresolved_user_form'):
         host.exchange.faults.configure(unresolved_user_form='other')
+
+
+def test_an_app_whose_exchange_role_was_taken_away_connects_but_every_cmdlet_is_403(host):
+    """The control route tenants/{tid}/exchange/role (README: connect succeeds without a role is weak)."""
+    tenant = host.tenant()
+    admin = host.sandbox.seed_for(tenant.tenant_id).admin_client_id
+    status, _body = control.handle(host.sandbox, 'POST', 'tenants/%s/exchange/role' % tenant.tenant_id, {'appId': admin, 'assigned': False})
+    assert status == 200
+    answer = host.rest('Get-Mailbox', {'ResultSize': 1})
+    assert answer.status_code == 403 and answer.content.strip(b'\x00') == b''
+    url = '%s/adminapi/beta/%s/_sandbox/Connect' % (host.sandbox.base_url, TENANT)
+    connect = requests.post(url, json={'Parameters': ['AccessToken']}, headers={'Authorization': 'Bearer ' + host.token()},
+                            verify=host.sandbox.state_dir + '/ca.pem')
+    assert connect.status_code == 200
+    control.handle(host.sandbox, 'POST', 'tenants/%s/exchange/role' % tenant.tenant_id, {'appId': admin, 'assigned': True})
+    assert host.rest('Get-Mailbox', {'ResultSize': 1}).status_code == 200

@@ -1,0 +1,320 @@
+# -*- coding: utf-8 -*-
+# Copyright: m365.mail_oauth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The doctor's judgement: what each playbook needs, and whether the admin identity and its hosts have it.
+
+NEEDS is the one table of what provision, audit, rotate_secret and deprovision need (docs/permissions.md shows
+it; a unit test keeps the two equal). The judges take what was read (a token's claims, a host's facts, a Date
+header) and answer findings: {check, status (ok / problem / warning), detail, fix}. Nothing here talks to a
+service, so every rule is unit-tested with hand-made claims and facts.
+
+An application token carries its Graph application permissions in ``roles``. A person's delegated token carries
+scopes in ``scp`` (space separated) and the person's directory roles as role template ids in ``wids``: Graph
+then allows a call only when the scope AND one of the person's roles allow it, so both are judged.
+
+Stdlib only.
+"""
+
+import datetime
+import email.utils
+import re
+
+PLAYBOOKS = ('provision', 'rotate_secret', 'deprovision', 'audit')
+
+# Microsoft Entra built-in role template ids (the values of ``wids``), from Microsoft Learn's
+# "Microsoft Entra built-in roles" (permissions-reference).
+GLOBAL_ADMINISTRATOR = '62e90394-69f5-4237-9190-012177145e10'
+APPLICATION_ADMINISTRATOR = '9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3'
+CLOUD_APPLICATION_ADMINISTRATOR = '158c047a-c907-4556-b7ef-446551a6b5f7'
+EXCHANGE_ADMINISTRATOR = '29232cdf-9323-42fd-ade2-1d097af3e4de'
+GLOBAL_READER = 'f2ef992c-3afb-46b9-b7cf-a126ee74c451'
+ROLE_NAMES = {
+    GLOBAL_ADMINISTRATOR: 'Global Administrator',
+    APPLICATION_ADMINISTRATOR: 'Application Administrator',
+    CLOUD_APPLICATION_ADMINISTRATOR: 'Cloud Application Administrator',
+    EXCHANGE_ADMINISTRATOR: 'Exchange Administrator',
+    GLOBAL_READER: 'Global Reader',
+}
+MANAGE_AS_APP = 'Exchange.ManageAsApp'
+# The delegated permission of Office 365 Exchange Online that Exchange Online PowerShell signs a person in with.
+EXCHANGE_MANAGE_SCOPE = 'Exchange.Manage'
+
+_APP_ADMINS = (GLOBAL_ADMINISTRATOR, APPLICATION_ADMINISTRATOR, CLOUD_APPLICATION_ADMINISTRATOR)
+_EXCHANGE_ADMINS = (GLOBAL_ADMINISTRATOR, EXCHANGE_ADMINISTRATOR)
+
+# What each playbook needs. graph: Microsoft Graph permissions (application roles for an app, scopes of the same
+# name for a person); exchange: whether it runs Exchange Online steps (Exchange.ManageAsApp and an Exchange role);
+# entra_roles / exchange_roles: the directory roles a person signing in needs, any one of each.
+NEEDS = {
+    'provision': {'graph': ('Application.ReadWrite.All', 'AppRoleAssignment.ReadWrite.All', 'DelegatedPermissionGrant.ReadWrite.All'),
+                  'exchange': True, 'entra_roles': _APP_ADMINS, 'exchange_roles': _EXCHANGE_ADMINS},
+    'audit': {'graph': ('Application.Read.All', 'DelegatedPermissionGrant.ReadWrite.All'),
+              'exchange': True, 'entra_roles': _APP_ADMINS + (GLOBAL_READER,), 'exchange_roles': _EXCHANGE_ADMINS + (GLOBAL_READER,)},
+    'rotate_secret': {'graph': ('Application.ReadWrite.All',), 'exchange': False, 'entra_roles': _APP_ADMINS, 'exchange_roles': ()},
+    'deprovision': {'graph': ('Application.ReadWrite.All',), 'exchange': True, 'entra_roles': _APP_ADMINS,
+                    'exchange_roles': _EXCHANGE_ADMINS},
+}
+# A permission that allows everything another does (Graph accepts ReadWrite.All wherever Read.All is asked).
+COVERS = {'Application.Read.All': ('Application.ReadWrite.All',)}
+
+# The PowerShell host. ExchangeOnlineManagement: -AccessToken since 3.1.0; 3.10.0 needs PowerShell 7.6.0, so a
+# Windows PowerShell 5.1 host stays on the 3.9 line (module release notes; shared/reference/exchange-online-rest.md).
+MIN_MODULE = '3.0.0'
+MIN_MODULE_ACCESS_TOKEN = '3.1.0'
+MODULE_NEEDS_PS76 = '3.10.0'
+LAST_BEFORE_PS76 = '3.9.2'
+PS76 = '7.6.0'
+# Clock skew: a few minutes is what token validation tolerates (Microsoft.IdentityModel's default ClockSkew is 5
+# minutes); more than a minute already makes a fresh token look not yet valid to a strict service.
+SKEW_WARN = 60
+SKEW_PROBLEM = 300
+
+OK, PROBLEM, WARNING, SKIPPED = 'ok', 'problem', 'warning', 'skipped'
+
+
+def finding(check, status, detail, fix=None, **extra):
+    item = {'check': check, 'status': status, 'detail': detail, 'fix': fix}
+    item.update(extra)
+    return item
+
+
+def _version(text):
+    parts = re.findall(r'\d+', str(text or ''))[:4]
+    return tuple(int(p) for p in parts) if parts else None
+
+
+def _plain(version):
+    return '.'.join(str(p) for p in version)
+
+
+# -- tokens -----------------------------------------------------------------------------------------------------
+
+def token_grants(claims):
+    """What a token's claims grant: kind (application / delegated), permissions (roles or scp) and directory roles."""
+    claims = claims or {}
+    if claims.get('scp'):
+        return {'kind': 'delegated', 'permissions': set(str(claims['scp']).split()), 'directory_roles': set(claims.get('wids') or []),
+                'who': claims.get('upn') or claims.get('preferred_username') or claims.get('oid')}
+    return {'kind': 'application', 'permissions': set(claims.get('roles') or []), 'directory_roles': set(),
+            'who': claims.get('appid') or claims.get('azp')}
+
+
+def _holds(permission, permissions):
+    return permission in permissions or any(c in permissions for c in COVERS.get(permission, ()))
+
+
+# Needed only to read (and, for provision, remove) tenant-wide delegated consent: mailbox_access_remove_user_read.
+GRANTS_PERMISSION = 'DelegatedPermissionGrant.ReadWrite.All'
+
+
+def graph_needs(playbook, read_grants=True):
+    """The Graph permissions a playbook needs; without read_grants (mailbox_access_remove_user_read: false) no grant is read."""
+    return tuple(p for p in NEEDS[playbook]['graph'] if read_grants or p != GRANTS_PERMISSION)
+
+
+def missing_graph(claims, playbook, read_grants=True):
+    """The Graph permissions of NEEDS[playbook] the token does not carry."""
+    held = token_grants(claims)['permissions']
+    return [p for p in graph_needs(playbook, read_grants) if not _holds(p, held)]
+
+
+def _role_names(ids):
+    return ' or '.join(ROLE_NAMES.get(i, i) for i in ids)
+
+
+def judge_graph_permissions(claims, playbooks=PLAYBOOKS, client_id=None, read_grants=True):
+    """One finding per playbook: the Graph permissions (and, for a person, the directory role) it needs."""
+    grants = token_grants(claims)
+    results = []
+    for playbook in playbooks:
+        need = dict(NEEDS[playbook], graph=graph_needs(playbook, read_grants))
+        missing = missing_graph(claims, playbook, read_grants)
+        check = 'graph permissions for %s.yml' % playbook
+        if grants['kind'] == 'application':
+            if missing:
+                results.append(finding(
+                    check, PROBLEM, 'the admin app%s lacks the Microsoft Graph application permission(s) %s'
+                    % (' ' + client_id if client_id else '', ', '.join(missing)),
+                    'add them to the admin app (API permissions > Microsoft Graph > Application permissions) and grant admin '
+                    'consent; docs/permissions.md lists what each playbook needs', missing=missing))
+            else:
+                results.append(finding(check, OK, 'holds %s' % ', '.join(need['graph'])))
+            continue
+        roles = need['entra_roles']
+        lacks_role = not grants['directory_roles'].intersection(roles)
+        if missing or lacks_role:
+            parts = []
+            if missing:
+                parts.append('the sign-in lacks the Microsoft Graph scope(s) %s' % ', '.join(missing))
+            if lacks_role:
+                parts.append('%s holds none of the directory roles %s' % (grants['who'] or 'the person', _role_names(roles)))
+            fixes = []
+            if missing:
+                fixes.append('sign in again asking for %s (a Global Administrator consents once)' % ', '.join(missing))
+            if lacks_role:
+                # The last role of each list is the least one that suffices.
+                fixes.append('assign %s the role %s (or sign in as someone who holds it)' % (grants['who'] or 'the person', ROLE_NAMES[roles[-1]]))
+            results.append(finding(check, PROBLEM, '; '.join(parts), '; '.join(fixes), missing=missing))
+        else:
+            results.append(finding(check, OK, 'scopes %s and a role among %s' % (', '.join(need['graph']), _role_names(roles))))
+    return results
+
+
+def judge_exchange_token(claims, playbooks=PLAYBOOKS, client_id=None):
+    """Exchange.ManageAsApp for an app; the Exchange.Manage scope and an Exchange role for a person."""
+    if not any(NEEDS[p]['exchange'] for p in playbooks):
+        return [finding('Exchange.ManageAsApp', SKIPPED, 'no playbook checked runs Exchange Online steps')]
+    grants = token_grants(claims)
+    if grants['kind'] == 'application':
+        if MANAGE_AS_APP in grants['permissions']:
+            return [finding('Exchange.ManageAsApp', OK, 'the Exchange Online token carries Exchange.ManageAsApp')]
+        return [finding('Exchange.ManageAsApp', PROBLEM, 'the admin app%s has no Exchange.ManageAsApp: Connect-ExchangeOnline '
+                        'fails with "The role assigned to application ... isn\'t supported in this scenario"' % (' ' + client_id if client_id else ''),
+                        "add the application permission Exchange.ManageAsApp of 'Office 365 Exchange Online' to the admin app "
+                        '(API permissions > APIs my organization uses) and grant admin consent')]
+    exchange_roles = set()
+    for playbook in playbooks:
+        exchange_roles.update(NEEDS[playbook]['exchange_roles'])
+    problems, fixes = [], []
+    if EXCHANGE_MANAGE_SCOPE not in grants['permissions']:
+        problems.append('the sign-in lacks the Office 365 Exchange Online scope %s' % EXCHANGE_MANAGE_SCOPE)
+        fixes.append('sign in again asking for %s' % EXCHANGE_MANAGE_SCOPE)
+    if not grants['directory_roles'].intersection(exchange_roles):
+        problems.append('%s holds none of the roles %s' % (grants['who'] or 'the person', _role_names(sorted(exchange_roles))))
+        fixes.append('assign the role Exchange Administrator')
+    if problems:
+        return [finding('Exchange Online sign-in', PROBLEM, '; '.join(problems), '; '.join(fixes))]
+    return [finding('Exchange Online sign-in', OK, 'scope %s and an Exchange role' % EXCHANGE_MANAGE_SCOPE)]
+
+
+# -- the Exchange role in effect --------------------------------------------------------------------------------
+
+_ROLE_TEXT = ("isn't supported in this scenario", 'is not recognized', '403', 'forbidden', 'access denied',
+              'not have permission', "isn't authorized", 'is not authorized')
+
+
+# How .NET and PowerShell word a connection that never reached Exchange Online (the host's network, not a role).
+_NETWORK_TEXT = ('no such host is known', 'name or service not known', 'connection refused', 'actively refused',
+                 'unable to connect to the remote server', 'name does not resolve', 'could not be resolved')
+
+
+def judge_exchange_role(failed_message=None, call_errors=(), manage_as_app=None):
+    """What a harmless read through the runner tells about the Exchange role.
+
+    failed_message: why the whole run failed (Connect-ExchangeOnline, a cmdlet not there); call_errors: the reads'
+    own errors (a not-found answer is a success: the cmdlet ran). manage_as_app: what the token said (None: unknown).
+    Exchange answers a missing role in two ways: Connect fails with "The role assigned to application ... isn't
+    supported in this scenario", or Connect succeeds and the cmdlets are refused (403) or not there at all.
+    """
+    messages = ([failed_message] if failed_message else []) + [e.get('message') or '' for e in call_errors if not e.get('not_found')]
+    messages = [m for i, m in enumerate(messages) if m not in messages[:i]]
+    if not messages:
+        return finding('Exchange role', OK, 'a harmless read (Get-ServicePrincipal, Get-Mailbox) ran: the admin app holds an Exchange role')
+    text = ' '.join(messages)
+    fix = ('assign the admin app\'s service principal the Entra role Exchange Administrator (Entra admin center > Roles and '
+           'administrators), or add it to an Exchange role group holding Role Management and Mail Recipients; a new '
+           'assignment can take a while to reach Exchange Online')
+    if any(marker in text.lower() for marker in _ROLE_TEXT):
+        if "isn't supported in this scenario" in text and manage_as_app is False:
+            return finding('Exchange role', SKIPPED, 'not judged: Connect-ExchangeOnline failed for want of Exchange.ManageAsApp (see above)')
+        return finding('Exchange role', PROBLEM, 'Exchange Online refused the admin app: %s' % _first_line(text), fix)
+    if any(marker in text.lower() for marker in _NETWORK_TEXT):
+        return finding('endpoint Exchange Online (from the PowerShell host)', PROBLEM,
+                       'the PowerShell host could not reach Exchange Online: %s' % _first_line(text),
+                       'let the host reach outlook.office365.com (or the national cloud\'s) on 443: its DNS, proxy '
+                       '(netsh winhttp show proxy, HTTPS_PROXY) and firewall')
+    return finding('Exchange role', PROBLEM, 'a harmless read through the runner failed: %s' % _first_line(text),
+                   'see the message; docs/troubleshooting.md lists the usual causes')
+
+
+def _first_line(text):
+    return (text or '').strip().splitlines()[0][:400] if (text or '').strip() else 'no message'
+
+
+# -- the PowerShell host ----------------------------------------------------------------------------------------
+
+def judge_host(facts, exchange_auth='access_token', install_module=False, min_version=None):
+    """The PowerShell host: edition, version, language mode, ExchangeOnlineManagement and its version (min_version: the task's own)."""
+    ps = _version(facts.get('ps_version'))
+    edition = facts.get('edition') or ('Desktop' if ps and ps < (6,) else 'Core')
+    shell = '%s %s' % ('Windows PowerShell' if edition == 'Desktop' else 'PowerShell', facts.get('ps_version'))
+    results = [finding('PowerShell host', OK, 'reachable: %s, %s' % (shell, facts.get('language_mode')))]
+    if facts.get('language_mode') != 'FullLanguage':
+        results.append(finding('language mode', PROBLEM, 'PowerShell runs in %s mode (App Control for Business, WDAC or '
+                               'AppLocker): the Exchange steps cannot run there' % facts.get('language_mode'),
+                               'use a host without that policy, or run the Exchange tasks on the controller with pwsh '
+                               '(mailbox_access_exchange_host: localhost)'))
+    versions = sorted((v for v in (_version(t) for t in facts.get('modules') or []) if v), reverse=True)
+    need = max(_version(MIN_MODULE_ACCESS_TOKEN if exchange_auth == 'access_token' else MIN_MODULE), _version(min_version) or ())
+    newest = versions[0] if versions else None
+    usable = [v for v in versions if ps is None or v < _version(MODULE_NEEDS_PS76) or ps >= _version(PS76)]
+    best = usable[0] if usable else None
+    old_shell = edition == 'Desktop' or (ps is not None and ps < _version(PS76))
+    # Install-Module picks the newest version; below PowerShell 7.6 that would be one the host cannot load.
+    install = ('Install-Module ExchangeOnlineManagement -RequiredVersion %s -Scope AllUsers (the 3.9 line: 3.10 needs PowerShell %s)'
+               % (LAST_BEFORE_PS76, PS76) if old_shell else
+               'Install-Module ExchangeOnlineManagement -MinimumVersion %s -Scope AllUsers' % _plain(need))
+    if newest is None:
+        status = WARNING if install_module else PROBLEM
+        results.append(finding('ExchangeOnlineManagement', status, 'not installed on the host%s' %
+                               (' (install_module will install it)' if install_module else ''),
+                               'install it on the host: %s, or set install_module: true' % install))
+    elif best is None or best < need:
+        why = ('-AccessToken (exchange_auth=access_token) needs %s or later' % MIN_MODULE_ACCESS_TOKEN
+               if exchange_auth == 'access_token' and need == _version(MIN_MODULE_ACCESS_TOKEN)
+               else 'the tasks need %s or later%s' % (_plain(need), ' (min_version)' if min_version and need == _version(min_version) else ''))
+        if best is None:
+            why = '%s needs PowerShell %s, this host runs %s' % (_plain(newest), PS76, shell)
+        results.append(finding('ExchangeOnlineManagement', PROBLEM, 'version %s on the host: %s' % (_plain(newest), why),
+                               install, installed=_plain(newest)))
+    else:
+        results.append(finding('ExchangeOnlineManagement', OK, 'version %s' % _plain(best), installed=_plain(best)))
+        if newest != best:
+            results.append(finding('ExchangeOnlineManagement', WARNING, 'version %s is also installed but needs PowerShell %s; '
+                                   '%s runs %s' % (_plain(newest), PS76, shell, _plain(best)),
+                                   'remove it, or run the Exchange steps with PowerShell %s (pwsh)' % PS76))
+    return results
+
+
+# -- the clock ----------------------------------------------------------------------------------------------------
+
+def judge_clock(date_header, now=None, where='the login service'):
+    """Clock skew between this controller and the token service, from the Date header of its answer."""
+    if not date_header:
+        return finding('clock', WARNING, '%s sent no Date header: skew not measured' % where)
+    try:
+        theirs = email.utils.parsedate_to_datetime(date_header)
+    except (TypeError, ValueError):
+        return finding('clock', WARNING, '%s sent an unreadable Date header %r' % (where, date_header))
+    if theirs.tzinfo is None:
+        theirs = theirs.replace(tzinfo=datetime.timezone.utc)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    skew = (now - theirs).total_seconds()
+    detail = 'this controller\'s clock is %d s %s %s' % (abs(skew), 'ahead of' if skew >= 0 else 'behind', where)
+    fix = 'synchronise the controller\'s clock (NTP: timedatectl set-ntp true, or w32tm /resync on Windows)'
+    if abs(skew) > SKEW_PROBLEM:
+        return finding('clock', PROBLEM, detail + ': tokens look expired or not yet valid', fix, skew_seconds=round(skew, 1))
+    if abs(skew) > SKEW_WARN:
+        return finding('clock', WARNING, detail, fix, skew_seconds=round(skew, 1))
+    return finding('clock', OK, detail, skew_seconds=round(skew, 1))
+
+
+# -- the report ---------------------------------------------------------------------------------------------------
+
+def summary(findings):
+    problems = [f for f in findings if f['status'] == PROBLEM]
+    warnings = [f for f in findings if f['status'] == WARNING]
+    return {'ok': not problems, 'problems': len(problems), 'warnings': len(warnings),
+            'checks': len([f for f in findings if f['status'] != SKIPPED])}
+
+
+def render_text(name, findings):
+    """The report as lines: one per check, each problem with its fix, and a closing summary."""
+    totals = summary(findings)
+    lines = ['%s: %s' % (name, 'all ok' if totals['ok'] else '%d problem(s)' % totals['problems'])]
+    for item in findings:
+        lines.append('[%s] %s: %s' % (item['status'], item['check'], item['detail']))
+        if item.get('fix') and item['status'] in (PROBLEM, WARNING):
+            lines.append('    fix: %s' % item['fix'])
+    lines.append('%d check(s), %d problem(s), %d warning(s)' % (totals['checks'], totals['problems'], totals['warnings']))
+    return lines
