@@ -33,9 +33,14 @@ def dead_marker(dest, token, pid=None):
 
 def test_tag_round_trip_and_too_many_secrets_to_record():
     lease = lease_mod.Lease('ab' * 8, 1900000000, set(['0a0a0a0a', '1b1b1b1b']), '2c2c2c2c')
-    assert lease.tag() == 'm365.mail_oauth.lease:abababababababab:1900000000:0a0a0a0a,1b1b1b1b:2c2c2c2c'
+    assert lease.tag() == 'm365.mail_oauth.lease:abababababababab:1900000000:0a0a0a0a,1b1b1b1b:2c2c2c2c:-'
     parsed = lease_mod.Lease.parse(['hideapp', lease.tag()])
     assert (parsed.holder, parsed.expiry, parsed.before, parsed.added) == (lease.holder, lease.expiry, lease.before, lease.added)
+    # A tag of the version before the removals were recorded still reads.
+    older = lease_mod.Lease.parse(['m365.mail_oauth.lease:abababababababab:1900000000:0a0a0a0a:2c2c2c2c'])
+    assert (older.before, older.added, older.removing) == (set(['0a0a0a0a']), '2c2c2c2c', set())
+    lease.removing = set(['0a0a0a0a'])
+    assert lease_mod.Lease.parse([lease.tag()]).removing == set(['0a0a0a0a'])
     many = lease_mod.Lease('ab' * 8, 1900000000, set('%08x' % n for n in range(40)))
     assert len(many.tag()) <= lease_mod.MAX_TAG
     assert lease_mod.Lease.parse([many.tag()]).before is None
