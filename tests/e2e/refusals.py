@@ -98,6 +98,15 @@ def secrets_of(sandbox, unique_name, name='mail-client'):
     return apps[0], [c for c in apps[0]['passwordCredentials'] if c.get('displayName') == name]
 
 
+def with_retry_timeout(path, seconds=5):
+    """The inventory's Graph calls retried for seconds, not the default 300: the faulted calls fail for good."""
+    inventory = json.loads(path.read_text())
+    for host in inventory['tenants']['hosts'].values():
+        host['mailbox_access_graph_auth']['retry_timeout'] = seconds
+    path.write_text(json.dumps(inventory, indent=2))
+    return path
+
+
 class FailedCleanUp:
     """A rotation (grace 0) whose clean-up fails after addPassword, then the next provision; what each left."""
 
@@ -110,13 +119,9 @@ class FailedCleanUp:
         self.inventory = inventory or self._inventory()
 
     def _inventory(self):
-        path = write_inventory(self.tmp_path / ('%s-inventory.json' % self.unique_name), self.sandbox, self.tmp_path, tenants=1,
-                               mailbox_access_app_unique_name=self.unique_name, mailbox_access_handover_dest=str(self.handover))
-        inventory = json.loads(path.read_text())
-        # The faulted calls fail for good: retried for 5 s, not the default 300.
-        inventory['tenants']['hosts']['tenant1']['mailbox_access_graph_auth']['retry_timeout'] = 5
-        path.write_text(json.dumps(inventory, indent=2))
-        return path
+        return with_retry_timeout(write_inventory(
+            self.tmp_path / ('%s-inventory.json' % self.unique_name), self.sandbox, self.tmp_path, tenants=1,
+            mailbox_access_app_unique_name=self.unique_name, mailbox_access_handover_dest=str(self.handover)))
 
     def held(self):
         return json.loads(self.handover.read_text())
