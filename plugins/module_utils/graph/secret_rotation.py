@@ -123,7 +123,7 @@ def add_password(module, client, app, end, lease):
         current = lease.record_added(new['keyId'])
     except M365Error as exc:
         raise ConfigError(left_behind(params, new['keyId'], 'nothing old was removed (%s); the next run keeps it and removes '
-                                      'what it supersedes' % exc.msg))
+                                      'the older ones as remove_old and remove_old_grace_days say' % exc.msg))
     # Under the lease nobody else adds a secret of this name: one not there when the lease was taken, other than ours,
     # came from a retried addPassword whose answer was lost.
     orphans = [c for c in current.get('passwordCredentials') or [] if c.get('displayName') == params['display_name']
@@ -240,15 +240,15 @@ def ensure_password_held(module, client, holder, result, now):
         # Superseded: an older secret of this name that was there when the lease was taken, now that ours is written and works.
         if params['remove_old'] and params['remove_old_grace_days'] == 0:
             old = [c for c in same if c['keyId'] != current['keyId']]
-        try:
-            remove_passwords(module, client, app, orphans, result, key='orphans_removed')
-            remove_superseded(module, client, app, holder, old, current, result)
-        except M365Error as exc:
-            raise ConfigError(left_behind(params, current['keyId'], 'the old ones could not be removed (%s); the next run '
-                                          'removes them' % exc.msg))
     else:
         result['msg'] = msg
+    try:
+        remove_passwords(module, client, app, orphans if add else [], result, key='orphans_removed')
         remove_superseded(module, client, app, holder, old, current, result)
+    except M365Error as exc:
+        # The lease records what was being removed (record_removing): whichever run takes it next finishes the job.
+        what = 'the old ones could not be removed (%s); the next run removes them' % exc.msg
+        raise ConfigError(left_behind(params, current['keyId'], what) if add else 'secret %s stays current; %s' % (current['keyId'], what))
     finish(result, same, current, before)
 
 
