@@ -12,11 +12,10 @@ import time
 from playbook import run_playbook
 from roles import PLAYBOOKS, write_inventory
 
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import InvalidOperation, validate_operation
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import OPERATIONS, InvalidOperation, check_value
 
 PROVISION = os.path.join(PLAYBOOKS, 'provision.yml')
 ROTATE = os.path.join(PLAYBOOKS, 'rotate_secret.yml')
-GUID = '66666666-7777-4888-8999-000000000000'
 
 # Where each role variable ends up in Exchange: the app's display name is New-ServicePrincipal's DisplayName, a mailbox
 # an Identity. The secret's name never reaches Exchange but is a display name under the same rule.
@@ -27,14 +26,12 @@ CANDIDATES = ['Mail reader ', ' Mail reader', 'Mail reader\u00a0', '\u3000Mail r
 
 
 def exchange_refuses(param, value):
-    """The Exchange operation table's verdict on value as that parameter: its message, or None."""
-    operation = {'op': 'new_service_principal', 'params': {'AppId': GUID, 'ObjectId': GUID, 'DisplayName': value}} \
-        if param == 'DisplayName' else {'op': 'get_mailbox', 'params': {'Identity': value}}
+    """The Exchange operation table's verdict on value as that parameter of the call it goes to: its message, or None."""
+    op = 'new_service_principal' if param == 'DisplayName' else 'get_mailbox'
     try:
-        validate_operation(operation)
+        return check_value(op, param, OPERATIONS[op]['params'][param], value) and None
     except InvalidOperation as exc:
         return str(exc)
-    return None
 
 
 def refused_names():
