@@ -177,3 +177,28 @@ def test_a_lost_lease_stops_the_run_and_is_not_released(graph, clock):
     assert 'lost the lease' in err.value.msg
     mine.release()
     assert graph.lease().tag() == thief.tag()
+
+
+def test_a_release_that_fails_keeps_the_lease_and_its_marker(graph, clock, private_dir):
+    dest = str(private_dir / 'secret.json')
+    mine = holder(graph, FakeModule(), dest=dest)
+    mine.acquire(before_of)
+    graph.outage_from = 'PATCH'
+    problem = mine.release()
+    assert 'could not be given back' in problem and 'takes it over at once' in problem
+    assert graph.lease().expiry > clock.now and os.path.exists(dest + '.pending')
+
+
+def test_a_failed_run_gives_its_lease_back_expired_with_its_record(graph, clock, private_dir):
+    dest = str(private_dir / 'secret.json')
+    old, new = password(), password()
+    graph.app['passwordCredentials'] = [old, new]
+    mine = holder(graph, FakeModule(), dest=dest)
+    mine.acquire(before_of)
+    mine.record_removing([old], new['keyId'])
+    assert graph.lease().removing == set([lease_mod.short(old['keyId'])])
+    assert mine.release(failed=True) is None
+    left = graph.lease()
+    assert left.expiry <= clock.now and left.added == lease_mod.short(new['keyId'])
+    assert left.unfinished([old, new]) == [old] and left.unfinished([old, new], keep=[old['keyId']]) == []
+    assert not os.path.exists(dest + '.pending')
