@@ -176,6 +176,7 @@ class LeaseHolder(object):
         self.select = select
         self.lease = None
         self.inherited = None
+        self.wrote = False  # a secret was added or removed (or tried) under the lease
 
     def read(self):
         return self.client.get(self.path, params={'$select': ','.join(self.select)}, retry_missing=True)
@@ -234,17 +235,24 @@ class LeaseHolder(object):
         self.lease.added = short(key_id)
         return self.confirm()
 
+    def writing(self):
+        """A secret is about to be added or removed: from now on a failure leaves the lease's record for the next run."""
+        self.wrote = True
+
     def record_removing(self, credentials, kept):
         """Compare before removing, with the removals and the secret that supersedes them recorded on the lease: if this
         run stops before they are done, the next run finishes them (Lease.unfinished)."""
+        self.wrote = True
         self.lease.removing = set(short(c['keyId']) for c in credentials)
         self.lease.added = self.lease.added or short(kept)
         return self.confirm()
 
     def release(self, failed=False):
-        """Give the lease back; returns why that failed, or None. A failed run's lease is given back expired with its
-        record (what it added, what it was removing), for the next run to take over at once and repair."""
+        """Give the lease back; returns why that failed, or None. A run that failed after adding or removing a secret
+        gives it back expired with its record (what it added, what it was removing), for the next run to take over at once
+        and repair; one that failed before changing anything leaves nothing."""
         lease, self.lease = self.lease, None
+        failed = failed and self.wrote
         if lease is None:
             self.marker.remove()
             return None

@@ -105,6 +105,7 @@ def add_password(module, client, app, end, lease):
     """addPassword under the lease, persist the value at once, record it on the lease, prove it; returns (new, secret, orphans)."""
     params = module.params
     path = 'applications/%s' % app['id']
+    lease.writing()
     new = client.post(path + '/addPassword', {'passwordCredential': {
         'displayName': params['display_name'], 'endDateTime': creds.format_graph_time(end)}}, retry_missing=True)
     secret = new.pop('secretText', None)
@@ -213,6 +214,8 @@ def ensure_password_held(module, client, holder, result, now):
             module.warn('an abandoned run held the lease on %s and recorded too many secrets to tell its orphan; secrets of %s not in '
                         'use can be removed with state=absent and key_id' % (app['appId'], params['display_name']))
         lost = inherited.orphans(same, dest_holds)
+        if lost:
+            holder.writing()
         remove_passwords(module, client, app, lost, result, key='orphans_removed')
         same = [c for c in same if c not in lost]
         # What the abandoned run was removing when it stopped (it failed, or was killed): finished now, not at its next plan.

@@ -279,3 +279,15 @@ def test_an_unfinished_removal_never_takes_a_held_secret_nor_the_last_one(graph,
     write_handover(dest, old['keyId'])
     result, _module = run(graph, dest=dest, remove_old=True, remove_old_grace_days=7)
     assert result['removed_key_ids'] == [] and old['keyId'] in graph.key_ids()
+
+
+def test_a_run_that_fails_before_changing_anything_leaves_no_lease(graph, clock, dest):
+    # dest lacks the current secret while another run held the lease: decided under the lease, refused, nothing left.
+    current = password(created_seconds_ago=5, valid_days=180)
+    secrets(graph, current)
+    graph.set_lease('running', 30, [], added=current['keyId'])
+    clock.at(40, lambda: None)
+    with pytest.raises(ConfigError) as err:
+        run(graph, dest=dest)
+    assert 'does not exist' in err.value.msg
+    assert graph.lease() is None and graph.key_ids() == [current['keyId']]
