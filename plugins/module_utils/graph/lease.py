@@ -12,9 +12,10 @@ the secrets it was removing when it stopped (superseded by the one it added), so
 
     m365.mail_oauth.lease:<holder>:<expiry epoch>:<key ids before, 8 hex each, comma separated or *>:<added or ->:<removing or ->
 
-A run that fails after adding or removing a secret gives its lease back expired, with that record, instead of deleting it: nobody waits for it, and the
-next run (from any controller) takes it over at once and repairs what it names. A release that fails leaves the lease
-and the marker in place: this controller's next run takes it over at once (its process is gone), others when it expires.
+A run that fails after adding or removing a secret gives its lease back expired, with that record, instead of deleting
+it: nobody waits for it, and the next run (from any controller) takes it over at once and repairs what it names. A
+release that fails leaves the lease and the marker in place: this controller's next run takes it over at once (its
+process is gone), others when it expires.
 """
 
 import hashlib
