@@ -7,9 +7,11 @@ name: display_name_problem
 short_description: Why a string cannot be an Entra ID display name
 version_added: 0.2.0
 description:
-  - The rule of M(m365.mail_oauth.azure_app_registration) and M(m365.mail_oauth.app_secret) for O(display_name), for checks
-    before the first write - control, invisible and bidirectional-override characters (such as U+202E) and names over the
-    service limit are refused.
+  - The rule of M(m365.mail_oauth.azure_app_registration), M(m365.mail_oauth.app_secret) and
+    M(m365.mail_oauth.exchange_service_principal) for O(display_name), for checks before the first write - empty names,
+    leading or trailing spaces, control, invisible and bidirectional-override characters (such as U+202E) and names over
+    the service limit (256) are refused. It includes the rule the Exchange Online steps apply to every name they send, so a
+    name that passes here is not refused by a later step.
 author:
   - m365.mail_oauth contributors (@m365-mail-oauth)
 options:

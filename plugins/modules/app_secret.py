@@ -70,6 +70,9 @@ options:
         killed, the next run on this controller with this O(dest) takes the lease over at once instead of waiting for it to
         expire. The secrets to remove as orphans (RV(orphans_removed)) are the ones the lease on the application records as
         added after it was taken and never handed over - never a time window, and never what a marker says.
+      - A run that fails after its new secret is in O(dest) (removing the old ones failed) says so and gives the lease back
+        expired with its record; the next run removes the secrets that record names as being removed at once, never one its
+        O(dest) holds. The marker stays while the lease could not be given back.
       - For O(type=certificate), the same document with the certificate's thumbprint instead of a secret, written when
         the certificate is added or the file is missing.
     type: path

@@ -11,16 +11,16 @@ Which writes are due is decided on the host, by the runner alone
 controller only builds the conditions below and checks the runner's answer
 against its own plan (permission_plan.py, exchange_action.check_plan).
 
-Stdlib only: the unit tests and the sandbox load it without Ansible.
+Stdlib only (and module_utils/names.py, the rule for names): the unit tests and the sandbox load it
+without Ansible.
 """
 
 import re
 
+from ansible_collections.m365.mail_oauth.plugins.module_utils.names import MAX_NAME, text_problem
+
 GUID_RE = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
-# Control characters never belong in an Exchange identity; refusing them keeps
-# log lines and error messages one line per value.
-_CONTROL_RE = re.compile(r'[\x00-\x1f\x7f]')
-MAX_STRING = 256
+MAX_STRING = MAX_NAME
 # A bulk call loops inside the runner; the cap keeps one payload well under
 # what a WinRM shell accepts in a single command (stdin is chunked anyway).
 MAX_BULK = 20000
@@ -120,17 +120,13 @@ class InvalidOperation(ValueError):
     """An operation or parameter that the allow-list refuses."""
 
 
-def _check_string(op, name, value, allow_empty=False):
+def _check_string(op, name, value):
+    # The one rule for names (module_utils/names.py): the role and the Graph modules apply it before their first write.
     if not isinstance(value, str):
         raise InvalidOperation('%s: parameter %s must be a string, got %s' % (op, name, type(value).__name__))
-    if not value.strip() and not allow_empty:
-        raise InvalidOperation('%s: parameter %s must not be empty' % (op, name))
-    if value != value.strip():
-        raise InvalidOperation('%s: parameter %s has leading or trailing spaces: %r' % (op, name, value))
-    if _CONTROL_RE.search(value):
-        raise InvalidOperation('%s: parameter %s contains control characters: %r' % (op, name, value))
-    if len(value) > MAX_STRING:
-        raise InvalidOperation('%s: parameter %s is longer than %d characters' % (op, name, MAX_STRING))
+    problem = text_problem(value, MAX_STRING)
+    if problem:
+        raise InvalidOperation('%s: parameter %s %r cannot be used: %s' % (op, name, value, problem))
     return value
 
 

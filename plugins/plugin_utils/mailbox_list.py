@@ -9,6 +9,7 @@ import re
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
+from ansible_collections.m365.mail_oauth.plugins.module_utils.names import text_problem
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import MAX_BULK
 
 try:
@@ -16,24 +17,19 @@ try:
 except ImportError:  # pragma: no cover - ansible-core requires PyYAML
     yaml = None
 
-_CONTROL = re.compile(r'[\x00-\x1f\x7f]')
 # Wildcards widen a lookup to many mailboxes; Exchange identities never need them.
 _FORBIDDEN = ('*', '?')
 _ADDRESS = re.compile(r'^[^@\s]+@[^@\s.][^@\s]*\.[^@\s.]+$')
 
 
 def identity_problem(value):
-    """Why value is not a usable mailbox identity, or None."""
-    if not isinstance(value, str) or not value.strip():
-        return 'it is empty'
-    if value != value.strip():
-        return 'it has leading or trailing spaces'
-    if _CONTROL.search(value):
-        return 'it contains control characters'
+    """Why value is not a usable mailbox identity, or None: the rule for names (what Exchange refuses), then what
+    only mailbox identities need."""
+    problem = text_problem(value)
+    if problem:
+        return problem
     if any(c in value for c in _FORBIDDEN):
         return 'it contains a wildcard (* or ?)'
-    if len(value) > 256:
-        return 'it is longer than 256 characters'
     if '@' in value and not _ADDRESS.match(value):
         return 'it is not a valid e-mail address or UPN'
     return None

@@ -37,7 +37,8 @@ def main():
         handle.write(render(entries, figures, args.seconds))
     print(SUMMARY_LINE % figures)
     ok = figures['races'] == figures['races_ok'] and figures['trust_cases'] == figures['trust_held'] and \
-        figures['faults'] == figures['converged'] and figures['bad_inputs'] == figures['clear_errors'] and not (
+        figures['faults'] == figures['converged'] and figures['bad_inputs'] == figures['clear_errors'] and \
+        all(e['converged'] for e in entries if e['kind'] == 'repair') and not (
         figures['duplicates'] or figures['lost_secrets'] or figures['leaked_secret_bytes']
         or figures['lost_access'])
     return 0 if ok and figures['faults'] else 1

@@ -7,9 +7,15 @@ Graph has no compare-and-swap for an application (no If-Match), so the lease is 
 run read, left to settle, and read back: the run holds it only when its own tag is the one there. The tag records who
 holds it (a hash of a random token; the token itself is only in the holder's 0600 marker next to its handover file),
 until when, which secrets of the name existed when it was taken, and the secret it added: what a run that takes
-over an abandoned lease needs to tell the abandoned run's orphan from every other secret, without a time window.
+over an abandoned lease needs to tell the abandoned run's orphan from every other secret, without a time window, and
+the secrets it was removing when it stopped (superseded by the one it added), so the next run finishes that at once.
 
-    m365.mail_oauth.lease:<holder>:<expiry epoch>:<key ids before, 8 hex each, comma separated or *>:<added or ->
+    m365.mail_oauth.lease:<holder>:<expiry epoch>:<key ids before, 8 hex each, comma separated or *>:<added or ->:<removing or ->
+
+A run that fails after adding or removing a secret gives its lease back expired, with that record, instead of deleting
+it: nobody waits for it, and the next run (from any controller) takes it over at once and repairs what it names. A
+release that fails leaves the lease and the marker in place: this controller's next run takes it over at once (its
+process is gone), others when it expires.
 """
 
 import hashlib
@@ -20,7 +26,7 @@ import socket
 import stat
 import time
 
-from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, M365Error
 from ansible_collections.m365.mail_oauth.plugins.module_utils.secret_file import trusted_directory, write_private_file
 
 PREFIX = 'm365.mail_oauth.lease:'
@@ -38,18 +44,21 @@ def short(key_id):
 
 
 class Lease(object):
-    def __init__(self, holder, expiry, before, added=None):
+    def __init__(self, holder, expiry, before, added=None, removing=None):
         self.holder = holder
         self.expiry = expiry
         self.before = before  # set of short key ids, or None when too many to record
         self.added = added
+        self.removing = removing or set()  # short key ids of the superseded secrets being removed
 
     def tag(self):
-        before = '*' if self.before is None else ','.join(sorted(self.before))
-        text = '%s%s:%d:%s:%s' % (PREFIX, self.holder, self.expiry, before, self.added or '-')
-        if len(text) > MAX_TAG:
-            text = '%s%s:%d:*:%s' % (PREFIX, self.holder, self.expiry, self.added or '-')
-        return text
+        removing = ','.join(sorted(self.removing)) or '-'
+        for before in ('*' if self.before is None else ','.join(sorted(self.before)), '*'):
+            text = '%s%s:%d:%s:%s:%s' % (PREFIX, self.holder, self.expiry, before, self.added or '-', removing)
+            if len(text) <= MAX_TAG:
+                return text
+        # Too many to record both: the removals are left to the next run's own plan.
+        return '%s%s:%d:*:%s:-' % (PREFIX, self.holder, self.expiry, self.added or '-')
 
     @classmethod
     def parse(cls, tags):
@@ -57,9 +66,12 @@ class Lease(object):
             if not tag.startswith(PREFIX):
                 continue
             try:
-                holder, expiry, before, added = tag[len(PREFIX):].split(':')
+                fields = tag[len(PREFIX):].split(':')
+                if len(fields) == 4:
+                    fields.append('-')  # a tag of a version that recorded no removals
+                holder, expiry, before, added, removing = fields
                 return cls(holder, int(expiry), None if before == '*' else set(b for b in before.split(',') if b),
-                           None if added == '-' else added)
+                           None if added == '-' else added, set(r for r in removing.split(',') if r and r != '-'))
             except ValueError:
                 return cls('unreadable', 0, None)
         return None
@@ -70,6 +82,14 @@ class Lease(object):
         if self.before is None:
             return []
         return [c for c in same if short(c['keyId']) not in self.before and short(c['keyId']) != self.added
+                and c['keyId'] not in keep]
+
+    def unfinished(self, same, keep=()):
+        """Secrets this (abandoned) holder was removing when it stopped, still there: superseded by the one it recorded as
+        added, which must still be there; never one our own handover file holds."""
+        if not self.removing or not self.added or self.added not in [short(c['keyId']) for c in same]:
+            return []
+        return [c for c in same if short(c['keyId']) in self.removing and short(c['keyId']) != self.added
                 and c['keyId'] not in keep]
 
 
@@ -157,6 +177,7 @@ class LeaseHolder(object):
         self.select = select
         self.lease = None
         self.inherited = None
+        self.wrote = False  # a secret was added or removed (or tried) under the lease
 
     def read(self):
         return self.client.get(self.path, params={'$select': ','.join(self.select)}, retry_missing=True)
@@ -215,15 +236,39 @@ class LeaseHolder(object):
         self.lease.added = short(key_id)
         return self.confirm()
 
-    def release(self):
-        if self.lease is None:
+    def writing(self):
+        """A secret is about to be added or removed: from now on a failure leaves the lease's record for the next run."""
+        self.wrote = True
+
+    def record_removing(self, credentials, kept):
+        """Compare before removing, with the removals and the secret that supersedes them recorded on the lease: if this
+        run stops before they are done, the next run finishes them (Lease.unfinished)."""
+        self.wrote = True
+        self.lease.removing = set(short(c['keyId']) for c in credentials)
+        self.lease.added = self.lease.added or short(kept)
+        return self.confirm()
+
+    def release(self, failed=False):
+        """Give the lease back; returns why that failed, or None. A run that failed after adding or removing a secret
+        gives it back expired with its record (what it added, what it was removing), for the next run to take over at once
+        and repair; one that failed before changing anything leaves nothing."""
+        lease, self.lease = self.lease, None
+        failed = failed and self.wrote
+        if lease is None:
             self.marker.remove()
-            return
+            return None
         try:
             app = self.read()
             seen = Lease.parse(app.get('tags'))
-            if seen and seen.holder == self.lease.holder:
-                self._write(app.get('tags'), None)
-        finally:
-            self.lease = None
-            self.marker.remove()
+            if seen and seen.holder == lease.holder:
+                if failed:
+                    lease.expiry = int(time.time())
+                self._write(app.get('tags'), lease if failed else None)
+        except M365Error as exc:
+            # The lease is still on the application: the marker stays with it, so that this controller's next run with
+            # this dest takes it over at once (this process is gone by then) instead of waiting for it to expire.
+            until = time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(lease.expiry))
+            return ('the lease on %s could not be given back (%s); the next run with this dest takes it over at '
+                    'once, runs of other controllers wait until it expires at %s UTC' % (self.path, exc.msg, until))
+        self.marker.remove()
+        return None

@@ -2,8 +2,11 @@
 # Copyright: m365.mail_oauth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A client secret kept current: the plan (add, rotate, remove the old ones), the lease every change is made under,
-the handover of the new value to dest before it counts, and recovery after an interrupted run (its orphan removed,
-nothing else).
+the handover of the new value to dest before it counts, and recovery after an interrupted or failed run (its orphan
+and the superseded secrets it was removing removed at once, nothing else).
+
+A failure after the new secret is in dest is reported as the first error with what it left: the new secret, where it
+is, what could not be removed, and that the next run removes it (the lease, given back expired, records it).
 
 Used by app_secret for type=password, state=present.
 """
@@ -13,7 +16,7 @@ import os
 import time
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import Credentials, TokenProvider
-from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import AuthError, ConfigError
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import AuthError, ConfigError, M365Error
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import credentials as creds
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import lease as lease_mod
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph.lease import short as lease_short
@@ -102,6 +105,7 @@ def add_password(module, client, app, end, lease):
     """addPassword under the lease, persist the value at once, record it on the lease, prove it; returns (new, secret, orphans)."""
     params = module.params
     path = 'applications/%s' % app['id']
+    lease.writing()
     new = client.post(path + '/addPassword', {'passwordCredential': {
         'displayName': params['display_name'], 'endDateTime': creds.format_graph_time(end)}}, retry_missing=True)
     secret = new.pop('secretText', None)
@@ -116,13 +120,25 @@ def add_password(module, client, app, end, lease):
             # Without a copy the secret is useless and must not linger on the app.
             client.post(path + '/removePassword', {'keyId': new['keyId']}, retry_missing=True)
             raise ConfigError('writing the new secret to dest %s failed (%s); the secret was removed again' % (params['dest'], exc))
-    current = lease.record_added(new['keyId'])
+    try:
+        current = lease.record_added(new['keyId'])
+    except M365Error as exc:
+        raise ConfigError(left_behind(params, new['keyId'], 'nothing old was removed (%s); the next run keeps it and removes '
+                                      'the older ones as remove_old and remove_old_grace_days say' % exc.msg))
     # Under the lease nobody else adds a secret of this name: one not there when the lease was taken, other than ours,
     # came from a retried addPassword whose answer was lost.
     orphans = [c for c in current.get('passwordCredentials') or [] if c.get('displayName') == params['display_name']
                and c['keyId'] != new['keyId'] and lease.lease.before is not None and lease_short(c['keyId']) not in lease.lease.before]
     prove_secret(module, app, secret, params['prove_timeout'])
     return new, secret, orphans
+
+
+def left_behind(params, key_id, what):
+    """The message of a failure after a new secret was handed over: what exists, where, and what happens next."""
+    if params['dest']:
+        return 'the new secret %s exists and is in %s; %s' % (key_id, params['dest'], what)
+    return ('the new secret %s exists but its value was not returned (the task failed): remove it with state=absent and '
+            'key_id=%s; %s' % (key_id, key_id, what))
 
 
 def same_named(params, app):
@@ -155,8 +171,15 @@ def ensure_password(module, client, app, result):
                                        params['lease_wait_seconds'], ['id', 'appId', 'passwordCredentials', 'tags'])
         try:
             ensure_password_held(module, client, holder, result, now)
-        finally:
-            holder.release()
+        except Exception as exc:
+            # The first failure is the one reported; a failed release only adds what it leaves.
+            problem = holder.release(failed=True)
+            if problem and isinstance(exc, M365Error):
+                exc.msg = '%s; %s' % (exc.msg, problem)
+            raise
+        problem = holder.release()
+        if problem:
+            module.warn(problem)
         return
     if add:
         end = creds.requested_end(params, now)
@@ -191,8 +214,17 @@ def ensure_password_held(module, client, holder, result, now):
             module.warn('an abandoned run held the lease on %s and recorded too many secrets to tell its orphan; secrets of %s not in '
                         'use can be removed with state=absent and key_id' % (app['appId'], params['display_name']))
         lost = inherited.orphans(same, dest_holds)
+        if lost:
+            holder.writing()
         remove_passwords(module, client, app, lost, result, key='orphans_removed')
         same = [c for c in same if c not in lost]
+        # What the abandoned run was removing when it stopped (it failed, or was killed): finished now, not at its next plan.
+        unfinished = inherited.unfinished(same, dest_holds)
+        if unfinished:
+            kept = [c for c in same if lease_short(c['keyId']) == inherited.added][0]
+            holder.record_removing(unfinished, kept['keyId'])
+            remove_passwords(module, client, app, unfinished, result)
+            same = [c for c in same if c not in unfinished]
     before = [creds.describe(c) for c in same]
     add, old, current, msg = plan(params, same, now)
     if not add:
@@ -203,7 +235,6 @@ def ensure_password_held(module, client, holder, result, now):
         result['changed'] = True
         result['rotated'] = bool(same)
         current, secret, orphans = add_password(module, client, app, end, holder)
-        remove_passwords(module, client, app, orphans, result, key='orphans_removed')
         result['secret_created'] = True
         if params['dest']:
             result['dest'] = params['dest']
@@ -214,10 +245,22 @@ def ensure_password_held(module, client, holder, result, now):
             old = [c for c in same if c['keyId'] != current['keyId']]
     else:
         result['msg'] = msg
-    if old:
-        still = [c['keyId'] for c in same_named(params, holder.confirm())]
-        remove_passwords(module, client, app, [c for c in old if c['keyId'] in still], result)
+    try:
+        remove_passwords(module, client, app, orphans if add else [], result, key='orphans_removed')
+        remove_superseded(module, client, app, holder, old, current, result)
+    except M365Error as exc:
+        # The lease records what was being removed (record_removing): whichever run takes it next finishes the job.
+        what = 'the old ones could not be removed (%s); the next run removes them' % exc.msg
+        raise ConfigError(left_behind(params, current['keyId'], what) if add else 'secret %s stays current; %s' % (current['keyId'], what))
     finish(result, same, current, before)
+
+
+def remove_superseded(module, client, app, holder, old, current, result):
+    """Remove the superseded secrets still there, recorded on the lease first (compare before remove)."""
+    if not old:
+        return
+    still = [c['keyId'] for c in same_named(module.params, holder.record_removing(old, current['keyId']))]
+    remove_passwords(module, client, app, [c for c in old if c['keyId'] in still], result)
 
 
 def finish(result, same, current, before):

@@ -11,9 +11,12 @@ from collections import Counter
 
 ALL_METHODS = ['GET', 'POST', 'PATCH', 'DELETE']
 # paths: regular expressions searched in the Graph path (after /v1.0/, percent-decoded); empty means every path.
-THROTTLE_DEFAULTS = {'every': 0, 'status': 429, 'retry_after': 1, 'methods': ALL_METHODS, 'targets': ['graph'], 'paths': []}
+# from: a regular expression searched in '<METHOD> <path>': the fault sleeps until such a request arrives (an outage that
+# starts at a given call, e.g. the first removePassword), then counts every matching request from that one on.
+THROTTLE_DEFAULTS = {'every': 0, 'status': 429, 'retry_after': 1, 'methods': ALL_METHODS, 'targets': ['graph'], 'paths': [],
+                     'from': None}
 SERVER_ERROR_DEFAULTS = {'every': 0, 'status': 503, 'burst': 1, 'retry_after': 1, 'methods': ALL_METHODS, 'targets': ['graph'],
-                         'paths': []}
+                         'paths': [], 'from': None}
 KNOWN_KEYS = ('latency', 'throttle', 'server_errors', 'replication_delay', 'token_endpoint_down')
 
 
@@ -35,11 +38,13 @@ def _merge(defaults, value, name):
     merged['methods'] = [m.upper() for m in merged['methods']]
     if not isinstance(merged['paths'], list) or not all(isinstance(p, str) for p in merged['paths']):
         raise FaultConfigError('%s.paths must be a list of regular expressions' % name)
+    if merged['from'] is not None and not isinstance(merged['from'], str):
+        raise FaultConfigError('%s.from must be a regular expression or null' % name)
     try:
-        for pattern in merged['paths']:
+        for pattern in merged['paths'] + ([merged['from']] if merged['from'] else []):
             re.compile(pattern)
     except re.error as exc:
-        raise FaultConfigError('%s.paths: %s' % (name, exc))
+        raise FaultConfigError('%s.paths/from: %s' % (name, exc))
     return merged if merged['every'] else None
 
 
@@ -51,6 +56,7 @@ class Faults:
         self.config = {}
         self._seen = Counter()
         self._burst_left = 0
+        self._started = set()  # faults whose 'from' request has arrived
         self.stats = {}
         self.reset()
 
@@ -65,6 +71,7 @@ class Faults:
             }
             self._seen = Counter()
             self._burst_left = 0
+            self._started = set()
         self.reset_stats()
 
     def reset_stats(self):
@@ -90,10 +97,12 @@ class Faults:
             if 'throttle' in patch:
                 config['throttle'] = _merge(THROTTLE_DEFAULTS, patch['throttle'], 'throttle')
                 self._seen['throttle'] = 0
+                self._started.discard('throttle')
             if 'server_errors' in patch:
                 config['server_errors'] = _merge(SERVER_ERROR_DEFAULTS, patch['server_errors'], 'server_errors')
                 self._seen['server_errors'] = 0
                 self._burst_left = 0
+                self._started.discard('server_errors')
             if 'replication_delay' in patch:
                 config['replication_delay'] = float(patch['replication_delay'] or 0)
             if 'token_endpoint_down' in patch:
@@ -121,8 +130,15 @@ class Faults:
 
     def injected(self, target, method, path=''):
         """Return (status, retry_after or None, kind) when this request must fail, else None."""
-        def applies(fault):
-            return (fault and target in fault['targets'] and method in fault['methods']
+        def started(fault, kind):
+            if fault and fault['from'] and kind not in self._started:
+                if target != 'graph' or not re.search(fault['from'], '%s %s' % (method, path)):
+                    return False
+                self._started.add(kind)
+            return True
+
+        def applies(fault, kind='throttle'):
+            return (fault and target in fault['targets'] and started(fault, kind) and method in fault['methods']
                     and (not fault['paths'] or any(re.search(p, path) for p in fault['paths'])))
         with self.lock:
             hit = None
@@ -132,7 +148,7 @@ class Faults:
                 if self._seen['throttle'] % throttle['every'] == 0:
                     hit = (throttle['status'], throttle['retry_after'], 'throttle')
             errors = self.config['server_errors']
-            if applies(errors):
+            if applies(errors, 'server_errors'):
                 self._seen['server_errors'] += 1
                 if self._burst_left == 0 and self._seen['server_errors'] % errors['every'] == 0:
                     self._burst_left = max(1, errors['burst'])

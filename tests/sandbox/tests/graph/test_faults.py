@@ -35,6 +35,24 @@ def test_server_errors_only_on_matching_paths(sandbox, graph):
         sandbox.set_faults({'throttle': {'every': 1, 'paths': ['(']}})
 
 
+def test_server_errors_from_a_given_request_on(sandbox, graph):
+    # An outage that starts at the first removePassword: earlier PATCHes of the application pass, later ones fail.
+    sandbox.set_faults({'server_errors': {'every': 1, 'status': 500, 'methods': ['POST', 'PATCH'],
+                                          'paths': ['/removePassword$', '^applications/[^/(]+$'], 'from': '^POST .*/removePassword$'}})
+    app = graph.patch(graph.base + "/applications(uniqueName='outage')", json={'displayName': 'outage'},
+                      headers={'Prefer': 'create-if-missing'}).json()
+    path = graph.base + '/applications/' + app['id']
+    assert graph.patch(path, json={'tags': ['a']}).status_code == 204
+    added = graph.post(path + '/addPassword', json={'passwordCredential': {'displayName': 'x'}})
+    assert added.status_code == 200
+    assert graph.post(path + '/removePassword', json={'keyId': added.json()['keyId']}).status_code == 500
+    assert graph.patch(path, json={'tags': []}).status_code == 500
+    assert graph.get(path).status_code == 200
+    assert sandbox.stats()['server_errors'] == 2
+    with pytest.raises(Exception):
+        sandbox.set_faults({'server_errors': {'every': 1, 'from': '('}})
+
+
 def test_replication_delay(sandbox, graph):
     sandbox.set_faults({'replication_delay': 1.5})
     created = graph.patch(graph.base + "/applications(uniqueName='fresh')", json={'displayName': 'fresh'},

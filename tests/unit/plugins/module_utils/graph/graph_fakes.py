@@ -12,6 +12,7 @@ import time
 import uuid
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.clouds import resolve_cloud
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import GraphError
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import lease as lease_mod
 
 APP_OBJECT = '0a0a0a0a-1111-4111-8111-000000000001'
@@ -69,6 +70,11 @@ class FakeGraph(object):
         self.calls = []
         self.lost_answers = 0  # addPassword requests whose answer is lost: Graph created a secret, the client retried
         self.unprovable = False  # new secrets never reach the token endpoint (replication that does not end)
+        # An outage of Graph's writes: once a request of one of these kinds ('/removePassword', 'PATCH') arrives, it and
+        # every later write of the kinds in outage_of answer 500 (as the client raises it after its retries).
+        self.outage_from = None
+        self.outage_of = ('/removePassword', 'PATCH')
+        self.down = False
         self.session = object()
 
     def _path(self, path):
@@ -81,14 +87,23 @@ class FakeGraph(object):
         fields = params['$select'].split(',') if params and '$select' in params else list(self.app)
         return copy.deepcopy(dict((k, self.app[k]) for k in fields if k in self.app))
 
+    def _answer_500(self, kind, method, path):
+        if kind == self.outage_from:
+            self.down = True
+        if self.down and kind in self.outage_of:
+            raise GraphError('Graph %s /%s failed: 500 InternalServerError: Encountered an internal server error.' % (method, path),
+                             status=500, method=method)
+
     def patch(self, path, body, retry_missing=False):
         assert self._path(path) == ''
         self.calls.append(('PATCH', path, copy.deepcopy(body)))
+        self._answer_500('PATCH', 'PATCH', path)
         self.app.update(copy.deepcopy(body))
 
     def post(self, path, body, retry_missing=False):
         action = self._path(path)
         self.calls.append(('POST', action, copy.deepcopy(body)))
+        self._answer_500(action, 'POST', path)
         if action == '/addPassword':
             for _lost in range(self.lost_answers):
                 self._add(body)
@@ -121,11 +136,13 @@ class FakeGraph(object):
     def lease(self):
         return lease_mod.Lease.parse(self.app['tags'])
 
-    def set_lease(self, holder, expires_in, before, added=None):
-        """A lease tag as another run (or a killed one) left it; before/added are full key ids."""
+    def set_lease(self, holder, expires_in, before, added=None, removing=()):
+        """A lease tag as another run (or a killed one) left it; before/added/removing are full key ids."""
         lease = lease_mod.Lease(holder, int(self.clock.now + expires_in),
                                 None if before is None else set(lease_mod.short(k) for k in before),
                                 lease_mod.short(added) if added else None)
+        if removing:
+            lease.removing = set(lease_mod.short(k) for k in removing)
         self.app['tags'] = lease_mod.other_tags(self.app['tags']) + [lease.tag()]
         return lease
 

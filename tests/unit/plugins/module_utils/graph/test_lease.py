@@ -33,9 +33,14 @@ def dead_marker(dest, token, pid=None):
 
 def test_tag_round_trip_and_too_many_secrets_to_record():
     lease = lease_mod.Lease('ab' * 8, 1900000000, set(['0a0a0a0a', '1b1b1b1b']), '2c2c2c2c')
-    assert lease.tag() == 'm365.mail_oauth.lease:abababababababab:1900000000:0a0a0a0a,1b1b1b1b:2c2c2c2c'
+    assert lease.tag() == 'm365.mail_oauth.lease:abababababababab:1900000000:0a0a0a0a,1b1b1b1b:2c2c2c2c:-'
     parsed = lease_mod.Lease.parse(['hideapp', lease.tag()])
     assert (parsed.holder, parsed.expiry, parsed.before, parsed.added) == (lease.holder, lease.expiry, lease.before, lease.added)
+    # A tag of the version before the removals were recorded still reads.
+    older = lease_mod.Lease.parse(['m365.mail_oauth.lease:abababababababab:1900000000:0a0a0a0a:2c2c2c2c'])
+    assert (older.before, older.added, older.removing) == (set(['0a0a0a0a']), '2c2c2c2c', set())
+    lease.removing = set(['0a0a0a0a'])
+    assert lease_mod.Lease.parse([lease.tag()]).removing == set(['0a0a0a0a'])
     many = lease_mod.Lease('ab' * 8, 1900000000, set('%08x' % n for n in range(40)))
     assert len(many.tag()) <= lease_mod.MAX_TAG
     assert lease_mod.Lease.parse([many.tag()]).before is None
@@ -172,3 +177,28 @@ def test_a_lost_lease_stops_the_run_and_is_not_released(graph, clock):
     assert 'lost the lease' in err.value.msg
     mine.release()
     assert graph.lease().tag() == thief.tag()
+
+
+def test_a_release_that_fails_keeps_the_lease_and_its_marker(graph, clock, private_dir):
+    dest = str(private_dir / 'secret.json')
+    mine = holder(graph, FakeModule(), dest=dest)
+    mine.acquire(before_of)
+    graph.outage_from = 'PATCH'
+    problem = mine.release()
+    assert 'could not be given back' in problem and 'takes it over at once' in problem
+    assert graph.lease().expiry > clock.now and os.path.exists(dest + '.pending')
+
+
+def test_a_failed_run_gives_its_lease_back_expired_with_its_record(graph, clock, private_dir):
+    dest = str(private_dir / 'secret.json')
+    old, new = password(), password()
+    graph.app['passwordCredentials'] = [old, new]
+    mine = holder(graph, FakeModule(), dest=dest)
+    mine.acquire(before_of)
+    mine.record_removing([old], new['keyId'])
+    assert graph.lease().removing == set([lease_mod.short(old['keyId'])])
+    assert mine.release(failed=True) is None
+    left = graph.lease()
+    assert left.expiry <= clock.now and left.added == lease_mod.short(new['keyId'])
+    assert left.unfinished([old, new]) == [old] and left.unfinished([old, new], keep=[old['keyId']]) == []
+    assert not os.path.exists(dest + '.pending')

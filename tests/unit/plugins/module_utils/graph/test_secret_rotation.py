@@ -35,6 +35,14 @@ def secrets(graph, *credentials):
     return [c['keyId'] for c in credentials]
 
 
+def process_ended(dest):
+    """The module process that wrote the marker has exited (here the next run is the same test process)."""
+    with open(dest + '.pending') as handle:
+        record = json.load(handle)
+    with open(dest + '.pending', 'w') as handle:
+        json.dump(dict(record, start='an earlier process'), handle)
+
+
 @pytest.fixture
 def dest(private_dir):
     return str(private_dir / 'secret.json')
@@ -169,7 +177,8 @@ def test_a_new_secret_that_gets_no_token_removes_nothing(graph, clock, dest):
         run(graph, dest=dest, remove_old=True, prove_timeout=10)
     assert 'did not get a token' in err.value.msg and 'no older secret was removed' in err.value.msg
     assert expiring['keyId'] in graph.key_ids() and len(graph.key_ids()) == 2
-    assert graph.lease() is None and not os.path.exists(dest + '.pending')
+    # Given back expired, with its record: nobody waits for it; the next run takes it over at once.
+    assert graph.lease().expiry <= clock.now and not os.path.exists(dest + '.pending')
 
 
 def test_dest_missing_waits_for_a_live_lease_whose_holder_writes_it(graph, clock, dest):
@@ -200,3 +209,85 @@ def test_dest_missing_still_fails_in_check_mode_under_a_live_lease(graph, clock,
     with pytest.raises(ConfigError) as err:
         ensure_password(module, graph, app, new_result())
     assert 'does not exist' in err.value.msg and graph.writes() == []
+
+
+def test_a_failed_clean_up_reports_the_first_failure_and_the_next_run_repairs_it_at_once(graph, clock, dest):
+    # addPassword answered, the new secret is in dest and works; then removePassword and the lease's release answer 500.
+    expiring = password(valid_days=10)
+    secrets(graph, expiring)
+    graph.outage_from = '/removePassword'
+    with pytest.raises(ConfigError) as err:
+        run(graph, dest=dest, remove_old=True)
+    new = json.load(open(dest))['key_id']
+    msg = err.value.msg
+    assert msg.startswith('the new secret %s exists and is in %s; the old ones could not be removed (Graph POST' % (new, dest)), msg
+    assert '/removePassword failed: 500' in msg and 'the next run removes them' in msg
+    assert 'could not be given back' in msg  # the release failed too: said after the first failure, not instead of it
+    assert graph.key_ids() == [expiring['keyId'], new]
+    # The lease is still on the application, recording what was being removed; the marker stays with it.
+    left = graph.lease()
+    assert left.expiry > clock.now and left.removing == set([lease_mod.short(expiring['keyId'])]) and left.added == lease_mod.short(new)
+    assert os.path.exists(dest + '.pending')
+    graph.down = graph.outage_from = None
+    process_ended(dest)
+    # The next provision (grace 7 days: its own plan would keep the old secret) finishes the removal at once.
+    result, _module = run(graph, dest=dest, remove_old=True, remove_old_grace_days=7, lease_wait_seconds=0)
+    assert result['removed_key_ids'] == [expiring['keyId']] and result['orphans_removed'] == []
+    assert lease_mod.POLL_SECONDS not in clock.slept
+    assert graph.key_ids() == [new] and result['key_id'] == new
+    assert json.load(open(dest))['client_secret'] == graph.values[new]  # the handover file's secret still works
+    assert graph.lease() is None and not os.path.exists(dest + '.pending')
+
+
+def test_a_failed_clean_up_whose_lease_was_given_back_is_repaired_by_the_next_run_of_any_controller(graph, clock, dest, private_dir):
+    expiring = password(valid_days=10)
+    secrets(graph, expiring)
+    graph.outage_from, graph.outage_of = '/removePassword', ('/removePassword',)
+    with pytest.raises(ConfigError) as err:
+        run(graph, dest=dest, remove_old=True)
+    assert 'the old ones could not be removed' in err.value.msg and 'given back' not in err.value.msg
+    new = json.load(open(dest))['key_id']
+    left = graph.lease()
+    assert left.expiry <= clock.now and left.removing == set([lease_mod.short(expiring['keyId'])])
+    assert not os.path.exists(dest + '.pending')
+    graph.down = graph.outage_from = None
+    # Another controller, whose handover file holds the new secret too (copied): no wait, the old one goes.
+    other = str(private_dir / 'other.json')
+    write_handover(other, new)
+    result, _module = run(graph, dest=other, remove_old=True, remove_old_grace_days=7, lease_wait_seconds=0)
+    assert result['removed_key_ids'] == [expiring['keyId']] and graph.key_ids() == [new]
+    assert lease_mod.POLL_SECONDS not in clock.slept and graph.lease() is None
+
+
+def test_a_live_runs_removals_are_never_finished_by_another_run(graph, clock, dest):
+    old, new = password(), password(created_seconds_ago=5, valid_days=180)
+    secrets(graph, old, new)
+    live = graph.set_lease('running', 300, [old['keyId']], added=new['keyId'], removing=[old['keyId']])
+    write_handover(dest, new['keyId'])
+    with pytest.raises(ConfigError) as err:
+        run(graph, dest=dest, remove_old=True, lease_wait_seconds=10)
+    assert 'another run is changing' in err.value.msg
+    assert graph.writes() == [] and graph.lease().tag() == live.tag()
+    assert graph.key_ids() == [old['keyId'], new['keyId']]
+
+
+@pytest.mark.parametrize('case', ['dest holds the old one', 'the new one is gone'])
+def test_an_unfinished_removal_never_takes_a_held_secret_nor_the_last_one(graph, clock, dest, case):
+    old, new = password(), password(created_seconds_ago=5, valid_days=180)
+    secrets(graph, old, new) if case == 'dest holds the old one' else secrets(graph, old)
+    graph.set_lease('failed', -1, [old['keyId']], added=new['keyId'], removing=[old['keyId']])
+    write_handover(dest, old['keyId'])
+    result, _module = run(graph, dest=dest, remove_old=True, remove_old_grace_days=7)
+    assert result['removed_key_ids'] == [] and old['keyId'] in graph.key_ids()
+
+
+def test_a_run_that_fails_before_changing_anything_leaves_no_lease(graph, clock, dest):
+    # dest lacks the current secret while another run held the lease: decided under the lease, refused, nothing left.
+    current = password(created_seconds_ago=5, valid_days=180)
+    secrets(graph, current)
+    graph.set_lease('running', 30, [], added=current['keyId'])
+    clock.at(40, lambda: None)
+    with pytest.raises(ConfigError) as err:
+        run(graph, dest=dest)
+    assert 'does not exist' in err.value.msg
+    assert graph.lease() is None and graph.key_ids() == [current['keyId']]
