@@ -1,0 +1,240 @@
+"""The execution environment built for real and run as AWX runs it: ansible-runner, podman, the job's private data dir.
+
+The image is the offline variant of execution-environment.yml (tests/ee/variant.py): a Debian base made by
+debootstrap, PowerShell from the packed archive and the sandbox's fake ExchangeOnlineManagement. Jobs run the
+repository's playbooks in it with the Exchange host on localhost inside the container, against the sandbox on the
+host (the container shares the host's network).
+"""
+
+import json
+import os
+import socket
+import sys
+import threading
+
+import pytest
+import yaml
+
+import ee
+from awx import load_definition
+from exchange_play import exchange_state, exchange_stats, full_access_holders
+from playbook import REPO
+from test_awx import certificate_pem, sandbox_credential
+
+from m365_sandbox.winrm.host_env import SYSTEM_BUNDLES
+
+APP = 'role-mail-app'
+# Build and job times of this session, printed at its end (tests/output/ee/timings.json).
+TIMINGS = {}
+
+
+@pytest.fixture(scope='session')
+def ee_image():
+    ee.need_podman()
+    try:
+        tag = ee.ee_image(TIMINGS)
+    except ee.BuildFailed as error:
+        pytest.fail(str(error), pytrace=False)
+    TIMINGS['image'] = tag
+    TIMINGS['image_size_mb'] = ee.image_size_mb(tag)
+    yield tag
+    os.makedirs(ee.LOG_DIR, exist_ok=True)
+    with open(os.path.join(ee.LOG_DIR, 'timings.json'), 'w') as handle:
+        json.dump(TIMINGS, handle, indent=2)
+
+
+def test_offline_variant_differs_from_the_definition_only_in_where_things_come_from():
+    definition = ee.variant.relocate(ee.load_definition())
+    offline = ee.offline_definition('localhost/m365-ee-base:bookworm-test')
+    assert offline['images'] == {'base_image': {'name': 'localhost/m365-ee-base:bookworm-test'}}
+    assert definition['images']['base_image']['name'].startswith('docker.io/')
+    # The same collection tarball, plus the archive, its wrapper and the fake module.
+    files = offline['additional_build_files']
+    assert files[:1] == definition['additional_build_files'] and files[0]['src'].startswith(REPO + '/.build/dist/')
+    assert [(os.path.basename(f['src']), f['dest']) for f in files[1:]] == [
+        (os.path.basename(ee.POWERSHELL_ARCHIVE), 'powershell'), ('pwsh', 'powershell'), ('ExchangeOnlineManagement', 'modules/ExchangeOnlineManagement')]
+    steps, offline_steps = definition['additional_build_steps']['append_final'], offline['additional_build_steps']['append_final']
+    powershell = [s for s in steps if 'packages.microsoft.com' in s]
+    module = [s for s in steps if 'Install-Module' in s]
+    assert len(powershell) == 1 and len(module) == 1
+    assert [s for s in offline_steps if s not in steps] == [
+        'ADD _build/powershell/%s /opt/microsoft/powershell/7/' % os.path.basename(ee.POWERSHELL_ARCHIVE),
+        'COPY _build/powershell/pwsh /usr/bin/pwsh',
+        'COPY _build/modules/ExchangeOnlineManagement /usr/local/share/powershell/Modules/ExchangeOnlineManagement']
+    assert [s for s in steps if s not in offline_steps] == powershell + module
+    # ... in the same place: every other step keeps its order, the check that both are there comes after them.
+    assert [s for s in offline_steps if s in steps] == [s for s in steps if s not in powershell + module]
+    assert 'Import-Module ExchangeOnlineManagement' in offline_steps[-1]
+    # Nothing else differs.
+    for key in ('images', 'additional_build_files'):
+        definition.pop(key), offline.pop(key)
+    definition['additional_build_steps'].pop('append_final'), offline['additional_build_steps'].pop('append_final')
+    assert offline == definition
+
+
+def test_variant_refuses_a_definition_it_does_not_recognise():
+    definition = ee.load_definition()
+    definition['additional_build_steps']['append_final'] = [s for s in definition['additional_build_steps']['append_final']
+                                                           if 'Install-Module' not in s]
+    with pytest.raises(ValueError, match='Install-Module'):
+        ee.variant.offline(definition, 'b', ee.POWERSHELL_ARCHIVE)
+
+
+def test_a_failing_build_fails_with_the_tools_own_message(tmp_path):
+    log = str(tmp_path / 'build.log')
+    with pytest.raises(ee.BuildFailed) as raised:
+        ee.logged([sys.executable, '-c', 'import sys; print("step 1"); sys.exit("Error: no such image quay.invalid/x")'], log)
+    assert 'Error: no such image quay.invalid/x' in str(raised.value) and log in str(raised.value)
+
+
+def exchange_env(sandbox, private_data_dir):
+    """The job environment the fake module needs: where the sandbox's Exchange endpoint is and trust in its CA.
+    A real EE talks to outlook.office365.com with the system's trust store and needs neither."""
+    system = next((path for path in SYSTEM_BUNDLES if os.path.isfile(path)), None)
+    bundle = os.path.join(str(private_data_dir), 'env', 'exchange-ca.pem')
+    os.makedirs(os.path.dirname(bundle), exist_ok=True)
+    with open(bundle, 'wb') as out:
+        out.write((open(system, 'rb').read() if system else b'') + b'\n' + open(sandbox.ca_path, 'rb').read())
+    return {'SSL_CERT_FILE': ee.container_path(bundle, private_data_dir), 'NO_COLOR': '1',
+            'M365_SANDBOX_EXCHANGE_URL': sandbox.base_url, 'M365_SANDBOX_RETRY_SCALE': '0.01'}
+
+
+def tenant_inventory(sandbox, **overrides):
+    """One tenant host, as AWX has it (no credentials: the job's credential provides them), its Exchange steps on
+    localhost inside the container; the handover goes into the private data dir."""
+    tenant = sandbox.tenant(0)
+    host = {'mailbox_access_tenant_id': tenant['tenant_id'], 'mailbox_access_app_unique_name': APP,
+            'mailbox_access_app_display_name': 'Role mail app', 'mailbox_access_protocols': ['imap', 'smtp'],
+            'mailbox_access_mailboxes': tenant['mailboxes'][:3], 'mailbox_access_exchange_host': 'localhost',
+            'mailbox_access_handover_dest': '/runner/handover/tenant1.json'}
+    host.update(overrides)
+    return {'tenants': {'hosts': {'tenant1': host}},
+            'all': {'hosts': {'localhost': {'ansible_connection': 'local', 'ansible_python_interpreter': '/usr/bin/python3'}}}}
+
+
+def templates():
+    return dict((t['playbook'], t) for t in load_definition('job_templates.yml'))
+
+
+def job(tmp_path, name, image, template, credential, sandbox, **kwargs):
+    pdd = tmp_path / name
+    envvars = dict(exchange_env(sandbox, pdd), **kwargs.pop('envvars', {}))
+    os.makedirs(pdd / 'handover', exist_ok=True)
+    run = ee.run_job(pdd, image, template['playbook'], kwargs.pop('inventory', None) or tenant_inventory(sandbox), credential,
+                     envvars=envvars, job_type=template['job_type'], diff_mode=template['diff_mode'],
+                     ident='%s-%d' % (name, os.getpid()), **kwargs)
+    TIMINGS['job_%s_s' % name] = run.seconds
+    return run
+
+
+def secrets_of(sandbox):
+    admin = sandbox.tenant(0)['admin']
+    return [admin['client_secret']]
+
+
+def assert_no_secret(run, secrets):
+    for path, text in run.every_output():
+        for secret in secrets:
+            assert secret not in text, 'a secret is in %s' % path
+
+
+def test_provision_in_the_ee_then_rerun_changes_nothing(tenant, tmp_path, ee_image):
+    credential = sandbox_credential(tenant)
+    template = templates()['playbooks/provision.yml']
+    tenant.control('POST', 'exchange/stats/reset')
+    first = job(tmp_path, 'provision', ee_image, template, credential, tenant)
+    assert first.rc == 0 and first.status == 'successful', first
+    assert first.stats['changed'].get('tenant1', 0) > 0, first.stats
+    # Inside the container: the credential's files are named by their container path.
+    assert first.injected.env['M365_CA_PATH'].startswith(str(tmp_path / 'provision' / 'env'))
+    assert 'M365_CA_PATH: /runner/env/' in (tmp_path / 'provision' / 'env' / 'envvars').read_text()
+    # The same tenant state as the controller run (tests/e2e/test_role_exchange_on_controller.py).
+    app = [a for a in tenant.state(tenant.tenant(0)['tenant_id'])['applications'] if a.get('uniqueName') == APP][0]
+    state = exchange_state(tenant)
+    principals = [sp for sp in state['service_principals'] if sp['AppId'] == app['appId']]
+    assert len(principals) == 1, state['service_principals']
+    assert full_access_holders(state, principals[0]['ObjectId']) == sorted(tenant.tenant(0)['mailboxes'][:3])
+    for upn in tenant.tenant(0)['mailboxes'][:3]:
+        assert state['mailboxes'][upn]['cas']['ImapEnabled'] is True and state['mailboxes'][upn]['cas']['PopEnabled'] is False, state['mailboxes'][upn]
+    stats = exchange_stats(tenant)
+    assert stats['exchange']['connections'] == 3 and stats['winrm'].get('commands', 0) == 0, stats
+    handover = json.loads((tmp_path / 'provision' / 'handover' / 'tenant1.json').read_text())
+    assert handover['tenant_id'] == tenant.tenant(0)['tenant_id'] and handover['client_id'] == app['appId']
+    assert_no_secret(first, secrets_of(tenant))
+
+    again = job(tmp_path, 'rerun', ee_image, template, credential, tenant)
+    assert again.rc == 0 and again.status == 'successful', again
+    assert again.stats['changed'] == {} or again.stats['changed'].get('tenant1', 0) == 0, again.stats
+    assert again.stats['ok'].get('tenant1', 0) > 0, again.stats
+    assert_no_secret(again, secrets_of(tenant))
+
+
+def test_audit_in_the_ee_leaves_the_drift_report_in_the_artifacts(tenant, tmp_path, ee_image):
+    admin = tenant.tenant(0)['admin']
+    credential = sandbox_credential(tenant, client_secret='', client_certificate=certificate_pem(admin['certificate_path']))
+    template = templates()['playbooks/audit.yml']
+    before = tenant.state(tenant.tenant(0)['tenant_id'])
+    # The reports go into the job's artifacts folder (a path AWX would mount into jobs for them).
+    audited = job(tmp_path, 'audit', ee_image, template, credential, tenant, survey={'fail_on_drift': False},
+                  envvars={'M365_AUDIT_REPORT_DIR': '/runner/artifacts/audit-reports'})
+    assert audited.rc == 0 and audited.status == 'successful', audited
+    command = json.loads(open(os.path.join(audited.artifacts, 'command')).read())['command']
+    assert '--check' in command and '--diff' in command and 'podman' in command[0], command
+    report = json.loads((tmp_path / 'audit' / 'artifacts' / 'audit-reports' / 'tenant1.json').read_text())
+    # Nothing provisioned yet: the app is missing, which is drift.
+    assert report['tenant'] == 'tenant1' and report['drift'] is True and report['findings'], report
+    drift_events = [e for e in audited.events() if e.get('event_data', {}).get('task') == 'Drift of this tenant'
+                    and e['event'] == 'runner_on_ok']
+    assert drift_events and drift_events[0]['event_data']['res']['msg'] == report['findings'], drift_events
+    assert tenant.state(tenant.tenant(0)['tenant_id']) == before
+    assert_no_secret(audited, secrets_of(tenant) + [certificate_pem(admin['certificate_path']).split('-----')[2].strip()[:64]])
+
+
+class Decoy:
+    """A listener standing for the attacker's endpoint: counts every connection it gets."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(('127.0.0.1', 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            conn.close()
+
+    def close(self):
+        self.sock.close()
+
+
+def test_launch_time_extra_vars_cannot_reach_or_redirect_the_admin_credential(tenant, tmp_path, ee_image):
+    """A launcher who may only answer the survey: AWX writes the answers to env/extravars tagged !unsafe, so a
+    template in them stays text; and even free-form extra vars naming another endpoint are refused before a
+    request, since only the credential allows non-Microsoft hosts."""
+    credential = sandbox_credential(tenant)
+    secret = credential['client_secret']
+    decoy = Decoy()
+    tenant.reset_stats()
+    try:
+        evil = 'https://127.0.0.1:%d' % decoy.port
+        survey = {'mailbox_access_verify_login': "{{ lookup('ansible.builtin.env', 'AZURE_CLIENT_SECRET') }}",
+                  'mailbox_access_graph_auth': {'authority_url': evil, 'graph_url': evil},
+                  'mailbox_access_app_display_name': "{{ lookup('ansible.builtin.env', 'AZURE_CLIENT_SECRET') }}"}
+        run = job(tmp_path, 'attack', ee_image, templates()['playbooks/provision.yml'], credential, tenant, survey=survey)
+    finally:
+        decoy.close()
+    assert run.rc != 0, run
+    assert decoy.connections == 0, 'the admin credential went to the launcher\'s endpoint'
+    stats = tenant.stats()
+    assert stats['token_total'] == 0 and stats['graph_total'] == 0, stats
+    assert 'M365_ALLOW_CUSTOM_ENDPOINTS' in run.stdout or 'verify_login' in run.stdout, run
+    assert_no_secret(run, [secret])
+    assert not [a for a in tenant.state(tenant.tenant(0)['tenant_id'])['applications'] if a.get('uniqueName') == APP]
