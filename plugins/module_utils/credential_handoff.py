@@ -75,3 +75,26 @@ def resolve(params, secret_options):
                 raise ConfigError('credential file %s lacks %s' % (path, name))
             params[name] = secrets[name]
     return secrets
+
+
+# Secrets an AWX credential injects as files, the variable naming the file (extensions/awx/credential_type.yml):
+# a secret in an environment variable is in every process of the job and in the artifacts ansible-runner writes for
+# a containerized job (artifacts/<job>/command and env.list hold the job's whole environment).
+ENV_SECRET_FILES = {
+    'client_secret': 'M365_CLIENT_SECRET_FILE',
+    'client_certificate_password': 'M365_CLIENT_CERTIFICATE_PASSWORD_FILE',
+}
+
+
+def secret_from_env_file(option, environ):
+    """The secret in the file that ENV_SECRET_FILES[option] names, without its line end; None when unset or empty."""
+    variable = ENV_SECRET_FILES.get(option)
+    path = environ.get(variable) if variable else None
+    if not path:
+        return None
+    try:
+        with open(path) as handle:
+            value = handle.read().rstrip('\r\n')
+    except (IOError, OSError) as exc:
+        raise ConfigError('%s names %s, which cannot be read: %s' % (variable, path, exc.strerror or exc))
+    return value or None

@@ -248,8 +248,6 @@ def image_size_mb(tag):
 
 # The job, as AWX lays it out for ansible-runner: the private data dir is /runner in the container.
 CONTAINER_DIR = '/runner'
-# The EE image's own user (ansible-builder's final stage: USER 1000); the job's files must be its to write.
-EE_UID = 1000
 
 
 def container_path(path, private_data_dir):
@@ -292,27 +290,28 @@ class Job:
         found = [e['event_data'] for e in self.events() if e.get('event') == 'playbook_on_stats']
         return found[-1] if found else {}
 
-    def every_output(self):
-        """(path, text) of every file the job left in its private data dir, the runner's own output first."""
-        yield '<ansible-runner output>', self.runner_output
-        for root, _dirs, files in os.walk(self.private_data_dir):
-            for name in files:
-                path = os.path.join(root, name)
-                with open(path, 'rb') as handle:
-                    yield path, handle.read().decode('utf-8', 'replace')
+    def outputs(self):
+        """(texts, paths) of everything the job printed or left: the runner's output, and every file in the private
+        data dir except env/, the job's input as AWX writes it (the credential's values are there by design; AWX
+        deletes the directory after the job, the artifacts and job events are what it keeps)."""
+        inputs = os.path.join(self.private_data_dir, 'env')
+        paths = [os.path.join(root, name) for root, _dirs, files in os.walk(self.private_data_dir)
+                 for name in files if not root.startswith(inputs)]
+        return [('<ansible-runner output>', self.runner_output)], paths
 
     def __repr__(self):
         return '<Job %s rc=%s status=%s>\n%s\n%s' % (self.artifacts, self.rc, self.status, self.stdout[-6000:], self.runner_output[-2000:])
 
 
 def run_job(private_data_dir, image, playbook, inventory, credential, survey=None, envvars=None, job_type='run', diff_mode=False,
-            ident='job', verbosity=0, timeout=900):
+            ident='job', verbosity=0, timeout=900, exposed=()):
     """One AWX job in the EE: ansible-runner with podman process isolation over a private data dir laid out as AWX's.
 
     project/ is the project checkout (the repository's playbooks), inventory/hosts.json the inventory, env/extravars the
     survey's answers (AWX tags them !unsafe: never templated), env/envvars the credential's env injectors plus the job's
     environment, env/cmdline the credential's extra vars as `-e @file` with check and diff from the job template, and the
-    credential's file injectors as 0600 files under env/, named by their path inside the container.
+    credential's file injectors as 0600 files under env/, named by their path inside the container. exposed: host
+    folders mounted at the same path, as AWX's "Paths to expose to isolated jobs" are (where a handover outlives the job).
     """
     import awx  # pylint: disable=import-outside-toplevel
     pdd = str(private_data_dir)
@@ -340,13 +339,15 @@ def run_job(private_data_dir, image, playbook, inventory, credential, survey=Non
         handle.write(awx.unsafe_yaml(survey or {}))
     with open(os.path.join(pdd, 'env', 'cmdline'), 'w') as handle:
         handle.write(' '.join(cmdline))
-    for root, dirs, files in os.walk(pdd):
-        for name in dirs + files:
-            os.chown(os.path.join(root, name), EE_UID, 0)
-    os.chown(pdd, EE_UID, 0)
-    # The container shares the host's network, so it reaches the sandbox on the host's loopback as the tests do.
+    # The container shares the host's network, so it reaches the sandbox on the host's loopback as the tests do. It runs
+    # as root in the container: ansible-runner creates artifacts/<ident> (0700) on the host before it starts the
+    # container, which the image's own user (uid 1000) could not write to under rootful podman. On an AWX execution
+    # node podman is rootless, so root in the container is the node's unprivileged awx user.
     cmd = [os.path.join(BIN, 'ansible-runner'), 'run', pdd, '-p', playbook, '--ident', ident, '--process-isolation',
-           '--process-isolation-executable', 'podman', '--container-image', image, '--container-option=--network=host']
+           '--process-isolation-executable', 'podman', '--container-image', image, '--container-option=--network=host',
+           '--container-option=--user=root']
+    for folder in exposed:
+        cmd += ['--container-volume-mount', '%s:%s:Z' % (folder, folder)]
     started = time.monotonic()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, env=podman_env(), timeout=timeout, check=False)

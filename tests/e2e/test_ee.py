@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 import ee
+import secret_scan
 from awx import load_definition
 from exchange_play import exchange_state, exchange_stats, full_access_holders
 from playbook import REPO
@@ -99,14 +100,14 @@ def exchange_env(sandbox, private_data_dir):
             'M365_SANDBOX_EXCHANGE_URL': sandbox.base_url, 'M365_SANDBOX_RETRY_SCALE': '0.01'}
 
 
-def tenant_inventory(sandbox, **overrides):
+def tenant_inventory(sandbox, handover_dir, **overrides):
     """One tenant host, as AWX has it (no credentials: the job's credential provides them), its Exchange steps on
-    localhost inside the container; the handover goes into the private data dir."""
+    localhost inside the container; the handover goes to a folder exposed to the jobs, so that the next job finds it."""
     tenant = sandbox.tenant(0)
     host = {'mailbox_access_tenant_id': tenant['tenant_id'], 'mailbox_access_app_unique_name': APP,
             'mailbox_access_app_display_name': 'Role mail app', 'mailbox_access_protocols': ['imap', 'smtp'],
             'mailbox_access_mailboxes': tenant['mailboxes'][:3], 'mailbox_access_exchange_host': 'localhost',
-            'mailbox_access_handover_dest': '/runner/handover/tenant1.json'}
+            'mailbox_access_handover_dest': os.path.join(str(handover_dir), 'tenant1.json')}
     host.update(overrides)
     return {'tenants': {'hosts': {'tenant1': host}},
             'all': {'hosts': {'localhost': {'ansible_connection': 'local', 'ansible_python_interpreter': '/usr/bin/python3'}}}}
@@ -119,9 +120,10 @@ def templates():
 def job(tmp_path, name, image, template, credential, sandbox, **kwargs):
     pdd = tmp_path / name
     envvars = dict(exchange_env(sandbox, pdd), **kwargs.pop('envvars', {}))
-    os.makedirs(pdd / 'handover', exist_ok=True)
-    run = ee.run_job(pdd, image, template['playbook'], kwargs.pop('inventory', None) or tenant_inventory(sandbox), credential,
-                     envvars=envvars, job_type=template['job_type'], diff_mode=template['diff_mode'],
+    exposed = tmp_path / 'exposed'
+    os.makedirs(exposed, exist_ok=True)
+    run = ee.run_job(pdd, image, template['playbook'], kwargs.pop('inventory', None) or tenant_inventory(sandbox, exposed), credential,
+                     envvars=envvars, job_type=template['job_type'], diff_mode=template['diff_mode'], exposed=[str(exposed)],
                      ident='%s-%d' % (name, os.getpid()), **kwargs)
     TIMINGS['job_%s_s' % name] = run.seconds
     return run
@@ -133,9 +135,10 @@ def secrets_of(sandbox):
 
 
 def assert_no_secret(run, secrets):
-    for path, text in run.every_output():
-        for secret in secrets:
-            assert secret not in text, 'a secret is in %s' % path
+    texts, paths = run.outputs()
+    assert any('job_events' in path for path in paths), paths
+    found = secret_scan.find(secrets, texts=texts, paths=paths)
+    assert not found, found
 
 
 def test_provision_in_the_ee_then_rerun_changes_nothing(tenant, tmp_path, ee_image):
@@ -158,7 +161,7 @@ def test_provision_in_the_ee_then_rerun_changes_nothing(tenant, tmp_path, ee_ima
         assert state['mailboxes'][upn]['cas']['ImapEnabled'] is True and state['mailboxes'][upn]['cas']['PopEnabled'] is False, state['mailboxes'][upn]
     stats = exchange_stats(tenant)
     assert stats['exchange']['connections'] == 3 and stats['winrm'].get('commands', 0) == 0, stats
-    handover = json.loads((tmp_path / 'provision' / 'handover' / 'tenant1.json').read_text())
+    handover = json.loads((tmp_path / 'exposed' / 'tenant1.json').read_text())
     assert handover['tenant_id'] == tenant.tenant(0)['tenant_id'] and handover['client_id'] == app['appId']
     assert_no_secret(first, secrets_of(tenant))
 
@@ -215,26 +218,39 @@ class Decoy:
         self.sock.close()
 
 
-def test_launch_time_extra_vars_cannot_reach_or_redirect_the_admin_credential(tenant, tmp_path, ee_image):
+REACH = "{{ lookup('ansible.builtin.file', lookup('ansible.builtin.env', 'M365_CLIENT_SECRET_FILE')) }}"
+
+
+def test_a_survey_answer_cannot_reach_the_admin_credential(tenant, tmp_path, ee_image):
     """A launcher who may only answer the survey: AWX writes the answers to env/extravars tagged !unsafe, so a
-    template in them stays text; and even free-form extra vars naming another endpoint are refused before a
-    request, since only the credential allows non-Microsoft hosts."""
+    template in them stays text, and the role refuses it as not a boolean before any request."""
     credential = sandbox_credential(tenant)
-    secret = credential['client_secret']
+    tenant.reset_stats()
+    run = job(tmp_path, 'survey-attack', ee_image, templates()['playbooks/provision.yml'], credential, tenant,
+              survey={'mailbox_access_verify_login': REACH})
+    assert run.rc != 0, run
+    assert "The value '%s' is not a valid boolean" % REACH in run.stdout, run
+    stats = tenant.stats()
+    assert stats['token_total'] == 0 and stats['graph_total'] == 0, stats
+    assert_no_secret(run, [credential['client_secret']])
+
+
+def test_launch_time_extra_vars_cannot_send_the_admin_credential_elsewhere(tenant, tmp_path, ee_image):
+    """Even free-form extra vars (the job templates do not ask for them) that name another login and Graph endpoint
+    are refused before a request: only the credential or the EE can allow a non-Microsoft host."""
+    credential = sandbox_credential(tenant)
     decoy = Decoy()
     tenant.reset_stats()
     try:
         evil = 'https://127.0.0.1:%d' % decoy.port
-        survey = {'mailbox_access_verify_login': "{{ lookup('ansible.builtin.env', 'AZURE_CLIENT_SECRET') }}",
-                  'mailbox_access_graph_auth': {'authority_url': evil, 'graph_url': evil},
-                  'mailbox_access_app_display_name': "{{ lookup('ansible.builtin.env', 'AZURE_CLIENT_SECRET') }}"}
-        run = job(tmp_path, 'attack', ee_image, templates()['playbooks/provision.yml'], credential, tenant, survey=survey)
+        extra = {'mailbox_access_graph_auth': {'authority_url': evil, 'graph_url': evil}, 'mailbox_access_app_display_name': REACH}
+        run = job(tmp_path, 'endpoint-attack', ee_image, templates()['playbooks/provision.yml'], credential, tenant, survey=extra)
     finally:
         decoy.close()
     assert run.rc != 0, run
     assert decoy.connections == 0, 'the admin credential went to the launcher\'s endpoint'
+    assert 'M365_ALLOW_CUSTOM_ENDPOINTS' in run.stdout and '127.0.0.1:%d' % decoy.port in run.stdout, run
     stats = tenant.stats()
     assert stats['token_total'] == 0 and stats['graph_total'] == 0, stats
-    assert 'M365_ALLOW_CUSTOM_ENDPOINTS' in run.stdout or 'verify_login' in run.stdout, run
-    assert_no_secret(run, [secret])
+    assert_no_secret(run, [credential['client_secret']])
     assert not [a for a in tenant.state(tenant.tenant(0)['tenant_id'])['applications'] if a.get('uniqueName') == APP]

@@ -57,3 +57,23 @@ def test_a_reference_to_a_missing_option_is_refused(tmp_path):
     with pytest.raises(ConfigError, match='lacks access_token'):
         handoff.resolve({'access_token': handoff.reference(path)}, OPTIONS)
     assert json.loads(handoff.payload({'a': 'b'})) == {'a': 'b'}
+
+
+def test_a_secret_injected_as_a_file_is_read_from_the_file_the_variable_names(tmp_path):
+    path = tmp_path / 'secret'
+    path.write_text('s3cret\n')
+    assert handoff.secret_from_env_file('client_secret', {'M365_CLIENT_SECRET_FILE': str(path)}) == 's3cret'
+    assert handoff.secret_from_env_file('client_secret', {'M365_CLIENT_SECRET_FILE': ''}) is None
+    assert handoff.secret_from_env_file('access_token', {'M365_CLIENT_SECRET_FILE': str(path)}) is None
+    with pytest.raises(ConfigError, match='M365_CLIENT_SECRET_FILE names .*missing'):
+        handoff.secret_from_env_file('client_secret', {'M365_CLIENT_SECRET_FILE': str(tmp_path / 'missing')})
+
+
+def test_credentials_from_the_environment_take_the_secret_from_its_file(tmp_path):
+    from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import credentials_from_params
+    path = tmp_path / 'secret'
+    path.write_text('from-a-file')
+    environ = {'AZURE_TENANT_ID': 'contoso.onmicrosoft.com', 'AZURE_CLIENT_ID': '11111111-1111-4111-8111-111111111111',
+               'M365_CLIENT_SECRET_FILE': str(path)}
+    credentials = credentials_from_params({'cloud': 'global'}, environ)
+    assert credentials.kind == 'secret' and credentials.client_secret == 'from-a-file' and credentials.source == 'environment'
