@@ -304,7 +304,7 @@ class Job:
 
 
 def run_job(private_data_dir, image, playbook, inventory, credential, survey=None, envvars=None, job_type='run', diff_mode=False,
-            ident='job', verbosity=0, timeout=900, exposed=()):
+            ident='job', verbosity=0, timeout=900, exposed=(), volumes=()):
     """One AWX job in the EE: ansible-runner with podman process isolation over a private data dir laid out as AWX's.
 
     project/ is the project checkout (the repository's playbooks), inventory/hosts.json the inventory, env/extravars the
@@ -348,6 +348,8 @@ def run_job(private_data_dir, image, playbook, inventory, credential, survey=Non
            '--container-option=--user=root']
     for folder in exposed:
         cmd += ['--container-volume-mount', '%s:%s:Z' % (folder, folder)]
+    for host, inside in volumes:  # e.g. an empty folder over one the image has
+        cmd += ['--container-volume-mount', '%s:%s:ro' % (host, inside)]
     started = time.monotonic()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, env=podman_env(), timeout=timeout, check=False)

@@ -254,3 +254,24 @@ def test_launch_time_extra_vars_cannot_send_the_admin_credential_elsewhere(tenan
     assert stats['token_total'] == 0 and stats['graph_total'] == 0, stats
     assert_no_secret(run, [credential['client_secret']])
     assert not [a for a in tenant.state(tenant.tenant(0)['tenant_id'])['applications'] if a.get('uniqueName') == APP]
+
+
+def test_without_the_module_or_pwsh_the_exchange_task_says_what_is_missing(tenant, tmp_path, ee_image):
+    """An image without ExchangeOnlineManagement (an empty folder mounted over it), then one whose pwsh is not where
+    the task looks: the first Exchange task fails naming what is missing, after the Graph steps."""
+    credential = sandbox_credential(tenant)
+    template = templates()['playbooks/provision.yml']
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    no_module = job(tmp_path, 'no-module', ee_image, template, credential, tenant,
+                    volumes=[(str(empty), '/usr/local/share/powershell/Modules/ExchangeOnlineManagement')])
+    assert no_module.rc != 0, no_module
+    assert 'ExchangeOnlineManagement 3.1.0 or later is not installed on this host' in no_module.stdout, no_module
+    assert 'Traceback' not in no_module.stdout
+    no_pwsh = job(tmp_path, 'no-pwsh', ee_image, template, credential, tenant,
+                  inventory=tenant_inventory(tenant, tmp_path / 'exposed', mailbox_access_exchange_auth={'powershell_interpreter': '/opt/none/pwsh'}))
+    assert no_pwsh.rc != 0, no_pwsh
+    assert 'PowerShell (/opt/none/pwsh) is not installed on the Exchange host' in no_pwsh.stdout, no_pwsh
+    assert 'Traceback' not in no_pwsh.stdout
+    for run in (no_module, no_pwsh):
+        assert_no_secret(run, [credential['client_secret']])
