@@ -20,7 +20,8 @@ import secret_scan
 from awx import load_definition
 from exchange_play import exchange_state, exchange_stats, full_access_holders
 from playbook import REPO
-from test_awx import certificate_pem, sandbox_credential
+from test_awx import sandbox_credential
+from test_credential_leaks import CERT_PASSWORD, encrypted_admin_certificate
 
 from m365_sandbox.winrm.host_env import SYSTEM_BUNDLES
 
@@ -165,16 +166,22 @@ def test_provision_in_the_ee_then_rerun_changes_nothing(tenant, tmp_path, ee_ima
     assert handover['tenant_id'] == tenant.tenant(0)['tenant_id'] and handover['client_id'] == app['appId']
     assert_no_secret(first, secrets_of(tenant))
 
-    again = job(tmp_path, 'rerun', ee_image, template, credential, tenant)
+    # The rerun as the most talkative job there is: ANSIBLE_DEBUG=1, -vvvv, and every module file kept (in the private
+    # data dir, so the scan below reads them too). None of it may show the secret or a token.
+    again = job(tmp_path, 'rerun', ee_image, template, credential, tenant, verbosity=4, envvars={
+        'ANSIBLE_DEBUG': '1', 'ANSIBLE_KEEP_REMOTE_FILES': '1', 'ANSIBLE_REMOTE_TMP': '/runner/remote-tmp'})
     assert again.rc == 0 and again.status == 'successful', again
+    assert [path for path in again.outputs()[1] if os.path.basename(path).startswith('AnsiballZ_')], 'no module file kept'
+    assert 'EXEC /bin/sh -c' in again.stdout and 'done with _execute_module' in again.stdout + again.runner_output, again
     assert again.stats['changed'] == {} or again.stats['changed'].get('tenant1', 0) == 0, again.stats
     assert again.stats['ok'].get('tenant1', 0) > 0, again.stats
     assert_no_secret(again, secrets_of(tenant))
 
 
 def test_audit_in_the_ee_leaves_the_drift_report_in_the_artifacts(tenant, tmp_path, ee_image):
-    admin = tenant.tenant(0)['admin']
-    credential = sandbox_credential(tenant, client_secret='', client_certificate=certificate_pem(admin['certificate_path']))
+    # A certificate whose key has a password: both reach the job as the credential's files.
+    pem = open(encrypted_admin_certificate(tenant, tmp_path)).read()
+    credential = sandbox_credential(tenant, client_secret='', client_certificate=pem, client_certificate_password=CERT_PASSWORD)
     template = templates()['playbooks/audit.yml']
     before = tenant.state(tenant.tenant(0)['tenant_id'])
     # The reports go into the job's artifacts folder (a path AWX would mount into jobs for them).
@@ -190,7 +197,8 @@ def test_audit_in_the_ee_leaves_the_drift_report_in_the_artifacts(tenant, tmp_pa
                     and e['event'] == 'runner_on_ok']
     assert drift_events and drift_events[0]['event_data']['res']['msg'] == report['findings'], drift_events
     assert tenant.state(tenant.tenant(0)['tenant_id']) == before
-    assert_no_secret(audited, secrets_of(tenant) + [certificate_pem(admin['certificate_path']).split('-----')[2].strip()[:64]])
+    assert audited.injected.env['M365_CLIENT_CERTIFICATE_PASSWORD_FILE'].startswith(str(tmp_path / 'audit' / 'env'))
+    assert_no_secret(audited, secrets_of(tenant) + [CERT_PASSWORD, pem.split('-----')[2].strip()[:64]])
 
 
 class Decoy:
