@@ -173,7 +173,8 @@ def test_ansible_builder_creates_a_build_context(tmp_path):
     containerfile = (context / 'Containerfile').read_text()
     assert 'ansible-core==2.19.14' in containerfile and 'ansible-runner==' in containerfile
     # The no-Windows option: pwsh and ExchangeOnlineManagement are in the image, after everything else.
-    assert 'dnf install -y powershell' in containerfile
+    assert 'apt-get install -y --no-install-recommends powershell' in containerfile
+    assert 'packages.microsoft.com/config/debian/12/packages-microsoft-prod.deb' in containerfile
     assert 'Install-Module -Name ExchangeOnlineManagement -RequiredVersion 3.' in containerfile
     assert containerfile.index('Install-Module') > containerfile.index('ansible-galaxy')
     requirements = (context / '_build' / 'requirements.txt').read_text()
