@@ -208,9 +208,10 @@ def _pip_trust():
     return folder
 
 
-def ee_image(timings=None):
-    """The offline test image of the EE: base, then ansible-builder over the generated variant; built when missing."""
-    base = base_image(timings)
+def ee_image(timings=None, base=None):
+    """The offline test image of the EE: base, then ansible-builder over the generated variant; built when missing.
+    base: a base image to build on instead of the debootstrap one (tests of a failing build)."""
+    base = base or base_image(timings)
     tarball, collection_key = collection_tarball()
     definition = offline_definition(base)
     # The variant names the tarball where the definition expects it (.build/dist), so put the fresh one there.

@@ -89,6 +89,23 @@ def test_a_failing_build_fails_with_the_tools_own_message(tmp_path):
     assert 'Error: no such image quay.invalid/x' in str(raised.value) and log in str(raised.value)
 
 
+def test_a_missing_base_image_fails_the_build_with_podmans_message(ee_image):
+    with pytest.raises(ee.BuildFailed) as raised:
+        ee.ee_image(base='localhost/m365-no-such-base:none')
+    message = str(raised.value)
+    assert 'localhost/m365-no-such-base:none' in message and 'Error' in message and 'timeout' not in message, message
+    assert os.path.join(REPO, 'tests', 'output', 'ee', 'image-') in message
+
+
+@pytest.mark.parametrize('ci', ['', 'true'])
+def test_without_podman_or_root_the_tests_skip_with_the_hint_or_fail_under_ci(monkeypatch, ci):
+    monkeypatch.setattr(ee.shutil, 'which', lambda name: None)
+    monkeypatch.setenv('CI', ci)
+    with pytest.raises(pytest.fail.Exception if ci else pytest.skip.Exception) as raised:
+        ee.need_podman()
+    assert 'tests/ee/install.sh' in str(raised.value) and 'make test' in str(raised.value)
+
+
 def exchange_env(sandbox, private_data_dir):
     """The job environment the fake module needs: where the sandbox's Exchange endpoint is and trust in its CA.
     A real EE talks to outlook.office365.com with the system's trust store and needs neither."""
