@@ -13,7 +13,6 @@ import sys
 import threading
 
 import pytest
-import yaml
 
 import ee
 import secret_scan
@@ -76,8 +75,8 @@ def test_offline_variant_differs_from_the_definition_only_in_where_things_come_f
 
 def test_variant_refuses_a_definition_it_does_not_recognise():
     definition = ee.load_definition()
-    definition['additional_build_steps']['append_final'] = [s for s in definition['additional_build_steps']['append_final']
-                                                           if 'Install-Module' not in s]
+    steps = definition['additional_build_steps']['append_final']
+    definition['additional_build_steps']['append_final'] = [step for step in steps if 'Install-Module' not in step]
     with pytest.raises(ValueError, match='Install-Module'):
         ee.variant.offline(definition, 'b', ee.POWERSHELL_ARCHIVE)
 
@@ -233,7 +232,7 @@ class Decoy:
     def _serve(self):
         while True:
             try:
-                conn, _ = self.sock.accept()
+                conn = self.sock.accept()[0]
             except OSError:
                 return
             self.connections += 1
