@@ -38,6 +38,9 @@ SUITE = 'bookworm'
 BASE_PACKAGES = 'python3,python3-pip,python3-venv,ca-certificates,curl'
 BASE_REPO = 'localhost/m365-ee-base'
 IMAGE_REPO = 'localhost/m365-mail-oauth-ee'
+# Test images kept on a machine: each changed collection builds one, so older ones would pile up (about 300 MB each
+# beyond the shared layers); the newest few stay, for other checkouts on the same machine.
+KEEP_IMAGES = 3
 BUILD_TIMEOUT = 1800
 
 
@@ -238,9 +241,19 @@ def ee_image(timings=None, base=None):
                 '-v', '2', '--extra-build-cli-args=-v %s:/etc/xdg/pip:ro' % _pip_trust()], log, env=podman_env(), cwd=WORK)
         # ansible-builder leaves its intermediate stages as <none> images.
         podman('image', 'prune', '-f', check=False)
+        _remove_older_images(tag)
         if timings is not None:
             timings['image_build_s'] = round(time.monotonic() - started, 1)
         return tag
+
+
+def _remove_older_images(keep):
+    listed = podman('images', '--format', 'json', '--filter', 'reference=%s' % IMAGE_REPO, check=False)
+    images = sorted(json.loads(listed.stdout or '[]'), key=lambda image: image.get('Created', 0), reverse=True)
+    for image in images[KEEP_IMAGES:]:
+        for name in image.get('Names') or []:
+            if name != keep:
+                podman('rmi', name, check=False)  # one a running job still uses stays
 
 
 def image_size_mb(tag):
