@@ -21,6 +21,8 @@ import yaml
 
 from playbook import BIN, REPO
 
+from m365_sandbox.pwsh import SHARED_PWSH
+
 sys.path.insert(0, os.path.join(REPO, 'tests', 'ee'))
 import variant  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -29,7 +31,8 @@ CONTAINERS_CONF = os.path.join(EE_DIR, 'containers.conf')
 DEFINITION = os.path.join(REPO, 'execution-environment.yml')
 WORK = os.path.join(REPO, '.build', 'ee')
 LOG_DIR = os.path.join(REPO, 'tests', 'output', 'ee')
-POWERSHELL_ARCHIVE = os.path.join(REPO, '..', 'shared', 'tools', 'powershell', 'powershell-7.6.9-linux-x64.tar.xz')
+# The packed PowerShell beside the shared pwsh the other tests run (../shared/tools/powershell, see its README).
+POWERSHELL_ARCHIVE = os.path.join(os.path.dirname(SHARED_PWSH), 'powershell-7.6.9-linux-x64.tar.xz')
 INSTALL_HINT = ('the execution-environment tests need root and podman: run `make test` as root (it installs podman, runc, '
                 'fuse-overlayfs, uidmap and debootstrap from Debian), or: sudo tests/ee/install.sh')
 # The base: what docker.io/library/debian:bookworm is (debootstrap minbase), plus what the definition's prepend_base
