@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all venv node-tools collection test unit e2e sanity lint demo bench soak docs build changelog clean
+.PHONY: all venv node-tools collection mailservers ee-tools test unit e2e sanity lint demo bench soak docs build changelog clean
 
 all: test
 
@@ -40,8 +40,14 @@ collection:
 mailservers:
 	tests/mailservers/install.sh
 
-# Every test: unit, sandbox, end-to-end playbooks, ansible-test sanity and ansible-lint (those two run as pytest cases).
-test: venv collection node-tools $(if $(filter 0,$(shell id -u)),mailservers)
+# podman and debootstrap for the execution-environment tests (Debian packages, installed only when missing; needs root).
+# Nothing is configured system-wide: the tests use tests/ee/containers.conf through CONTAINERS_CONF.
+ee-tools:
+	tests/ee/install.sh
+
+# Every test: unit, sandbox, end-to-end playbooks, the execution environment built and run as AWX runs it (tests/e2e/test_ee.py),
+# ansible-test sanity and ansible-lint (those two run as pytest cases).
+test: venv collection node-tools $(if $(filter 0,$(shell id -u)),mailservers ee-tools)
 	$(BIN)/python -m pytest -m "not soak" $(PYTEST_ARGS)
 
 # The whole reliability suite (fault matrix, 20+ interrupted runs, bad input, privilege, TLS) in SOAK_SHARDS pytest processes,

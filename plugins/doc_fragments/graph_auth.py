@@ -22,7 +22,8 @@ options:
   client_secret:
     description:
       - Client secret of the admin app.
-      - When no credential option is set at all, E(AZURE_CLIENT_SECRET) or E(AZURE_SECRET) is used.
+      - When no credential option is set at all, E(AZURE_CLIENT_SECRET) or E(AZURE_SECRET) is used, or else the content of
+        the file E(M365_CLIENT_SECRET_FILE) names (how the AWX credential type of this collection passes it).
       - Mutually exclusive with O(client_certificate_path), O(access_token) and O(managed_identity).
     type: str
   client_certificate_path:
@@ -32,7 +33,8 @@ options:
     type: path
   client_certificate_password:
     description:
-      - Password of the private key in O(client_certificate_path). Falls back to E(AZURE_CLIENT_CERTIFICATE_PASSWORD).
+      - Password of the private key in O(client_certificate_path). Falls back to E(AZURE_CLIENT_CERTIFICATE_PASSWORD), or else
+        the content of the file E(M365_CLIENT_CERTIFICATE_PASSWORD_FILE) names.
     type: str
   client_certificate_thumbprint:
     description:

@@ -15,6 +15,7 @@ import re
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils import signin
 from ansible_collections.m365.mail_oauth.plugins.module_utils.clouds import CLOUDS, check_endpoints, resolve_cloud
+from ansible_collections.m365.mail_oauth.plugins.module_utils.credential_handoff import secret_from_env_file
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import AuthError, ConfigError
 from ansible_collections.m365.mail_oauth.plugins.module_utils.http import (
     SSL_ERRORS, failed_url, unreachable_message, unreachable_reason)
@@ -147,7 +148,8 @@ def credentials_from_params(params, environ=None):
     if not explicit:
         source = 'environment'
         for name, env_names in ENV_FALLBACKS.items():
-            values[name] = values[name] or _env(env_names, environ)
+            # A secret may come as a file named by a variable too (credential_handoff.ENV_SECRET_FILES, AWX).
+            values[name] = values[name] or _env(env_names, environ) or secret_from_env_file(name, environ)
     else:
         # Identity fields still fall back, credentials do not.
         for name in ('tenant_id', 'client_id'):

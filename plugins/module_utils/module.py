@@ -5,6 +5,7 @@
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.m365.mail_oauth.plugins.module_utils import credential_handoff
 from ansible_collections.m365.mail_oauth.plugins.module_utils.argspec import GRAPH_AUTH_MUTUALLY_EXCLUSIVE, GRAPH_AUTH_SPEC
 from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import HAS_MSAL, MSAL_IMPORT_ERROR, decode_jwt_claims
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import M365Error
@@ -28,6 +29,13 @@ class GraphModule(LazyGraph):
             required_by=required_by or {},
             supports_check_mode=True,
         )
+        # Secret options arrive as a reference to a private file (plugins/plugin_utils/credential_action.py).
+        try:
+            handed = credential_handoff.resolve(self.ansible.params, [name for name, option in spec.items() if option.get('no_log')])
+        except M365Error as exc:
+            self.ansible.fail_json(msg=exc.msg)
+        for value in handed.values():
+            self.ansible.no_log_values.add(value)
         if not HAS_REQUESTS:
             self.ansible.fail_json(msg=missing_required_lib('requests'), exception=str(REQUESTS_IMPORT_ERROR))
         if not HAS_MSAL:

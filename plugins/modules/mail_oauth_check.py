@@ -31,7 +31,8 @@ options:
   client_secret:
     description:
       - Client secret of the mail application, as the mail client will use it.
-      - When no credential option is set at all, E(AZURE_CLIENT_SECRET) or E(AZURE_SECRET) is used.
+      - When no credential option is set at all, E(AZURE_CLIENT_SECRET) or E(AZURE_SECRET) is used, or else the content of
+        the file E(M365_CLIENT_SECRET_FILE) names (how the AWX credential type of this collection passes it).
   client_certificate_path:
     description:
       - PEM file with the private key and the certificate of the mail application.

@@ -169,6 +169,11 @@ def execute(action, script, in_data, interpreter=None, on_output=None):
 def run_json(action, script, in_data, interpreter=None, on_output=None):
     """One round trip: run the script and return the JSON object it printed (lines before it are ignored)."""
     rc, stdout, stderr = execute(action, script, in_data, interpreter=interpreter, on_output=on_output)
+    if rc == 127 and not stdout.strip():
+        # A POSIX shell's "command not found": no PowerShell where the task looks (an EE image without it).
+        raise PowerShellTransportError('PowerShell (%s) is not installed on the Exchange host, or not on its PATH: install PowerShell 7 and '
+                                       'ExchangeOnlineManagement there (docs/awx.md) or set powershell_interpreter to its path (%s)'
+                                       % (interpreter or 'pwsh', clean_stderr(stderr).strip()))
     result = parse_json_output(stdout, stderr, rc)
     if stderr:
         result.setdefault('_stderr', clean_stderr(stderr))

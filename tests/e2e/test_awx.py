@@ -95,11 +95,14 @@ def test_injectors_render_like_awx(tmp_path):
     assert path == with_cert.files['template.client_certificate'] and open(path).read() == pem
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     # Inputs left empty come out empty, which the modules take as unset; the cloud falls back to global.
-    assert with_cert.env['AZURE_CLIENT_SECRET'] == '' and with_cert.env['M365_CA_PATH'] == ''
+    assert with_cert.env['M365_CLIENT_SECRET_FILE'] == '' and with_cert.env['M365_CA_PATH'] == ''
     assert with_cert.env['M365_CLOUD'] == 'global' and with_cert.extra_vars == {'mailbox_access_cloud': 'global'}
     with_secret = render_injectors(credential_type, {'tenant_id': 't', 'client_id': 'c', 'client_secret': 's3cret',
                                                      'cloud': 'usgovhigh'}, tmp_path / 'b')
-    assert with_secret.env['AZURE_CLIENT_SECRET'] == 's3cret' and with_secret.env['AZURE_CLIENT_CERTIFICATE_PATH'] == ''
+    # The secret goes into a private file, not into the job's environment.
+    secret_file = with_secret.env['M365_CLIENT_SECRET_FILE']
+    assert open(secret_file).read() == 's3cret' and stat.S_IMODE(os.stat(secret_file).st_mode) == 0o600
+    assert 's3cret' not in with_secret.env.values() and with_secret.env['AZURE_CLIENT_CERTIFICATE_PATH'] == ''
     assert open(with_secret.extra_vars_file).read() == "!unsafe 'mailbox_access_cloud': !unsafe 'usgovhigh'\n"
 
 
@@ -152,7 +155,7 @@ def test_provision_and_audit_jobs_through_ansible_runner(tenant, tmp_path):
                   extra_vars={'fail_on_drift': True})
     assert audited.rc == 0 and audited.status == 'successful', audited.output[-6000:]
     assert '--check' in audited.config.command and '--diff' in audited.config.command, audited.config.command
-    assert audited.injected.env['AZURE_CLIENT_CERTIFICATE_PATH'] and not audited.injected.env['AZURE_CLIENT_SECRET']
+    assert audited.injected.env['AZURE_CLIENT_CERTIFICATE_PATH'] and not audited.injected.env['M365_CLIENT_SECRET_FILE']
     report = json.loads((reports / 'tenant1.json').read_text())
     assert report['tenant'] == 'tenant1' and report['drift'] is False, report
     assert tenant.state(tenant.tenant(0)['tenant_id']) == before
@@ -170,7 +173,8 @@ def test_ansible_builder_creates_a_build_context(tmp_path):
     containerfile = (context / 'Containerfile').read_text()
     assert 'ansible-core==2.19.14' in containerfile and 'ansible-runner==' in containerfile
     # The no-Windows option: pwsh and ExchangeOnlineManagement are in the image, after everything else.
-    assert 'dnf install -y powershell' in containerfile
+    assert 'apt-get install -y --no-install-recommends powershell' in containerfile
+    assert 'packages.microsoft.com/config/debian/12/packages-microsoft-prod.deb' in containerfile
     assert 'Install-Module -Name ExchangeOnlineManagement -RequiredVersion 3.' in containerfile
     assert containerfile.index('Install-Module') > containerfile.index('ansible-galaxy')
     requirements = (context / '_build' / 'requirements.txt').read_text()

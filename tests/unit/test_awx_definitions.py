@@ -7,7 +7,7 @@ import jinja2
 import yaml
 from jinja2 import meta
 
-from ansible_collections.m365.mail_oauth.plugins.module_utils import argspec, auth
+from ansible_collections.m365.mail_oauth.plugins.module_utils import argspec, auth, credential_handoff
 from ansible_collections.m365.mail_oauth.plugins.module_utils.clouds import ALLOW_CUSTOM_ENDPOINTS_ENV, CLOUD_NAMES
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils import exchange_args
 
@@ -41,6 +41,7 @@ def env_read_by_modules():
     for spec in (argspec.GRAPH_AUTH_SPEC, exchange_args.EXCHANGE_CONNECTION_SPEC):
         for env_names in env_fallbacks(spec).values():
             names.update(env_names)
+    names.update(credential_handoff.ENV_SECRET_FILES.values())
     return names
 
 
@@ -55,11 +56,24 @@ def test_every_injected_env_var_is_one_the_modules_read():
     unknown = set(INJECTORS['env']) - read - set(organization) - {ALLOW_CUSTOM_ENDPOINTS_ENV}
     assert not unknown, 'injected but read by no module: %s' % sorted(unknown)
     assert INJECTORS['env']['AZURE_CLIENT_CERTIFICATE_PATH'].count('tower.filename.client_certificate') == 1
-    # Each identity option gets exactly one name, the first the modules look for.
+    # Each identity option gets exactly one name, the first the modules look for; a secret the name of its file.
     # (A person's token cache is a controller file of an interactive run, not an AWX credential's input.)
     for option, env_names in auth.ENV_FALLBACKS.items():
-        if option not in ('access_token', 'token_cache'):
+        if option in credential_handoff.ENV_SECRET_FILES:
+            assert [name for name in env_names if name in INJECTORS['env']] == [], option
+            assert INJECTORS['env'][credential_handoff.ENV_SECRET_FILES[option]].count('tower.filename.%s ' % option) == 1
+        elif option not in ('access_token', 'token_cache'):
             assert [name for name in env_names if name in INJECTORS['env']] == [env_names[0]], option
+
+
+def test_no_secret_input_is_in_the_environment_of_the_job():
+    """Secrets go to files: a job's environment is in every process of it and in ansible-runner's artifacts
+    (artifacts/<job>/command and env.list), which tests/e2e/test_ee.py searches."""
+    secrets = set(name for name, field in FIELDS.items() if field.get('secret'))
+    for name, template in INJECTORS['env'].items():
+        used = variables(template) & secrets
+        assert not used or re.fullmatch(r"\{\{ tower\.filename\.(\w+) if \1 \| default\(''\) else '' \}\}", template), name
+    assert set('template.' + name for name in secrets) <= set(INJECTORS['file'])
 
 
 def test_no_secret_input_reaches_extra_vars_or_a_job_setting_the_role_passes_itself():

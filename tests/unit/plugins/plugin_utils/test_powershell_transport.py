@@ -90,8 +90,10 @@ def test_no_json_is_a_clear_error_with_clixml_decoded():
 def test_pwsh_missing_on_linux_is_reported():
     action = FakeAction(shell=ShShell(), answer={'rc': 127, 'stdout': '', 'stderr': 'sh: 1: pwsh: not found'})
     session = ExchangeSession(action, CONNECTION)
-    with pytest.raises(PowerShellTransportError, match='pwsh: not found'):
+    with pytest.raises(PowerShellTransportError, match='pwsh: not found') as raised:
         session.read([{'op': 'get_transport_config'}])
+    assert 'PowerShell (pwsh) is not installed on the Exchange host' in str(raised.value.msg)
+    assert 'powershell_interpreter' in raised.value.msg
 
 
 @pytest.mark.parametrize('error,unreachable,needle', [
