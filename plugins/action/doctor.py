@@ -141,14 +141,17 @@ class ActionModule(ExchangeAction):
         return findings
 
     def _exchange_role(self, params, exchange_claims):
-        manage = None if exchange_claims is None else doctor.MANAGE_AS_APP in doctor.token_grants(exchange_claims)['permissions']
+        grants = doctor.token_grants(exchange_claims) if exchange_claims is not None else None
+        manage = None if grants is None else doctor.MANAGE_AS_APP in grants['permissions']
+        # A person's token (signed in, or supplied): the role in effect is the person's.
+        person = grants['who'] if grants and grants['kind'] == 'delegated' else None
         try:
             answer = self.session().converge(doctor_host.role_reads(self.graph.credentials.client_id), [], check_mode=True)
         except PowerShellTransportError as exc:
             return doctor.finding('Exchange role', doctor.PROBLEM, exc.msg, doctor_host.UNREACHABLE_FIX)
         except M365Error as exc:
             return doctor.finding('Exchange role', doctor.PROBLEM, 'not judged: %s' % exc.msg, _token_fix(exc))
-        return doctor.judge_exchange_role(answer.msg if answer.failed else None, [r.get('error') or {} for r in answer.errors()], manage)
+        return doctor.judge_exchange_role(answer.msg if answer.failed else None, [r.get('error') or {} for r in answer.errors()], manage, person)
 
 
 def _token_fix(exc):

@@ -198,26 +198,29 @@ _NETWORK_TEXT = ('no such host is known', 'name or service not known', 'connecti
                  'unable to connect to the remote server', 'name does not resolve', 'could not be resolved')
 
 
-def judge_exchange_role(failed_message=None, call_errors=(), manage_as_app=None):
+def judge_exchange_role(failed_message=None, call_errors=(), manage_as_app=None, person=None):
     """What a harmless read through the runner tells about the Exchange role.
 
     failed_message: why the whole run failed (Connect-ExchangeOnline, a cmdlet not there); call_errors: the reads'
     own errors (a not-found answer is a success: the cmdlet ran). manage_as_app: what the token said (None: unknown).
     Exchange answers a missing role in two ways: Connect fails with "The role assigned to application ... isn't
     supported in this scenario", or Connect succeeds and the cmdlets are refused (403) or not there at all.
+    person: the signed-in person's name when the token is delegated (the role judged is theirs, not an app's).
     """
+    who = person or 'the admin app\'s service principal'
     messages = ([failed_message] if failed_message else []) + [e.get('message') or '' for e in call_errors if not e.get('not_found')]
     messages = [m for i, m in enumerate(messages) if m not in messages[:i]]
     if not messages:
-        return finding('Exchange role', OK, 'a harmless read (Get-ServicePrincipal, Get-Mailbox) ran: the admin app holds an Exchange role')
+        return finding('Exchange role', OK, 'a harmless read (Get-ServicePrincipal, Get-Mailbox) ran: %s holds an Exchange role'
+                       % (person or 'the admin app'))
     text = ' '.join(messages)
-    fix = ('assign the admin app\'s service principal the Entra role Exchange Administrator (Entra admin center > Roles and '
-           'administrators), or add it to an Exchange role group holding Role Management and Mail Recipients; a new '
-           'assignment can take a while to reach Exchange Online')
+    fix = ('assign %s the Entra role Exchange Administrator (Entra admin center > Roles and administrators), or add %s to an '
+           'Exchange role group holding Role Management and Mail Recipients; a new assignment can take a while to reach Exchange '
+           'Online' % (who, 'them' if person else 'it'))
     if any(marker in text.lower() for marker in _ROLE_TEXT):
         if "isn't supported in this scenario" in text and manage_as_app is False:
             return finding('Exchange role', SKIPPED, 'not judged: Connect-ExchangeOnline failed for want of Exchange.ManageAsApp (see above)')
-        return finding('Exchange role', PROBLEM, 'Exchange Online refused the admin app: %s' % _first_line(text), fix)
+        return finding('Exchange role', PROBLEM, 'Exchange Online refused %s: %s' % (person or 'the admin app', _first_line(text)), fix)
     if any(marker in text.lower() for marker in _NETWORK_TEXT):
         return finding('endpoint Exchange Online (from the PowerShell host)', PROBLEM,
                        'the PowerShell host could not reach Exchange Online: %s' % _first_line(text),
