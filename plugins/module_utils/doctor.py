@@ -181,7 +181,7 @@ def judge_exchange_token(claims, playbooks=PLAYBOOKS, client_id=None):
         fixes.append('sign in again asking for %s' % EXCHANGE_MANAGE_SCOPE)
     if not grants['directory_roles'].intersection(exchange_roles):
         problems.append('%s holds none of the roles %s' % (grants['who'] or 'the person', _role_names(sorted(exchange_roles))))
-        fixes.append('assign the role Exchange Administrator')
+        fixes.append('assign %s the role Exchange Administrator' % (grants['who'] or 'the person'))
     if problems:
         return [finding('Exchange Online sign-in', PROBLEM, '; '.join(problems), '; '.join(fixes))]
     return [finding('Exchange Online sign-in', OK, 'scope %s and an Exchange role' % EXCHANGE_MANAGE_SCOPE)]
@@ -189,8 +189,9 @@ def judge_exchange_token(claims, playbooks=PLAYBOOKS, client_id=None):
 
 # -- the Exchange role in effect --------------------------------------------------------------------------------
 
+# "isn't assigned to any management roles": Exchange's words for a person without an Exchange role (RBAC).
 _ROLE_TEXT = ("isn't supported in this scenario", 'is not recognized', '403', 'forbidden', 'access denied',
-              'not have permission', "isn't authorized", 'is not authorized')
+              'not have permission', "isn't authorized", 'is not authorized', 'management role')
 
 
 # How .NET and PowerShell word a connection that never reached Exchange Online (the host's network, not a role).

@@ -1,8 +1,15 @@
 """The doctor as a signed-in person: m365.mail_oauth.sign_in first (device code approved by the test as that person), then
 the doctor with the same token cache judges the person's scopes (scp) and Entra roles (wids) against doctor.NEEDS."""
 
+import json
+import os
+
 from exchange_play import WINDOWS, inventory
+from playbook import run_playbook
+from roles import PLAYBOOKS, write_inventory
 from test_sign_in import Watched, sign_in_play
+
+DOCTOR = os.path.join(PLAYBOOKS, 'doctor.yml')
 
 # The sandbox's second public client: its /.default Graph token carries User.Read only (tests/sandbox/README.md).
 GRAPH_CLI_APP_ID = '14d82eec-204b-4c2f-b7e8-296a70dab67e'
@@ -71,3 +78,29 @@ def test_a_signed_in_token_lacking_the_scopes_is_named_with_its_fix(tenant, tmp_
     assert 'scope(s) Application.ReadWrite.All' in provision['detail'] and 'sign in again' in provision['fix'], provision
     # The person holds the role: only the scopes are named.
     assert 'directory roles' not in provision['detail'], provision
+
+
+def test_doctor_playbook_signs_the_person_in_and_names_what_they_lack(tenant, tmp_path):
+    """playbooks/doctor.yml with token_cache in mailbox_access_graph_auth: the role's sign-in prompts while the play waits,
+    the doctor judges that person (an Application Administrator without an Exchange role), and a rerun reuses the cache."""
+    apps = 'apps@' + tenant.tenant()['domain']
+    tenant.add_person(apps, roles=['Application Administrator'])
+    tenant.config(device_code_interval=1)
+    auth = {'token_cache': str(tmp_path / 'person.json'), 'authority_url': tenant.authority_url, 'graph_url': tenant.graph_url,
+            'ca_path': tenant.ca_path}
+    inventory_path = write_inventory(tmp_path / 'inv.json', tenant, tmp_path, tenants=1, exchange=True, mailbox_access_graph_auth=auth)
+    reports = tmp_path / 'reports'
+    env = {'M365_DOCTOR_REPORT_DIR': str(reports)}
+    run = Watched(tmp_path, DOCTOR, 'doctor-playbook-person', inventory_path=inventory_path, env=env)
+    tenant.device_login(apps, user_code=run.wait_for_prompt())
+    result = run.finish(seconds=180)
+    assert result.rc != 0 and 'Traceback' not in result.output, result
+    report = json.loads((reports / 'tenant1.json').read_text())
+    found = problems(report['findings'])
+    # The token shows no Exchange role, and Exchange itself refuses the harmless read: both named, both with the role as fix.
+    assert sorted(found) == ['Exchange Online sign-in', 'Exchange role'], found
+    for item in found.values():
+        assert apps in item['detail'] and 'assign %s the' % apps in item['fix'] and 'Exchange Administrator' in item['fix'], item
+    assert all(i['status'] == 'ok' for i in report['findings'] if i['check'].startswith('graph permissions')), report
+    again = run_playbook(tmp_path, DOCTOR, 'doctor-playbook-person-again', inventory=inventory_path, env=env)
+    assert 'enter the code' not in again.output and 'tenant1: 2 problem(s)' in again.output, again
