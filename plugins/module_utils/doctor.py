@@ -17,7 +17,8 @@ Stdlib only.
 
 import datetime
 import email.utils
-import re
+
+from ansible_collections.m365.mail_oauth.plugins.module_utils import exchange_module
 
 PLAYBOOKS = ('provision', 'rotate_secret', 'deprovision', 'audit')
 
@@ -57,13 +58,12 @@ NEEDS = {
 # A permission that allows everything another does (Graph accepts ReadWrite.All wherever Read.All is asked).
 COVERS = {'Application.Read.All': ('Application.ReadWrite.All',)}
 
-# The PowerShell host. ExchangeOnlineManagement: -AccessToken since 3.1.0; 3.10.0 needs PowerShell 7.6.0, so a
-# Windows PowerShell 5.1 host stays on the 3.9 line (module release notes; shared/reference/exchange-online-rest.md).
-MIN_MODULE = '3.0.0'
-MIN_MODULE_ACCESS_TOKEN = '3.1.0'
-MODULE_NEEDS_PS76 = '3.10.0'
-LAST_BEFORE_PS76 = '3.9.2'
-PS76 = '7.6.0'
+# The PowerShell host: which ExchangeOnlineManagement it needs is exchange_module's rule (the runner says the same).
+MIN_MODULE = exchange_module.MIN_MODULE
+MIN_MODULE_ACCESS_TOKEN = exchange_module.MIN_MODULE_ACCESS_TOKEN
+MODULE_NEEDS_PS76 = exchange_module.MODULE_NEEDS_PS76
+LAST_BEFORE_PS76 = exchange_module.LAST_BEFORE_PS76
+PS76 = exchange_module.PS76
 # Clock skew: a few minutes is what token validation tolerates (Microsoft.IdentityModel's default ClockSkew is 5
 # minutes); more than a minute already makes a fresh token look not yet valid to a strict service.
 SKEW_WARN = 60
@@ -78,13 +78,8 @@ def finding(check, status, detail, fix=None, **extra):
     return item
 
 
-def _version(text):
-    parts = re.findall(r'\d+', str(text or ''))[:4]
-    return tuple(int(p) for p in parts) if parts else None
-
-
-def _plain(version):
-    return '.'.join(str(p) for p in version)
+_version = exchange_module.version
+_plain = exchange_module.plain
 
 
 # -- tokens -----------------------------------------------------------------------------------------------------
@@ -249,24 +244,19 @@ def judge_host(facts, exchange_auth='access_token', install_module=False, min_ve
                                'use a host without that policy, or run the Exchange tasks on the controller with pwsh '
                                '(mailbox_access_exchange_host: localhost)'))
     versions = sorted((v for v in (_version(t) for t in facts.get('modules') or []) if v), reverse=True)
-    need = max(_version(MIN_MODULE_ACCESS_TOKEN if exchange_auth == 'access_token' else MIN_MODULE), _version(min_version) or ())
+    need = _version(exchange_module.needed(exchange_auth, min_version))
     newest = versions[0] if versions else None
     usable = [v for v in versions if ps is None or v < _version(MODULE_NEEDS_PS76) or ps >= _version(PS76)]
     best = usable[0] if usable else None
     old_shell = edition == 'Desktop' or (ps is not None and ps < _version(PS76))
-    # Install-Module picks the newest version; below PowerShell 7.6 that would be one the host cannot load.
-    install = ('Install-Module ExchangeOnlineManagement -RequiredVersion %s -Scope AllUsers (the 3.9 line: 3.10 needs PowerShell %s)'
-               % (LAST_BEFORE_PS76, PS76) if old_shell else
-               'Install-Module ExchangeOnlineManagement -MinimumVersion %s -Scope AllUsers' % _plain(need))
+    install = exchange_module.install_command(_plain(need), old_shell)
     if newest is None:
         status = WARNING if install_module else PROBLEM
         results.append(finding('ExchangeOnlineManagement', status, 'not installed on the host%s' %
                                (' (install_module will install it)' if install_module else ''),
                                'install it on the host: %s, or set install_module: true' % install))
     elif best is None or best < need:
-        why = ('-AccessToken (exchange_auth=access_token) needs %s or later' % MIN_MODULE_ACCESS_TOKEN
-               if exchange_auth == 'access_token' and need == _version(MIN_MODULE_ACCESS_TOKEN)
-               else 'the tasks need %s or later%s' % (_plain(need), ' (min_version)' if min_version and need == _version(min_version) else ''))
+        why = exchange_module.reason(exchange_auth, min_version)
         if best is None:
             why = '%s needs PowerShell %s, this host runs %s' % (_plain(newest), PS76, shell)
         results.append(finding('ExchangeOnlineManagement', PROBLEM, 'version %s on the host: %s' % (_plain(newest), why),
