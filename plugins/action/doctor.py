@@ -12,6 +12,7 @@ from ansible_collections.m365.mail_oauth.plugins.module_utils import doctor
 from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import decode_jwt_claims
 from ansible_collections.m365.mail_oauth.plugins.module_utils.doctor_probe import graph_probe_url, login_probe_url, probe
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, M365Error, PowerShellTransportError
+from ansible_collections.m365.mail_oauth.plugins.module_utils.http import REFUSED, UNKNOWN_HOST
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils import doctor_host
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_action import ExchangeAction
 
@@ -156,7 +157,7 @@ class ActionModule(ExchangeAction):
 
 def _token_fix(exc):
     code = (exc.details or {}).get('code')
-    if code in ('connection refused', 'unknown host'):
+    if code in (REFUSED, UNKNOWN_HOST):
         return 'fix the endpoint named above (the URL options, DNS, proxy or firewall)'
     if isinstance(exc, ConfigError):
         return 'fix the option named above'

@@ -12,30 +12,24 @@ An application token carries its Graph application permissions in ``roles``. A p
 scopes in ``scp`` (space separated) and the person's directory roles as role template ids in ``wids``: Graph
 then allows a call only when the scope AND one of the person's roles allow it, so both are judged.
 
-Stdlib only.
+No service calls: the standard library and the sibling module_utils' tables (signin, exchange_module, http) only.
 """
 
 import datetime
 import email.utils
 
-from ansible_collections.m365.mail_oauth.plugins.module_utils import exchange_module
+from ansible_collections.m365.mail_oauth.plugins.module_utils import exchange_module, signin
+from ansible_collections.m365.mail_oauth.plugins.module_utils.http import unreachable_in_text
 
 PLAYBOOKS = ('provision', 'rotate_secret', 'deprovision', 'audit')
 
-# Microsoft Entra built-in role template ids (the values of ``wids``), from Microsoft Learn's
-# "Microsoft Entra built-in roles" (permissions-reference).
-GLOBAL_ADMINISTRATOR = '62e90394-69f5-4237-9190-012177145e10'
-APPLICATION_ADMINISTRATOR = '9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3'
-CLOUD_APPLICATION_ADMINISTRATOR = '158c047a-c907-4556-b7ef-446551a6b5f7'
-EXCHANGE_ADMINISTRATOR = '29232cdf-9323-42fd-ade2-1d097af3e4de'
-GLOBAL_READER = 'f2ef992c-3afb-46b9-b7cf-a126ee74c451'
-ROLE_NAMES = {
-    GLOBAL_ADMINISTRATOR: 'Global Administrator',
-    APPLICATION_ADMINISTRATOR: 'Application Administrator',
-    CLOUD_APPLICATION_ADMINISTRATOR: 'Cloud Application Administrator',
-    EXCHANGE_ADMINISTRATOR: 'Exchange Administrator',
-    GLOBAL_READER: 'Global Reader',
-}
+# Microsoft Entra built-in role template ids (the values of ``wids``) and their names: signin's one table.
+GLOBAL_ADMINISTRATOR = signin.GLOBAL_ADMINISTRATOR
+APPLICATION_ADMINISTRATOR = signin.APPLICATION_ADMINISTRATOR
+CLOUD_APPLICATION_ADMINISTRATOR = signin.CLOUD_APPLICATION_ADMINISTRATOR
+EXCHANGE_ADMINISTRATOR = signin.EXCHANGE_ADMINISTRATOR
+GLOBAL_READER = signin.GLOBAL_READER
+ROLE_NAMES = signin.ROLE_TEMPLATES
 MANAGE_AS_APP = 'Exchange.ManageAsApp'
 # The delegated permission of Office 365 Exchange Online that Exchange Online PowerShell signs a person in with.
 EXCHANGE_MANAGE_SCOPE = 'Exchange.Manage'
@@ -87,14 +81,16 @@ _plain = exchange_module.plain
 def token_grants(claims):
     """What a token's claims grant: kind (application / delegated), permissions (roles or scp) and directory roles."""
     claims = claims or {}
-    if claims.get('scp'):
-        return {'kind': 'delegated', 'permissions': set(str(claims['scp']).split()), 'directory_roles': set(claims.get('wids') or []),
-                'who': claims.get('upn') or claims.get('preferred_username') or claims.get('oid')}
+    if signin.is_delegated(claims):
+        return {'kind': 'delegated', 'permissions': set(signin.scopes(claims)), 'directory_roles': set(claims.get('wids') or []),
+                'who': signin.who(claims)}
     return {'kind': 'application', 'permissions': set(claims.get('roles') or []), 'directory_roles': set(),
             'who': claims.get('appid') or claims.get('azp')}
 
 
-def _holds(permission, permissions):
+def _holds(permission, permissions, delegated=False):
+    if delegated and signin.holds_scope(permissions, permission):
+        return True
     return permission in permissions or any(c in permissions for c in COVERS.get(permission, ()))
 
 
@@ -109,8 +105,8 @@ def graph_needs(playbook, read_grants=True):
 
 def missing_graph(claims, playbook, read_grants=True):
     """The Graph permissions of NEEDS[playbook] the token does not carry."""
-    held = token_grants(claims)['permissions']
-    return [p for p in graph_needs(playbook, read_grants) if not _holds(p, held)]
+    grants = token_grants(claims)
+    return [p for p in graph_needs(playbook, read_grants) if not _holds(p, grants['permissions'], grants['kind'] == 'delegated')]
 
 
 def _role_names(ids):
@@ -189,11 +185,6 @@ _ROLE_TEXT = ("isn't supported in this scenario", 'is not recognized', '403', 'f
               'not have permission', "isn't authorized", 'is not authorized', 'management role')
 
 
-# How .NET and PowerShell word a connection that never reached Exchange Online (the host's network, not a role).
-_NETWORK_TEXT = ('no such host is known', 'name or service not known', 'connection refused', 'actively refused',
-                 'unable to connect to the remote server', 'name does not resolve', 'could not be resolved')
-
-
 def judge_exchange_role(failed_message=None, call_errors=(), manage_as_app=None, person=None):
     """What a harmless read through the runner tells about the Exchange role.
 
@@ -217,7 +208,8 @@ def judge_exchange_role(failed_message=None, call_errors=(), manage_as_app=None,
         if "isn't supported in this scenario" in text and manage_as_app is False:
             return finding('Exchange role', SKIPPED, 'not judged: Connect-ExchangeOnline failed for want of Exchange.ManageAsApp (see above)')
         return finding('Exchange role', PROBLEM, 'Exchange Online refused %s: %s' % (person or 'the admin app', _first_line(text)), fix)
-    if any(marker in text.lower() for marker in _NETWORK_TEXT):
+    # A connection that never reached Exchange Online (the host's network, not a role): http's one list of the words.
+    if unreachable_in_text(text):
         return finding('endpoint Exchange Online (from the PowerShell host)', PROBLEM,
                        'the PowerShell host could not reach Exchange Online: %s' % _first_line(text),
                        'let the host reach outlook.office365.com (or the national cloud\'s) on 443: its DNS, proxy '
