@@ -12,6 +12,7 @@ from ansible_collections.m365.mail_oauth.plugins.module_utils import doctor
 from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import decode_jwt_claims
 from ansible_collections.m365.mail_oauth.plugins.module_utils.doctor_probe import graph_probe_url, login_probe_url, probe
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, M365Error, PowerShellTransportError
+from ansible_collections.m365.mail_oauth.plugins.module_utils.http import REFUSED, UNKNOWN_HOST
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils import doctor_host
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_action import ExchangeAction
 
@@ -141,19 +142,22 @@ class ActionModule(ExchangeAction):
         return findings
 
     def _exchange_role(self, params, exchange_claims):
-        manage = None if exchange_claims is None else doctor.MANAGE_AS_APP in doctor.token_grants(exchange_claims)['permissions']
+        grants = doctor.token_grants(exchange_claims) if exchange_claims is not None else None
+        manage = None if grants is None else doctor.MANAGE_AS_APP in grants['permissions']
+        # A person's token (signed in, or supplied): the role in effect is the person's.
+        person = grants['who'] if grants and grants['kind'] == 'delegated' else None
         try:
             answer = self.session().converge(doctor_host.role_reads(self.graph.credentials.client_id), [], check_mode=True)
         except PowerShellTransportError as exc:
             return doctor.finding('Exchange role', doctor.PROBLEM, exc.msg, doctor_host.UNREACHABLE_FIX)
         except M365Error as exc:
             return doctor.finding('Exchange role', doctor.PROBLEM, 'not judged: %s' % exc.msg, _token_fix(exc))
-        return doctor.judge_exchange_role(answer.msg if answer.failed else None, [r.get('error') or {} for r in answer.errors()], manage)
+        return doctor.judge_exchange_role(answer.msg if answer.failed else None, [r.get('error') or {} for r in answer.errors()], manage, person)
 
 
 def _token_fix(exc):
     code = (exc.details or {}).get('code')
-    if code in ('connection refused', 'unknown host'):
+    if code in (REFUSED, UNKNOWN_HOST):
         return 'fix the endpoint named above (the URL options, DNS, proxy or firewall)'
     if isinstance(exc, ConfigError):
         return 'fix the option named above'

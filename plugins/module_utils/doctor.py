@@ -12,29 +12,24 @@ An application token carries its Graph application permissions in ``roles``. A p
 scopes in ``scp`` (space separated) and the person's directory roles as role template ids in ``wids``: Graph
 then allows a call only when the scope AND one of the person's roles allow it, so both are judged.
 
-Stdlib only.
+No service calls: the standard library and the sibling module_utils' tables (signin, exchange_module, http) only.
 """
 
 import datetime
 import email.utils
-import re
+
+from ansible_collections.m365.mail_oauth.plugins.module_utils import exchange_module, signin
+from ansible_collections.m365.mail_oauth.plugins.module_utils.http import unreachable_in_text
 
 PLAYBOOKS = ('provision', 'rotate_secret', 'deprovision', 'audit')
 
-# Microsoft Entra built-in role template ids (the values of ``wids``), from Microsoft Learn's
-# "Microsoft Entra built-in roles" (permissions-reference).
-GLOBAL_ADMINISTRATOR = '62e90394-69f5-4237-9190-012177145e10'
-APPLICATION_ADMINISTRATOR = '9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3'
-CLOUD_APPLICATION_ADMINISTRATOR = '158c047a-c907-4556-b7ef-446551a6b5f7'
-EXCHANGE_ADMINISTRATOR = '29232cdf-9323-42fd-ade2-1d097af3e4de'
-GLOBAL_READER = 'f2ef992c-3afb-46b9-b7cf-a126ee74c451'
-ROLE_NAMES = {
-    GLOBAL_ADMINISTRATOR: 'Global Administrator',
-    APPLICATION_ADMINISTRATOR: 'Application Administrator',
-    CLOUD_APPLICATION_ADMINISTRATOR: 'Cloud Application Administrator',
-    EXCHANGE_ADMINISTRATOR: 'Exchange Administrator',
-    GLOBAL_READER: 'Global Reader',
-}
+# Microsoft Entra built-in role template ids (the values of ``wids``) and their names: signin's one table.
+GLOBAL_ADMINISTRATOR = signin.GLOBAL_ADMINISTRATOR
+APPLICATION_ADMINISTRATOR = signin.APPLICATION_ADMINISTRATOR
+CLOUD_APPLICATION_ADMINISTRATOR = signin.CLOUD_APPLICATION_ADMINISTRATOR
+EXCHANGE_ADMINISTRATOR = signin.EXCHANGE_ADMINISTRATOR
+GLOBAL_READER = signin.GLOBAL_READER
+ROLE_NAMES = signin.ROLE_TEMPLATES
 MANAGE_AS_APP = 'Exchange.ManageAsApp'
 # The delegated permission of Office 365 Exchange Online that Exchange Online PowerShell signs a person in with.
 EXCHANGE_MANAGE_SCOPE = 'Exchange.Manage'
@@ -57,13 +52,12 @@ NEEDS = {
 # A permission that allows everything another does (Graph accepts ReadWrite.All wherever Read.All is asked).
 COVERS = {'Application.Read.All': ('Application.ReadWrite.All',)}
 
-# The PowerShell host. ExchangeOnlineManagement: -AccessToken since 3.1.0; 3.10.0 needs PowerShell 7.6.0, so a
-# Windows PowerShell 5.1 host stays on the 3.9 line (module release notes; shared/reference/exchange-online-rest.md).
-MIN_MODULE = '3.0.0'
-MIN_MODULE_ACCESS_TOKEN = '3.1.0'
-MODULE_NEEDS_PS76 = '3.10.0'
-LAST_BEFORE_PS76 = '3.9.2'
-PS76 = '7.6.0'
+# The PowerShell host: which ExchangeOnlineManagement it needs is exchange_module's rule (the runner says the same).
+MIN_MODULE = exchange_module.MIN_MODULE
+MIN_MODULE_ACCESS_TOKEN = exchange_module.MIN_MODULE_ACCESS_TOKEN
+MODULE_NEEDS_PS76 = exchange_module.MODULE_NEEDS_PS76
+LAST_BEFORE_PS76 = exchange_module.LAST_BEFORE_PS76
+PS76 = exchange_module.PS76
 # Clock skew: a few minutes is what token validation tolerates (Microsoft.IdentityModel's default ClockSkew is 5
 # minutes); more than a minute already makes a fresh token look not yet valid to a strict service.
 SKEW_WARN = 60
@@ -78,13 +72,8 @@ def finding(check, status, detail, fix=None, **extra):
     return item
 
 
-def _version(text):
-    parts = re.findall(r'\d+', str(text or ''))[:4]
-    return tuple(int(p) for p in parts) if parts else None
-
-
-def _plain(version):
-    return '.'.join(str(p) for p in version)
+_version = exchange_module.version
+_plain = exchange_module.plain
 
 
 # -- tokens -----------------------------------------------------------------------------------------------------
@@ -92,14 +81,16 @@ def _plain(version):
 def token_grants(claims):
     """What a token's claims grant: kind (application / delegated), permissions (roles or scp) and directory roles."""
     claims = claims or {}
-    if claims.get('scp'):
-        return {'kind': 'delegated', 'permissions': set(str(claims['scp']).split()), 'directory_roles': set(claims.get('wids') or []),
-                'who': claims.get('upn') or claims.get('preferred_username') or claims.get('oid')}
+    if signin.is_delegated(claims):
+        return {'kind': 'delegated', 'permissions': set(signin.scopes(claims)), 'directory_roles': set(claims.get('wids') or []),
+                'who': signin.who(claims)}
     return {'kind': 'application', 'permissions': set(claims.get('roles') or []), 'directory_roles': set(),
             'who': claims.get('appid') or claims.get('azp')}
 
 
-def _holds(permission, permissions):
+def _holds(permission, permissions, delegated=False):
+    if delegated and signin.holds_scope(permissions, permission):
+        return True
     return permission in permissions or any(c in permissions for c in COVERS.get(permission, ()))
 
 
@@ -114,8 +105,8 @@ def graph_needs(playbook, read_grants=True):
 
 def missing_graph(claims, playbook, read_grants=True):
     """The Graph permissions of NEEDS[playbook] the token does not carry."""
-    held = token_grants(claims)['permissions']
-    return [p for p in graph_needs(playbook, read_grants) if not _holds(p, held)]
+    grants = token_grants(claims)
+    return [p for p in graph_needs(playbook, read_grants) if not _holds(p, grants['permissions'], grants['kind'] == 'delegated')]
 
 
 def _role_names(ids):
@@ -181,7 +172,7 @@ def judge_exchange_token(claims, playbooks=PLAYBOOKS, client_id=None):
         fixes.append('sign in again asking for %s' % EXCHANGE_MANAGE_SCOPE)
     if not grants['directory_roles'].intersection(exchange_roles):
         problems.append('%s holds none of the roles %s' % (grants['who'] or 'the person', _role_names(sorted(exchange_roles))))
-        fixes.append('assign the role Exchange Administrator')
+        fixes.append('assign %s the role Exchange Administrator' % (grants['who'] or 'the person'))
     if problems:
         return [finding('Exchange Online sign-in', PROBLEM, '; '.join(problems), '; '.join(fixes))]
     return [finding('Exchange Online sign-in', OK, 'scope %s and an Exchange role' % EXCHANGE_MANAGE_SCOPE)]
@@ -189,36 +180,36 @@ def judge_exchange_token(claims, playbooks=PLAYBOOKS, client_id=None):
 
 # -- the Exchange role in effect --------------------------------------------------------------------------------
 
+# "isn't assigned to any management roles": Exchange's words for a person without an Exchange role (RBAC).
 _ROLE_TEXT = ("isn't supported in this scenario", 'is not recognized', '403', 'forbidden', 'access denied',
-              'not have permission', "isn't authorized", 'is not authorized')
+              'not have permission', "isn't authorized", 'is not authorized', 'management role')
 
 
-# How .NET and PowerShell word a connection that never reached Exchange Online (the host's network, not a role).
-_NETWORK_TEXT = ('no such host is known', 'name or service not known', 'connection refused', 'actively refused',
-                 'unable to connect to the remote server', 'name does not resolve', 'could not be resolved')
-
-
-def judge_exchange_role(failed_message=None, call_errors=(), manage_as_app=None):
+def judge_exchange_role(failed_message=None, call_errors=(), manage_as_app=None, person=None):
     """What a harmless read through the runner tells about the Exchange role.
 
     failed_message: why the whole run failed (Connect-ExchangeOnline, a cmdlet not there); call_errors: the reads'
     own errors (a not-found answer is a success: the cmdlet ran). manage_as_app: what the token said (None: unknown).
     Exchange answers a missing role in two ways: Connect fails with "The role assigned to application ... isn't
     supported in this scenario", or Connect succeeds and the cmdlets are refused (403) or not there at all.
+    person: the signed-in person's name when the token is delegated (the role judged is theirs, not an app's).
     """
+    who = person or 'the admin app\'s service principal'
     messages = ([failed_message] if failed_message else []) + [e.get('message') or '' for e in call_errors if not e.get('not_found')]
     messages = [m for i, m in enumerate(messages) if m not in messages[:i]]
     if not messages:
-        return finding('Exchange role', OK, 'a harmless read (Get-ServicePrincipal, Get-Mailbox) ran: the admin app holds an Exchange role')
+        return finding('Exchange role', OK, 'a harmless read (Get-ServicePrincipal, Get-Mailbox) ran: %s holds an Exchange role'
+                       % (person or 'the admin app'))
     text = ' '.join(messages)
-    fix = ('assign the admin app\'s service principal the Entra role Exchange Administrator (Entra admin center > Roles and '
-           'administrators), or add it to an Exchange role group holding Role Management and Mail Recipients; a new '
-           'assignment can take a while to reach Exchange Online')
+    fix = ('assign %s the Entra role Exchange Administrator (Entra admin center > Roles and administrators), or add %s to an '
+           'Exchange role group holding Role Management and Mail Recipients; a new assignment can take a while to reach Exchange '
+           'Online' % (who, 'them' if person else 'it'))
     if any(marker in text.lower() for marker in _ROLE_TEXT):
         if "isn't supported in this scenario" in text and manage_as_app is False:
             return finding('Exchange role', SKIPPED, 'not judged: Connect-ExchangeOnline failed for want of Exchange.ManageAsApp (see above)')
-        return finding('Exchange role', PROBLEM, 'Exchange Online refused the admin app: %s' % _first_line(text), fix)
-    if any(marker in text.lower() for marker in _NETWORK_TEXT):
+        return finding('Exchange role', PROBLEM, 'Exchange Online refused %s: %s' % (person or 'the admin app', _first_line(text)), fix)
+    # A connection that never reached Exchange Online (the host's network, not a role): http's one list of the words.
+    if unreachable_in_text(text):
         return finding('endpoint Exchange Online (from the PowerShell host)', PROBLEM,
                        'the PowerShell host could not reach Exchange Online: %s' % _first_line(text),
                        'let the host reach outlook.office365.com (or the national cloud\'s) on 443: its DNS, proxy '
@@ -245,24 +236,19 @@ def judge_host(facts, exchange_auth='access_token', install_module=False, min_ve
                                'use a host without that policy, or run the Exchange tasks on the controller with pwsh '
                                '(mailbox_access_exchange_host: localhost)'))
     versions = sorted((v for v in (_version(t) for t in facts.get('modules') or []) if v), reverse=True)
-    need = max(_version(MIN_MODULE_ACCESS_TOKEN if exchange_auth == 'access_token' else MIN_MODULE), _version(min_version) or ())
+    need = _version(exchange_module.needed(exchange_auth, min_version))
     newest = versions[0] if versions else None
     usable = [v for v in versions if ps is None or v < _version(MODULE_NEEDS_PS76) or ps >= _version(PS76)]
     best = usable[0] if usable else None
     old_shell = edition == 'Desktop' or (ps is not None and ps < _version(PS76))
-    # Install-Module picks the newest version; below PowerShell 7.6 that would be one the host cannot load.
-    install = ('Install-Module ExchangeOnlineManagement -RequiredVersion %s -Scope AllUsers (the 3.9 line: 3.10 needs PowerShell %s)'
-               % (LAST_BEFORE_PS76, PS76) if old_shell else
-               'Install-Module ExchangeOnlineManagement -MinimumVersion %s -Scope AllUsers' % _plain(need))
+    install = exchange_module.install_command(_plain(need), old_shell)
     if newest is None:
         status = WARNING if install_module else PROBLEM
         results.append(finding('ExchangeOnlineManagement', status, 'not installed on the host%s' %
                                (' (install_module will install it)' if install_module else ''),
                                'install it on the host: %s, or set install_module: true' % install))
     elif best is None or best < need:
-        why = ('-AccessToken (exchange_auth=access_token) needs %s or later' % MIN_MODULE_ACCESS_TOKEN
-               if exchange_auth == 'access_token' and need == _version(MIN_MODULE_ACCESS_TOKEN)
-               else 'the tasks need %s or later%s' % (_plain(need), ' (min_version)' if min_version and need == _version(min_version) else ''))
+        why = exchange_module.reason(exchange_auth, min_version)
         if best is None:
             why = '%s needs PowerShell %s, this host runs %s' % (_plain(newest), PS76, shell)
         results.append(finding('ExchangeOnlineManagement', PROBLEM, 'version %s on the host: %s' % (_plain(newest), why),

@@ -62,10 +62,13 @@ def make_session(ca_path=None, validate_certs=True):
 # (retry.connect_backoff) instead of the minutes a throttled or replicating service gets.
 REFUSED = 'connection refused'
 UNKNOWN_HOST = 'unknown host'
-_REFUSED_TEXT = ('connection refused', 'actively refused', '[errno 111]', '[winerror 10061]')
+# Python's and the OS's words, and .NET's / PowerShell's on the Exchange host ("No such host is known", "Unable to
+# connect to the remote server", "... could not be resolved"): the doctor reads the runner's messages with the same lists.
+_REFUSED_TEXT = ('connection refused', 'actively refused', '[errno 111]', '[winerror 10061]', 'unable to connect to the remote server')
 _UNKNOWN_HOST_TEXT = ('name or service not known', 'failed to resolve', 'nodename nor servname', 'getaddrinfo failed',
                       'temporary failure in name resolution', 'no address associated with hostname', '[errno -2]',
-                      '[errno -3]', '[errno -5]', '[errno 11001]')
+                      '[errno -3]', '[errno -5]', '[errno 11001]', 'no such host is known', 'name does not resolve',
+                      'could not be resolved')
 
 
 def _causes(exc):
@@ -88,7 +91,12 @@ def unreachable_reason(exc):
             return REFUSED
         if isinstance(cause, socket.gaierror) or type(cause).__name__ == 'NameResolutionError':
             return UNKNOWN_HOST
-    text = str(exc).lower()
+    return unreachable_in_text(str(exc))
+
+
+def unreachable_in_text(text):
+    """REFUSED, UNKNOWN_HOST or None from a message alone (an exception's text, or the runner's error on the host)."""
+    text = (text or '').lower()
     if any(marker in text for marker in _REFUSED_TEXT):
         return REFUSED
     if any(marker in text for marker in _UNKNOWN_HOST_TEXT):

@@ -38,13 +38,20 @@ DEFAULT_PUBLIC_CLIENT_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46'
 DEFAULT_TOKEN_CACHE = '~/.ansible/m365_mail_oauth/token_cache.json'
 
 # Microsoft Entra built-in roles a person may need, by template id (Microsoft Learn, "Microsoft Entra built-in roles"):
-# the token's wids claim names them by these ids.
+# the token's wids claim names them by these ids. The one table of them (the doctor judges wids by it too).
+GLOBAL_ADMINISTRATOR = '62e90394-69f5-4237-9190-012177145e10'
+APPLICATION_ADMINISTRATOR = '9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3'
+CLOUD_APPLICATION_ADMINISTRATOR = '158c047a-c907-4556-b7ef-446551a6b5f7'
+PRIVILEGED_ROLE_ADMINISTRATOR = 'e8611ab8-c189-46e8-94e1-60213ab1f814'
+EXCHANGE_ADMINISTRATOR = '29232cdf-9323-42fd-ade2-1d097af3e4de'
+GLOBAL_READER = 'f2ef992c-3afb-46b9-b7cf-a126ee74c451'
 ROLE_TEMPLATES = {
-    '62e90394-69f5-4237-9190-012177145e10': 'Global Administrator',
-    '9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3': 'Application Administrator',
-    '158c047a-c907-4556-b7ef-446551a6b5f7': 'Cloud Application Administrator',
-    'e8611ab8-c189-46e8-94e1-60213ab1f814': 'Privileged Role Administrator',
-    '29232cdf-9323-42fd-ade2-1d097af3e4de': 'Exchange Administrator',
+    GLOBAL_ADMINISTRATOR: 'Global Administrator',
+    APPLICATION_ADMINISTRATOR: 'Application Administrator',
+    CLOUD_APPLICATION_ADMINISTRATOR: 'Cloud Application Administrator',
+    PRIVILEGED_ROLE_ADMINISTRATOR: 'Privileged Role Administrator',
+    EXCHANGE_ADMINISTRATOR: 'Exchange Administrator',
+    GLOBAL_READER: 'Global Reader',
 }
 ROLE_NAMES = sorted(ROLE_TEMPLATES.values())
 
@@ -85,21 +92,43 @@ def is_delegated(claims):
     return 'scp' in (claims or {})
 
 
+def person_name(claims):
+    """The person a delegated token names (upn; unique_name in older v1 tokens, preferred_username in v2), or None."""
+    claims = claims or {}
+    return claims.get('upn') or claims.get('unique_name') or claims.get('preferred_username')
+
+
+def who(claims):
+    """Whom to name in a message: the person's name, else their object id."""
+    return person_name(claims) or (claims or {}).get('oid')
+
+
+def scopes(claims):
+    """The delegated permissions (scp, space separated) of a token."""
+    scp = (claims or {}).get('scp')
+    return scp.split() if isinstance(scp, str) else []
+
+
+def holds_scope(held, scope):
+    """Whether the scopes held allow what scope allows (Directory.AccessAsUser.All stands for the person's whole access)."""
+    return scope in held or AS_USER_ALL in held
+
+
 def explain_denied(claims, permission):
     """Why Graph refused a person's call that needs permission, in the words of the app checks: the scope the token
     lacks, or the directory role the person lacks."""
-    who = claims.get('upn') or claims.get('unique_name') or claims.get('oid')
-    scopes = (claims.get('scp') or '').split()
+    person = who(claims)
+    held = scopes(claims)
     name = permission.split(' ', 1)[0]
-    if name not in scopes and AS_USER_ALL not in scopes:
+    if not holds_scope(held, name):
         return ('the token of %s lacks the Graph delegated permission (scope) %s (it has %s; docs/permissions.md lists what each '
-                'playbook needs): sign in through a client that asks for it, or use an app credential' % (who, name, ', '.join(scopes) or 'none'))
+                'playbook needs): sign in through a client that asks for it, or use an app credential' % (person, name, ', '.join(held) or 'none'))
     roles = ROLES_FOR_PERMISSION.get(name)
     if roles:
         held = ', '.join(role_names(claims.get('wids'))) or 'none'
         return ('%s lacks an Entra role that allows this: one of %s (holds %s; docs/permissions.md lists what each playbook '
-                'needs); assign one in the Entra admin center, Roles and administrators' % (who, ', '.join(roles), held))
-    return 'the token of %s has the scope %s, yet Graph refused the call' % (who, name)
+                'needs); assign one in the Entra admin center, Roles and administrators' % (person, ', '.join(roles), held))
+    return 'the token of %s has the scope %s, yet Graph refused the call' % (person, name)
 
 
 class TokenCacheFile(object):
@@ -225,10 +254,10 @@ def _code(result):
 def claims_summary(claims):
     """What may be shown about a person's token: who, which tenant, which roles and scopes (no token)."""
     return {
-        'username': claims.get('upn') or claims.get('unique_name'),
+        'username': person_name(claims),
         'object_id': claims.get('oid'),
         'tenant_id': claims.get('tid'),
         'client_id': claims.get('appid') or claims.get('azp'),
         'roles': role_names(claims.get('wids')),
-        'scopes': sorted((claims.get('scp') or '').split()),
+        'scopes': sorted(scopes(claims)),
     }

@@ -47,7 +47,7 @@ options:
     type: list
     elements: str
     choices: [Application Administrator, Cloud Application Administrator, Exchange Administrator, Global Administrator,
-              Privileged Role Administrator]
+              Global Reader, Privileged Role Administrator]
     default: []
   exchange:
     description: Also get the Exchange Online token now, for the Exchange actions.

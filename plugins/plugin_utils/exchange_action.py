@@ -187,7 +187,7 @@ def delegated_user(token):
         return None  # not a JWT: Exchange judges it, as before
     if not signin.is_delegated(claims):
         return None
-    upn = claims.get('upn') or claims.get('unique_name')
+    upn = signin.person_name(claims)
     if not upn:
         raise ConfigError('the Exchange token is a person\'s (it has scp) but names no upn: Connect-ExchangeOnline -AccessToken needs '
                           '-UserPrincipalName for it; use a token from a work or school account')

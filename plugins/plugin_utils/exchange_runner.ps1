@@ -428,6 +428,22 @@ function Connect-RunnerExchange {
     Connect-RunnerSession -Settings $Settings -CommandName $CommandName
 }
 
+# This host's PowerShell version as [version] (5.1's PSVersion is one; 7's is a semantic version with a label).
+function Get-RunnerShellVersion {
+    [version](([string]$PSVersionTable.PSVersion) -replace '[-+].*$', '')
+}
+
+# Why the module is needed and how to install it here. The words come from the controller (module_utils/exchange_module.py,
+# the doctor's rule): the runner only picks the command that fits this host's PowerShell (below 7.6: the 3.9 line).
+function Get-RunnerModuleAdvice {
+    param($Settings)
+    $help = $Settings.module_help
+    if (-not $help) { return '; set install_module to install it' }
+    $command = [string]$help.new_shell
+    if ((Get-RunnerShellVersion) -lt [version][string]$help.ps_version) { $command = [string]$help.old_shell }
+    return ('; {0}. On this host ({1} {2}): {3}, or set install_module to install it' -f [string]$help.reason, $PSVersionTable.PSEdition, [string]$PSVersionTable.PSVersion, $command)
+}
+
 # The module, installed first when allowed; sets module_version and module_installed of $result.
 function Import-RunnerModule {
     param($Settings)
@@ -438,7 +454,7 @@ function Import-RunnerModule {
         if (-not $Settings.install_module) {
             $found = 'none'
             if ($module) { $found = [string]$module.Version }
-            throw ('ExchangeOnlineManagement {0} or later is not installed on this host (found: {1}); set install_module to install it' -f $minimum, $found)
+            throw ('ExchangeOnlineManagement {0} or later is not installed on this host (found: {1}){2}' -f $minimum, $found, (Get-RunnerModuleAdvice -Settings $Settings))
         }
         $scope = 'CurrentUser'
         if ($Settings.module_scope) { $scope = [string]$Settings.module_scope }

@@ -17,6 +17,7 @@ with writes conditional on what the reads found.
 
 import re
 
+from ansible_collections.m365.mail_oauth.plugins.module_utils import exchange_module
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, ExchangeError
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils import exchange_progress, exchange_runner, powershell_transport
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import (
@@ -37,9 +38,9 @@ AUTH_METHODS = {
 }
 ENVIRONMENTS = ('O365Default', 'O365USGovGCCHigh', 'O365USGovDoD', 'O365China', 'O365GermanyCloud')
 MODULE_SCOPES = ('CurrentUser', 'AllUsers')
-# -AccessToken arrived in ExchangeOnlineManagement 3.1.0.
-MIN_VERSION_ACCESS_TOKEN = '3.1.0'
-MIN_VERSION_DEFAULT = '3.0.0'
+# -AccessToken arrived in ExchangeOnlineManagement 3.1.0 (exchange_module holds the module's rules for the doctor too).
+MIN_VERSION_ACCESS_TOKEN = exchange_module.MIN_MODULE_ACCESS_TOKEN
+MIN_VERSION_DEFAULT = exchange_module.MIN_MODULE
 _VERSION_RE = re.compile(r'^\d+(\.\d+){1,3}$')
 _THUMBPRINT_RE = re.compile(r'^[0-9a-fA-F]{40}$')
 SECRET_SETTINGS = ('access_token', 'certificate_password')
@@ -101,6 +102,8 @@ def connection_payload(settings):
         'min_version': min_version,
         'install_module': bool(settings.get('install_module', False)),
         'module_scope': scope,
+        # What the runner says when the host's module is missing or too old: the doctor's rule and words.
+        'module_help': exchange_module.advice(auth, settings.get('min_version')),
     }
     # user_principal_name: with a person's access_token, Connect-ExchangeOnline -UserPrincipalName instead of -Organization.
     for key in ('app_id', 'access_token', 'user_principal_name', 'certificate_thumbprint', 'certificate_path', 'certificate_password',

@@ -107,3 +107,21 @@ def test_an_audit_only_identity_passes_the_preflight_of_the_audit(tenant, tmp_pa
     run = run_playbook(tmp_path, AUDIT, 'audit-readonly', inventory=inventory, check=True,
                        env={'M365_AUDIT_REPORT_DIR': str(tmp_path / 'audit')})
     assert run.rc == 0, run
+
+
+def test_a_module_too_old_the_doctor_and_the_role_say_the_same_version_and_command(tenant, tmp_path):
+    """The host's ExchangeOnlineManagement is 3.0.0 (no -AccessToken): doctor.yml and the role's Exchange step both name
+    3.1.0, why, and the one install command that fits the host's PowerShell (module_utils/exchange_module.py)."""
+    tenant.control('POST', 'exchange/faults', {'module_version': '3.0.0'})
+    inventory = write_inventory(tmp_path / 'inv.json', tenant, tmp_path, tenants=1, exchange=True)
+    doctor_run, reports = run_doctor(tmp_path, inventory, 'doctor-old-module')
+    assert doctor_run.rc != 0, doctor_run
+    module = [f for f in json.loads((reports / 'tenant1.json').read_text())['findings'] if f['check'] == 'ExchangeOnlineManagement'][0]
+    assert module['status'] == 'problem' and '-AccessToken (exchange_auth=access_token) needs 3.1.0 or later' in module['detail'], module
+    command = module['fix']
+    assert command.startswith('Install-Module ExchangeOnlineManagement'), command
+    run = run_playbook(tmp_path, PROVISION, 'role-old-module', inventory=inventory)
+    assert run.rc != 0, run
+    assert ('ExchangeOnlineManagement 3.1.0 or later is not installed on this host (found: 3.0.0); -AccessToken '
+            '(exchange_auth=access_token) needs 3.1.0 or later.') in run.output, run
+    assert command + ', or set install_module to install it' in run.output, (command, run)

@@ -35,8 +35,8 @@ def sign_in_play(tenant, cache, require_roles=None, more_tasks=(), tenant_index=
 class Watched(object):
     """ansible-playbook running in the background; its output read as it comes."""
 
-    def __init__(self, tmp_path, plays, name, inventory_path=None):
-        args, env, self.results_path, _log = playbook_invocation(tmp_path, plays, name, inventory=inventory_path)
+    def __init__(self, tmp_path, plays, name, inventory_path=None, env=None):
+        args, env, self.results_path, _log = playbook_invocation(tmp_path, plays, name, inventory=inventory_path, env=env)
         self.name, self.args = name, args
         self.started = time.time()
         self.proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

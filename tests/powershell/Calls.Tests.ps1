@@ -195,6 +195,26 @@ Describe 'connect once, always disconnect' {
         $answer.msg | Should -BeLike 'ExchangeOnlineManagement 10.0.0 or later is not installed on this host (found: 9.9.9)*'
         @(Get-ExoCall).Count | Should -Be 0
     }
+
+    # module_help is the controller's (module_utils/exchange_module.py): the runner picks the command by its PowerShell.
+    It 'names the install command that fits PowerShell <ps>: <expected>' -TestCases @(
+        @{ ps = '5.1.19041.4291'; expected = 'OLD' }
+        @{ ps = '7.4.6'; expected = 'OLD' }
+        @{ ps = '7.6.0'; expected = 'NEW' }
+    ) {
+        param($ps, $expected)
+        Mock Get-RunnerShellVersion { [version]$ps }
+        $help = '"module_help":{"reason":"the tasks need 10.0.0 or later (min_version)","ps_version":"7.6.0","old_shell":"OLD","new_shell":"NEW"}'
+        $answer = Invoke-TestRunner -Operations '[{"op":"get_transport_config"}]' -Connection ('{"auth":"access_token","access_token":"t","organization":"o","min_version":"10.0.0",' + $help + '}')
+        $answer.failed | Should -BeTrue
+        $answer.msg | Should -BeLike ('*(found: 9.9.9); the tasks need 10.0.0 or later (min_version). On this host (*): {0}, or set install_module to install it' -f $expected)
+        @(Get-ExoCall).Count | Should -Be 0
+    }
+
+    It 'reads its own PowerShell version without a label' {
+        (Get-RunnerShellVersion) | Should -BeOfType [version]
+        (Get-RunnerShellVersion).Major | Should -Be $PSVersionTable.PSVersion.Major
+    }
 }
 
 Describe 'errors as the v3 module shapes them' {

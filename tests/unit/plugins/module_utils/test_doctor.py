@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from ansible_collections.m365.mail_oauth.plugins.module_utils import doctor
+from ansible_collections.m365.mail_oauth.plugins.module_utils import doctor, signin
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 FULL = ['Application.ReadWrite.All', 'AppRoleAssignment.ReadWrite.All', 'DelegatedPermissionGrant.ReadWrite.All']
@@ -195,3 +195,18 @@ def test_the_report_and_its_summary():
     assert doctor.summary(items) == {'ok': False, 'problems': 1, 'warnings': 0, 'checks': 2}
     text = doctor.render_text('contoso', items)
     assert text[0] == 'contoso: 1 problem(s)' and '    fix: mend it' in text and text[-1].startswith('2 check(s), 1 problem(s)')
+
+
+def test_directory_access_as_user_stands_for_the_persons_whole_access():
+    """As Graph (and signin.explain_denied) take it: Directory.AccessAsUser.All allows what the person's role allows."""
+    claims = person(['Directory.AccessAsUser.All'], doctor.GLOBAL_ADMINISTRATOR)
+    assert statuses(doctor.judge_graph_permissions(claims, ['provision'])) == {'graph permissions for provision.yml': 'ok'}
+    # Never for an application: an app's roles are taken literally.
+    assert doctor.missing_graph(app('Directory.AccessAsUser.All'), 'rotate_secret') == ['Application.ReadWrite.All']
+
+
+def test_one_table_of_entra_roles_and_one_way_to_name_the_person():
+    assert doctor.ROLE_NAMES is signin.ROLE_TEMPLATES
+    claims = {'scp': 'User.Read', 'preferred_username': 'ann@contoso.example', 'oid': 'o1'}
+    assert doctor.token_grants(claims)['who'] == signin.who(claims) == 'ann@contoso.example'
+    assert signin.claims_summary(claims)['username'] == 'ann@contoso.example'

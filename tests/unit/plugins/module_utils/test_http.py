@@ -1,4 +1,3 @@
-import socket
 import time
 
 import pytest
@@ -8,7 +7,8 @@ from ansible_collections.m365.mail_oauth.plugins.module_utils.clouds import reso
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import GraphError
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph_client import GraphClient
 from ansible_collections.m365.mail_oauth.plugins.module_utils.http import (
-    REFUSED, UNKNOWN_HOST, host_port, make_session, unreachable_message, unreachable_reason)
+    REFUSED, UNKNOWN_HOST, host_port, make_session, unreachable_in_text, unreachable_message, unreachable_reason)
+from m365_sandbox.testing import closed_port
 
 
 def test_ca_path_wins_over_requests_ca_bundle(monkeypatch):
@@ -31,15 +31,6 @@ def test_default_keeps_environment(monkeypatch):
 
 
 # -- what a failed connection means (real sockets: a closed loopback port, a name that cannot resolve) --------------
-
-
-def closed_port():
-    """A loopback port nobody listens on (bound, then closed)."""
-    sock = socket.socket()
-    sock.bind(('127.0.0.1', 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 def test_a_refused_connection_is_recognised():
@@ -83,3 +74,10 @@ def test_a_refused_graph_endpoint_fails_in_seconds_naming_the_host():
         client.get('applications')
     assert time.monotonic() - started < 8
     assert '127.0.0.1:%d refused the connection' % port in caught.value.msg and '3 tries' in caught.value.msg
+
+
+def test_the_exchange_hosts_words_for_an_unreachable_endpoint():
+    """.NET's and PowerShell's words on the host (the doctor reads the runner's messages with the same lists)."""
+    assert unreachable_in_text('No such host is known. (outlook.office365.com:443)') == UNKNOWN_HOST
+    assert unreachable_in_text('Unable to connect to the remote server') == REFUSED
+    assert unreachable_in_text("The role assigned to application x isn't supported in this scenario") is None
