@@ -56,7 +56,8 @@ def install_command(need, old_shell):
 
 
 def advice(exchange_auth='access_token', min_version=None):
-    """The payload's module_help: the runner shows reason and old_shell's or new_shell's command by its PowerShell version."""
+    """The payload's module_help: the runner shows reason and old_shell's or new_shell's command by its PowerShell version,
+    and below ps_version installs and imports no version newer than old_shell_max."""
     need = needed(exchange_auth, min_version)
-    return {'reason': reason(exchange_auth, min_version), 'ps_version': PS76,
+    return {'reason': reason(exchange_auth, min_version), 'ps_version': PS76, 'old_shell_max': LAST_BEFORE_PS76,
             'old_shell': install_command(need, True), 'new_shell': install_command(need, False)}

@@ -444,12 +444,29 @@ function Get-RunnerModuleAdvice {
     return ('; {0}. On this host ({1} {2}): {3}, or set install_module to install it' -f [string]$help.reason, $PSVersionTable.PSEdition, [string]$PSVersionTable.PSVersion, $command)
 }
 
+# The newest module version this host's PowerShell can load, or $null for no limit (PowerShell 7.6 and later, or a
+# payload without the rule).
+function Get-RunnerModuleMaximum {
+    param($Settings)
+    $help = $Settings.module_help
+    if ((-not $help) -or (-not $help.old_shell_max)) { return $null }
+    if ((Get-RunnerShellVersion) -ge [version][string]$help.ps_version) { return $null }
+    return [version][string]$help.old_shell_max
+}
+
 # The module, installed first when allowed; sets module_version and module_installed of $result.
 function Import-RunnerModule {
     param($Settings)
     $minimum = [version]'3.0.0'
     if ($Settings.min_version) { $minimum = [version][string]$Settings.min_version }
-    $module = Get-Module -ListAvailable -Name ExchangeOnlineManagement | Sort-Object -Property Version -Descending | Select-Object -First 1
+    # Below PowerShell 7.6 the newest module (3.10 and later) cannot load: install and import only the last line that
+    # can (module_help.old_shell_max, the controller's rule), else Install-Module would fetch one this host refuses.
+    $maximum = Get-RunnerModuleMaximum -Settings $Settings
+    if ($maximum -and ($minimum -gt $maximum)) {
+        throw ('ExchangeOnlineManagement {0} or later cannot run on this host''s PowerShell {1}{2}' -f $minimum, [string]$PSVersionTable.PSVersion, (Get-RunnerModuleAdvice -Settings $Settings))
+    }
+    $module = Get-Module -ListAvailable -Name ExchangeOnlineManagement | Where-Object { (-not $maximum) -or ($_.Version -le $maximum) } |
+        Sort-Object -Property Version -Descending | Select-Object -First 1
     if ((-not $module) -or ($module.Version -lt $minimum)) {
         if (-not $Settings.install_module) {
             $found = 'none'
@@ -458,11 +475,16 @@ function Import-RunnerModule {
         }
         $scope = 'CurrentUser'
         if ($Settings.module_scope) { $scope = [string]$Settings.module_scope }
-        Install-Module -Name ExchangeOnlineManagement -MinimumVersion $minimum -Scope $scope -Force -AllowClobber -ErrorAction Stop 3>$null 6>$null | Out-Null
-        $module = Get-Module -ListAvailable -Name ExchangeOnlineManagement | Sort-Object -Property Version -Descending | Select-Object -First 1
+        $install = @{ Name = 'ExchangeOnlineManagement'; MinimumVersion = $minimum; Scope = $scope; Force = $true; AllowClobber = $true; ErrorAction = 'Stop' }
+        if ($maximum) { $install['MaximumVersion'] = $maximum }
+        Install-Module @install 3>$null 6>$null | Out-Null
+        $module = Get-Module -ListAvailable -Name ExchangeOnlineManagement | Where-Object { (-not $maximum) -or ($_.Version -le $maximum) } |
+            Sort-Object -Property Version -Descending | Select-Object -First 1
         $result.module_installed = $true
     }
-    Import-Module -Name ExchangeOnlineManagement -MinimumVersion $minimum -ErrorAction Stop 3>$null 6>$null | Out-Null
+    $import = @{ Name = 'ExchangeOnlineManagement'; MinimumVersion = $minimum; ErrorAction = 'Stop' }
+    if ($maximum) { $import['MaximumVersion'] = $maximum }
+    Import-Module @import 3>$null 6>$null | Out-Null
     $result.module_version = [string]$module.Version
 }
 

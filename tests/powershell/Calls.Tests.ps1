@@ -211,6 +211,41 @@ Describe 'connect once, always disconnect' {
         @(Get-ExoCall).Count | Should -Be 0
     }
 
+    It 'below PowerShell 7.6 installs and imports nothing past old_shell_max (3.10 cannot load there)' {
+        Mock Get-RunnerShellVersion { [version]'5.1.19041.4291' }
+        Mock Install-Module { $global:RunnerInstallArgs = $PesterBoundParameters }
+        Mock Import-Module { $global:RunnerImportArgs = $PesterBoundParameters } -ParameterFilter { $Name -eq 'ExchangeOnlineManagement' }
+        $global:RunnerInstallArgs = $null
+        $global:RunnerImportArgs = $null
+        $help = '"module_help":{"reason":"r","ps_version":"7.6.0","old_shell_max":"3.9.2","old_shell":"OLD","new_shell":"NEW"}'
+        $null = Invoke-TestRunner -Operations '[{"op":"get_transport_config"}]' -Connection ('{"auth":"access_token","access_token":"t","organization":"o","min_version":"3.1.0","install_module":true,' + $help + '}')
+        # The stub module is 9.9.9: past the limit, so it counts as missing and the 3.9 line is installed.
+        $global:RunnerInstallArgs.MaximumVersion | Should -Be ([version]'3.9.2')
+        $global:RunnerInstallArgs.MinimumVersion | Should -Be ([version]'3.1.0')
+        $global:RunnerImportArgs.MaximumVersion | Should -Be ([version]'3.9.2')
+    }
+
+    It 'on PowerShell 7.6 keeps the newest module (no maximum)' {
+        Mock Get-RunnerShellVersion { [version]'7.6.0' }
+        Mock Install-Module { $global:RunnerInstallArgs = $PesterBoundParameters }
+        $global:RunnerInstallArgs = $null
+        $help = '"module_help":{"reason":"r","ps_version":"7.6.0","old_shell_max":"3.9.2","old_shell":"OLD","new_shell":"NEW"}'
+        $answer = Invoke-TestRunner -Operations '[{"op":"get_transport_config"}]' -Connection ('{"auth":"access_token","access_token":"t","organization":"o","min_version":"3.1.0","install_module":true,' + $help + '}')
+        $answer.failed | Should -BeFalse
+        $global:RunnerInstallArgs | Should -BeNullOrEmpty
+    }
+
+    It 'refuses a min_version past old_shell_max below PowerShell 7.6, naming the way out' {
+        Mock Get-RunnerShellVersion { [version]'7.4.6' }
+        Mock Install-Module { throw 'must not install' }
+        $help = '"module_help":{"reason":"the tasks need 3.10.0 or later (min_version)","ps_version":"7.6.0","old_shell_max":"3.9.2","old_shell":"OLD","new_shell":"NEW"}'
+        $answer = Invoke-TestRunner -Operations '[{"op":"get_transport_config"}]' -Connection ('{"auth":"access_token","access_token":"t","organization":"o","min_version":"3.10.0","install_module":true,' + $help + '}')
+        $answer.failed | Should -BeTrue
+        $answer.msg | Should -BeLike 'ExchangeOnlineManagement 3.10.0 or later cannot run on this host''s PowerShell*OLD, or set install_module*'
+        Should -Invoke Install-Module -Times 0
+        @(Get-ExoCall).Count | Should -Be 0
+    }
+
     It 'reads its own PowerShell version without a label' {
         (Get-RunnerShellVersion) | Should -BeOfType [version]
         (Get-RunnerShellVersion).Major | Should -Be $PSVersionTable.PSVersion.Major
