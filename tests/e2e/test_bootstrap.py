@@ -221,3 +221,27 @@ def test_an_unwritable_key_path_fails_before_the_sign_in(tenant, tmp_path):
     assert code is None and run.rc != 0
     assert 'no-such-dir' in run.output and 'does not exist' in run.output, run.output
     assert admin_app(tenant) is None and tenant.pending_user_codes() == []
+
+
+def test_a_client_secret_when_asked_lands_in_a_0600_file_and_the_vars_only_name_it(tenant, tmp_path):
+    tenant.config(device_code_interval=1)
+    run, code = bootstrap(tenant, tmp_path, 'bootstrap-secret', admin_identity_credential_type='secret', admin_identity_profile='audit')
+    assert code and run.rc == 0, run
+    app = admin_app(tenant)
+    assert len(app['passwordCredentials']) == 1 and not app['keyCredentials']
+    home = tmp_path / 'identity'
+    secret = (home / (UNIQUE + '.secret')).read_text().strip()
+    assert stat.S_IMODE(os.stat(str(home / (UNIQUE + '.secret'))).st_mode) == 0o600 and secret
+    assert secret not in run.output and secret not in (home / (UNIQUE + '.vars.yml')).read_text()
+    identity = yaml.safe_load((home / (UNIQUE + '.vars.yml')).read_text())
+    assert identity['mailbox_access_doctor_playbooks'] == ['audit']
+    # The vars file names the file; Ansible reads the secret from it when the doctor runs as the identity.
+    host = dict(identity)
+    inventory = tmp_path / 'secret-inventory.json'
+    inventory.write_text(json.dumps({'tenants': {'hosts': {'tenant1': host}},
+                                     'all': {'vars': {'ansible_python_interpreter': sys.executable}}}))
+    doctor = run_playbook(tmp_path, DOCTOR, 'doctor-secret-identity', inventory=inventory,
+                          env={'M365_DOCTOR_REPORT_DIR': str(tmp_path / 'doctor')})
+    report = json.loads((tmp_path / 'doctor' / 'tenant1.json').read_text())
+    assert doctor.rc == 0 and report['ok'], doctor
+    assert any('holds Application.Read.All, DelegatedPermissionGrant.ReadWrite.All' in f['detail'] for f in report['findings'])
