@@ -245,3 +245,22 @@ def test_a_client_secret_when_asked_lands_in_a_0600_file_and_the_vars_only_name_
     report = json.loads((tmp_path / 'doctor' / 'tenant1.json').read_text())
     assert doctor.rc == 0 and report['ok'], doctor
     assert any('holds Application.Read.All, DelegatedPermissionGrant.ReadWrite.All' in f['detail'] for f in report['findings'])
+
+
+def test_a_certificate_near_its_expiry_is_rotated_with_overlap(tenant, tmp_path):
+    tenant.config(device_code_interval=1)
+    first, _code = bootstrap(tenant, tmp_path, 'bootstrap-short', admin_identity_certificate_valid_days=31)
+    assert first.rc == 0, first
+    pem = tmp_path / 'identity' / (UNIQUE + '.pem')
+    old = pem.read_bytes()
+    # 31 days left is within a 45-day window: a new key and certificate, uploaded beside the old one.
+    rotated, _code = bootstrap(tenant, tmp_path, 'bootstrap-rotate', admin_identity_certificate_valid_days=365,
+                               admin_identity_rotate_before_days=45)
+    assert rotated.rc == 0 and rotated.changed == 2, rotated
+    assert pem.read_bytes() != old
+    kept = [p for p in (tmp_path / 'identity').iterdir() if p.name.startswith(UNIQUE + '.pem.')]
+    assert len(kept) == 1 and kept[0].read_bytes() == old and stat.S_IMODE(os.stat(str(kept[0])).st_mode) == 0o600
+    assert len(admin_app(tenant)['keyCredentials']) == 2  # the old certificate stays valid until it expires
+    again, _code = bootstrap(tenant, tmp_path, 'bootstrap-rotated-again', admin_identity_certificate_valid_days=365,
+                             admin_identity_rotate_before_days=45)
+    assert again.rc == 0 and again.changed == 0, again
