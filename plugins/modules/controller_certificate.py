@@ -149,7 +149,7 @@ def make_pem(subject, valid_days, key_size, passphrase):
 
 def run(module):
     params = module.params
-    path = os.path.abspath(os.path.expanduser(params['path']))
+    path = os.path.abspath(params['path'])  # type path: ~ already expanded
     if params['valid_days'] < 1 or params['rotate_before_days'] < 0 or params['rotate_before_days'] >= params['valid_days']:
         raise ConfigError('valid_days (%d) must be positive and longer than rotate_before_days (%d)'
                           % (params['valid_days'], params['rotate_before_days']))

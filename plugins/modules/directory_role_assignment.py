@@ -12,7 +12,7 @@ description:
     Exchange Online PowerShell with C(Exchange.ManageAsApp)) to the service principal of an application, tenant-wide,
     through Microsoft Graph's role management API (C(POST /roleManagement/directory/roleAssignments) with
     C(principalId), C(roleDefinitionId) and C(directoryScopeId=/); Microsoft Learn, "Create unifiedRoleAssignment").
-  - Idempotent: the service principal's assignments are read first (C(GET /roleManagement/directory/roleAssignments)
+  - Idempotent - the service principal's assignments are read first (C(GET /roleManagement/directory/roleAssignments)
     filtered by C(principalId)); an assignment that exists is left alone.
   - Needs C(RoleManagement.ReadWrite.Directory) (application) or, for a person, that scope and the Privileged Role
     Administrator or Global Administrator role (Microsoft Learn, "Create unifiedRoleAssignment", permissions).

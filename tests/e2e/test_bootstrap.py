@@ -5,17 +5,14 @@ then provision.yml and doctor.yml run as that new identity (its certificate), an
 import json
 import os
 import stat
-import subprocess
 import sys
-import threading
-import time
 
 import yaml
 
 from exchange_play import WINDOWS
-from playbook import Run, playbook_invocation, run_playbook, save_log
+from playbook import run_playbook, save_log
 from roles import PLAYBOOKS, windows_host
-from test_sign_in import PROMPT
+from test_sign_in import Watched
 
 BOOTSTRAP = os.path.join(PLAYBOOKS, 'bootstrap.yml')
 PROVISION = os.path.join(PLAYBOOKS, 'provision.yml')
@@ -25,49 +22,6 @@ EXCHANGE_ADMINISTRATOR = '29232cdf-9323-42fd-ade2-1d097af3e4de'
 GRAPH = '00000003-0000-0000-c000-000000000000'
 USER_READ_ALL = 'df021288-bdef-4463-88db-98f22de89214'
 MANAGE = ['AppRoleAssignment.ReadWrite.All', 'Application.ReadWrite.All', 'DelegatedPermissionGrant.ReadWrite.All']
-
-
-class Bootstrap(object):
-    """bootstrap.yml in the background; its output read as it comes, so the test can answer the prompt."""
-
-    def __init__(self, tmp_path, name, extra_vars, check=False, diff=False):
-        args, env, self.results_path, self.log_path = playbook_invocation(tmp_path, BOOTSTRAP, name, extra_vars=extra_vars,
-                                                                          check=check, diff=diff)
-        self.name, self.args, self.started = name, args, time.time()
-        self.proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.lines = []
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.lines.append(line)
-
-    def code(self, seconds=90):
-        """The user code of the prompt, or None when the play ended without one."""
-        deadline = time.time() + seconds
-        while time.time() < deadline:
-            for line in list(self.lines):
-                match = PROMPT.search(line)
-                if match:
-                    return match.group(2)
-            if self.proc.poll() is not None:
-                return None
-            time.sleep(0.1)
-        raise AssertionError('no device code prompt:\n' + ''.join(self.lines))
-
-    def finish(self, seconds=300):
-        try:
-            stderr = self.proc.communicate(timeout=seconds)[1]
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.communicate()
-            raise
-        self.reader.join(10)
-        run = Run(self.name, self.args, subprocess.CompletedProcess(self.args, self.proc.returncode, ''.join(self.lines), stderr),
-                  time.time() - self.started, self.results_path)
-        save_log(run, self.log_path)
-        return run
 
 
 def bootstrap_vars(tenant, tmp_path, **more):
@@ -84,11 +38,13 @@ def bootstrap_vars(tenant, tmp_path, **more):
 
 def bootstrap(tenant, tmp_path, name, person=None, approve=True, check=False, diff=False, **more):
     """One bootstrap.yml run; the person (the Global Administrator unless named) approves the code if one is shown."""
-    run = Bootstrap(tmp_path, name, bootstrap_vars(tenant, tmp_path, **more), check=check, diff=diff)
-    code = run.code()
+    run = Watched(tmp_path, BOOTSTRAP, name, extra_vars=bootstrap_vars(tenant, tmp_path, **more), check=check, diff=diff)
+    code = run.prompt_code(90)
     if code is not None:
         tenant.device_login(person or tenant.global_admin(), user_code=code, approve=approve)
-    return run.finish(), code
+    result = run.finish(300)
+    save_log(result, run.log_path)
+    return result, code
 
 
 def admin_app(tenant):

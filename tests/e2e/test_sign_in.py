@@ -35,8 +35,9 @@ def sign_in_play(tenant, cache, require_roles=None, more_tasks=(), tenant_index=
 class Watched(object):
     """ansible-playbook running in the background; its output read as it comes."""
 
-    def __init__(self, tmp_path, plays, name, inventory_path=None):
-        args, env, self.results_path, _log = playbook_invocation(tmp_path, plays, name, inventory=inventory_path)
+    def __init__(self, tmp_path, plays, name, inventory_path=None, **invocation):
+        # invocation: playbook_invocation's extra_vars, check, diff.
+        args, env, self.results_path, self.log_path = playbook_invocation(tmp_path, plays, name, inventory=inventory_path, **invocation)
         self.name, self.args = name, args
         self.started = time.time()
         self.proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -48,7 +49,8 @@ class Watched(object):
         for line in self.proc.stdout:
             self.lines.append(line)
 
-    def wait_for_prompt(self, seconds=60):
+    def prompt_code(self, seconds=60):
+        """The user code of the prompt, or None when the play ended without one."""
         deadline = time.time() + seconds
         while time.time() < deadline:
             for line in list(self.lines):
@@ -56,9 +58,15 @@ class Watched(object):
                 if match:
                     return match.group(2)
             if self.proc.poll() is not None:
-                break
+                return None
             time.sleep(0.1)
-        raise AssertionError('no device code prompt:\n' + ''.join(self.lines))
+        raise AssertionError('no device code prompt within %d s:\n%s' % (seconds, ''.join(self.lines)))
+
+    def wait_for_prompt(self, seconds=60):
+        code = self.prompt_code(seconds)
+        if code is None:
+            raise AssertionError('no device code prompt:\n' + ''.join(self.lines))
+        return code
 
     def finish(self, seconds=120):
         try:

@@ -94,8 +94,8 @@ def bootstrap_all(sandbox, work):
     def one(index):
         try:
             results[index] = bootstrap(sandbox, index, work)
-        except Exception as exc:  # pylint: disable=broad-except - reported below, after both ended
-            errors.append(exc)
+        except Exception as exc:  # pylint: disable=broad-except
+            errors.append(exc)  # raised below, once both have ended
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(len(sandbox.tenants))]
     for thread in threads:
