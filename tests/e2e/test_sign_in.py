@@ -41,13 +41,17 @@ class Watched(object):
         self.name, self.args = name, args
         self.started = time.time()
         self.proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.lines = []
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
+        self.lines, self.err_lines = [], []
+        # One reader per pipe, and nothing else reads them: communicate() beside a reader would take lines from it.
+        self.readers = [threading.Thread(target=self._read, args=(pipe, into), daemon=True)
+                        for pipe, into in ((self.proc.stdout, self.lines), (self.proc.stderr, self.err_lines))]
+        for reader in self.readers:
+            reader.start()
 
-    def _read(self):
-        for line in self.proc.stdout:
-            self.lines.append(line)
+    @staticmethod
+    def _read(pipe, into):
+        for line in pipe:
+            into.append(line)
 
     def prompt_code(self, seconds=60):
         """The user code of the prompt, or None when the play ended without one."""
@@ -70,12 +74,14 @@ class Watched(object):
 
     def finish(self, seconds=120):
         try:
-            stderr = self.proc.communicate(timeout=seconds)[1]
+            self.proc.wait(timeout=seconds)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            self.proc.wait()
             raise
-        self.reader.join(10)
-        proc = subprocess.CompletedProcess(self.args, self.proc.returncode, ''.join(self.lines), stderr)
+        for reader in self.readers:
+            reader.join(10)
+        proc = subprocess.CompletedProcess(self.args, self.proc.returncode, ''.join(self.lines), ''.join(self.err_lines))
         return Run(self.name, self.args, proc, time.time() - self.started, self.results_path)
 
 
