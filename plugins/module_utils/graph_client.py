@@ -56,6 +56,8 @@ def needed_permission(method, path):
         return 'DelegatedPermissionGrant.ReadWrite.All'
     if 'appRoleAssignedTo' in path and method != 'GET':
         return 'AppRoleAssignment.ReadWrite.All'
+    if path.startswith('roleManagement'):
+        return 'RoleManagement.Read.Directory' if method == 'GET' else 'RoleManagement.ReadWrite.Directory'
     if path.startswith('organization'):
         return 'Organization.Read.All (or Application.Read.All)'
     if path.startswith('users'):

@@ -44,6 +44,15 @@ options:
         Microsoft Graph C(User.Read) and consent that is no longer listed.
     type: bool
     default: false
+  exclusive_scope:
+    description:
+      - What O(exclusive) makes exact. V(all_resources) - the listed permissions are all the application holds, from any
+        resource. V(this_resource) - exactly the listed ones from O(resource); the other resources' permissions and
+        consent are left alone (one task per resource, each exclusive, as C(playbooks/bootstrap.yml) does for Microsoft
+        Graph and Office 365 Exchange Online).
+    type: str
+    choices: [all_resources, this_resource]
+    default: all_resources
   create_resource_principal:
     description:
       - Create the resource's service principal when the tenant has none yet (a tenant that never used Exchange Online).
@@ -182,7 +191,8 @@ def run(module):
     wanted = set((r['id'], 'Role') for r in roles) | set((s['id'], 'Scope') for s in scopes)
 
     required = app.get('requiredResourceAccess') or []
-    new_required = perms.merge_required(required, resource_app, wanted, params['exclusive'], params['state'] == 'absent')
+    new_required = perms.merge_required(required, resource_app, wanted, params['exclusive'], params['state'] == 'absent',
+                                        keep_others=params['exclusive_scope'] == 'this_resource')
     namer = Namer(client, [resource])
     diff_before = {'requested': namer.requested(required)}
     diff_after = {'requested': namer.requested(new_required)}
@@ -207,6 +217,7 @@ def main():
         delegated_permissions=dict(type='list', elements='str', default=[]),
         admin_consent=dict(type='bool', default=True),
         exclusive=dict(type='bool', default=False),
+        exclusive_scope=dict(type='str', choices=['all_resources', 'this_resource'], default='all_resources'),
         create_resource_principal=dict(type='bool', default=True),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
     )

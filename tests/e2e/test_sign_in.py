@@ -35,20 +35,26 @@ def sign_in_play(tenant, cache, require_roles=None, more_tasks=(), tenant_index=
 class Watched(object):
     """ansible-playbook running in the background; its output read as it comes."""
 
-    def __init__(self, tmp_path, plays, name, inventory_path=None, env=None):
-        args, env, self.results_path, _log = playbook_invocation(tmp_path, plays, name, inventory=inventory_path, env=env)
+    def __init__(self, tmp_path, plays, name, inventory_path=None, **invocation):
+        # invocation: playbook_invocation's extra_vars, check, diff, env.
+        args, env, self.results_path, self.log_path = playbook_invocation(tmp_path, plays, name, inventory=inventory_path, **invocation)
         self.name, self.args = name, args
         self.started = time.time()
         self.proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.lines = []
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
+        self.lines, self.err_lines = [], []
+        # One reader per pipe, and nothing else reads them: communicate() beside a reader would take lines from it.
+        self.readers = [threading.Thread(target=self._read, args=(pipe, into), daemon=True)
+                        for pipe, into in ((self.proc.stdout, self.lines), (self.proc.stderr, self.err_lines))]
+        for reader in self.readers:
+            reader.start()
 
-    def _read(self):
-        for line in self.proc.stdout:
-            self.lines.append(line)
+    @staticmethod
+    def _read(pipe, into):
+        for line in pipe:
+            into.append(line)
 
-    def wait_for_prompt(self, seconds=60):
+    def prompt_code(self, seconds=60):
+        """The user code of the prompt, or None when the play ended without one."""
         deadline = time.time() + seconds
         while time.time() < deadline:
             for line in list(self.lines):
@@ -56,18 +62,26 @@ class Watched(object):
                 if match:
                     return match.group(2)
             if self.proc.poll() is not None:
-                break
+                return None
             time.sleep(0.1)
-        raise AssertionError('no device code prompt:\n' + ''.join(self.lines))
+        raise AssertionError('no device code prompt within %d s:\n%s' % (seconds, ''.join(self.lines)))
+
+    def wait_for_prompt(self, seconds=60):
+        code = self.prompt_code(seconds)
+        if code is None:
+            raise AssertionError('no device code prompt:\n' + ''.join(self.lines))
+        return code
 
     def finish(self, seconds=120):
         try:
-            stderr = self.proc.communicate(timeout=seconds)[1]
+            self.proc.wait(timeout=seconds)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            self.proc.wait()
             raise
-        self.reader.join(10)
-        proc = subprocess.CompletedProcess(self.args, self.proc.returncode, ''.join(self.lines), stderr)
+        for reader in self.readers:
+            reader.join(10)
+        proc = subprocess.CompletedProcess(self.args, self.proc.returncode, ''.join(self.lines), ''.join(self.err_lines))
         return Run(self.name, self.args, proc, time.time() - self.started, self.results_path)
 
 

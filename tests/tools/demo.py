@@ -4,9 +4,14 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
+
+import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, 'tests', 'sandbox'))
@@ -22,22 +27,87 @@ BIN = os.path.dirname(sys.executable)
 GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000'
 USER_READ = 'e1fe6dd8-ba31-4d61-89e7-88639da4683d'
 APP_UNIQUE_NAME = 'demo-mail-reader'
+ADMIN_UNIQUE_NAME = 'demo-admin'
+OUTPUT = threading.Lock()
+PROMPT = re.compile(r'open the page (\S+) and enter the code ([A-Z0-9]+) to authenticate')
 
 
 def banner(text):
     print('\n' + '=' * 78 + '\n== ' + text + '\n' + '=' * 78, flush=True)
 
 
+def _playbook_env(env=None):
+    return dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, '.build', 'collections'), ANSIBLE_NOCOLOR='1',
+                ANSIBLE_DEPRECATION_WARNINGS='False',
+                M365_ALLOW_CUSTOM_ENDPOINTS='1', **(env or {}))  # the sandbox is not a Microsoft cloud
+
+
 def playbook(inventory, name, *extra, env=None):
-    run_env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, '.build', 'collections'), ANSIBLE_NOCOLOR='1',
-                   ANSIBLE_DEPRECATION_WARNINGS='False',
-                   M365_ALLOW_CUSTOM_ENDPOINTS='1', **(env or {}))  # the sandbox is not a Microsoft cloud
     cmd = [os.path.join(BIN, 'ansible-playbook'), '-i', inventory, os.path.join(REPO, 'playbooks', name)] + list(extra)
     print('$ ansible-playbook -i %s playbooks/%s %s' % (os.path.relpath(inventory, REPO), name, ' '.join(extra)), flush=True)
-    return subprocess.run(cmd, env=run_env, check=True)
+    return subprocess.run(cmd, env=_playbook_env(env), check=True)
 
 
-def write_inventory(sandbox, work, handover, mail=None):
+def bootstrap(sandbox, index, work):
+    """playbooks/bootstrap.yml for one tenant, as its Global Administrator: the prompt shows as a person sees it, and the
+    demo enters the code at the sandbox's verification page for them. Returns the identity's inventory vars."""
+    tenant = sandbox.tenant(index)
+    home = os.path.join(work, 'identity', tenant['domain'])
+    os.makedirs(home, mode=0o700, exist_ok=True)
+    extra = {'admin_identity_tenant_id': tenant['domain'], 'admin_identity_unique_name': ADMIN_UNIQUE_NAME,
+             'admin_identity_display_name': 'Demo admin', 'admin_identity_dir': home,
+             'admin_identity_token_cache': os.path.join(work, 'token_cache.json'), 'admin_identity_sign_in_timeout': 60,
+             'admin_identity_endpoints': {'authority_url': sandbox.authority_url, 'graph_url': sandbox.graph_url,
+                                          'ca_path': sandbox.ca_path}}
+    vars_path = os.path.join(work, 'bootstrap-%d.json' % index)
+    with open(vars_path, 'w') as handle:
+        json.dump(extra, handle)
+    cmd = [os.path.join(BIN, 'ansible-playbook'), os.path.join(REPO, 'playbooks', 'bootstrap.yml'), '-e', '@' + vars_path]
+    prefix = 'tenant%d| ' % (index + 1)
+
+    def say(text):
+        with OUTPUT:
+            print(''.join(prefix + line + '\n' for line in text.rstrip('\n').split('\n')), end='', flush=True)
+
+    say('$ ansible-playbook playbooks/bootstrap.yml -e admin_identity_tenant_id=%s   (plus the sandbox\'s endpoints)' % tenant['domain'])
+    proc = subprocess.Popen(cmd + ['-i', 'localhost,'], env=_playbook_env(), stdout=subprocess.PIPE, text=True)
+    for line in proc.stdout:
+        say(line)
+        match = PROMPT.search(line)
+        if match:
+            person = sandbox.global_admin(index)
+            say('   [demo] %s opens %s, enters %s and approves the sign-in' % (person, match.group(1), match.group(2)))
+            sandbox.device_login(person, user_code=match.group(2), tenant_index=index)
+    if proc.wait() != 0:
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
+    vars_file = os.path.join(home, ADMIN_UNIQUE_NAME + '.vars.yml')
+    with open(vars_file) as handle:
+        text = handle.read()
+    say('%s (mode %o):\n%s' % (os.path.relpath(vars_file, REPO), os.stat(vars_file).st_mode & 0o777, text))
+    return yaml.safe_load(text)
+
+
+def bootstrap_all(sandbox, work):
+    """Both tenants at once (each its own person and prompt), as two admins at two browsers would."""
+    results, errors = {}, []
+
+    def one(index):
+        try:
+            results[index] = bootstrap(sandbox, index, work)
+        except Exception as exc:  # pylint: disable=broad-except
+            errors.append(exc)  # raised below, once both have ended
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(sandbox.tenants))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return [results[i] for i in range(len(sandbox.tenants))]
+
+
+def write_inventory(sandbox, work, handover, identities, mail=None):
     """The demo's inventory; with mail servers, the role ends with a real XOAUTH2 login per mailbox and protocol."""
     login = {}
     if mail is not None:
@@ -51,6 +121,8 @@ def write_inventory(sandbox, work, handover, mail=None):
                                   mailbox_access_protocols=['imap', 'pop', 'smtp'], mailbox_access_mailboxes=tenant['mailboxes'],
                                   mailbox_access_handover_dest=os.path.join(handover, '%s-mail-app.json' % name),
                                   mailbox_access_exchange_host='exchange-admin', **login)
+        # The identity bootstrap created, not the sandbox's seeded admin app.
+        hosts[name].update(identities[index])
         print('%s: %s (%s), mailboxes: %s' % (name, tenant['tenant_id'], tenant['domain'], ', '.join(tenant['mailboxes'])))
     inventory = {'tenants': {'hosts': hosts}, 'windows': {'hosts': {'exchange-admin': windows_host(sandbox)}}}
     path = os.path.join(work, 'inventory.yml')
@@ -130,8 +202,18 @@ def main():
             stack.enter_context(ExchangeMirror(sandbox, mail, APP_UNIQUE_NAME))
             print('Dovecot (IMAP %d, POP3 %d) and Postfix (submission %d) accept the app\'s tokens for the mailboxes '
                   'Exchange gives it FullAccess to' % (mail.imap_port, mail.pop_port, mail.smtp_port))
-        inventory, hosts = write_inventory(sandbox, work, handover, mail)
-        banner('Provision: app, secret, IMAP/POP/SMTP app roles + consent, New-ServicePrincipal, FullAccess, protocols'
+        banner('Bootstrap: a person with Global Administrator signs in once per tenant (device code) and bootstrap.yml creates '
+               'the admin identity the playbooks run as')
+        sandbox.config(device_code_interval=1)  # the sandbox's polling interval (Entra ID says 5 s)
+        shutil.rmtree(os.path.join(work, 'identity'), ignore_errors=True)
+        for stale in ('token_cache.json', 'token_cache.json.lock'):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(os.path.join(work, stale))
+        started = time.monotonic()
+        identities = bootstrap_all(sandbox, work)
+        print('bootstrap of %d tenants: %.0f s' % (len(identities), time.monotonic() - started))
+        inventory, hosts = write_inventory(sandbox, work, handover, identities, mail)
+        banner('Provision as the new identity (its certificate): app, secret, IMAP/POP/SMTP app roles + consent, New-ServicePrincipal, FullAccess, protocols'
                + (', then a real XOAUTH2 login to every mailbox' if mail is not None else ''))
         playbook(inventory, 'provision.yml')
         banner('Handover files for the mail client (secret masked here)')

@@ -43,25 +43,27 @@ class Namer:
         return dict((k, sorted(v)) for k, v in view.items())
 
 
-def plan_role_assignments(assignments, resource, wanted_roles, exclusive, remove):
-    """(role ids to assign, assignments to delete)."""
+def plan_role_assignments(assignments, resource, wanted_roles, exclusive, remove, keep_others=False):
+    """(role ids to assign, assignments to delete); keep_others: exclusive on this resource only."""
     held = set(a['appRoleId'] for a in assignments if a['resourceId'] == resource['id'])
     wanted_ids = set(r['id'] for r in wanted_roles)
     if remove:
         return [], [a for a in assignments if a['resourceId'] == resource['id'] and a['appRoleId'] in wanted_ids]
     to_add = sorted(wanted_ids - held)
-    to_delete = [a for a in assignments if exclusive and not (a['resourceId'] == resource['id'] and a['appRoleId'] in wanted_ids)]
+    to_delete = [a for a in assignments if exclusive and not (a['resourceId'] == resource['id'] and a['appRoleId'] in wanted_ids)
+                 and not (keep_others and a['resourceId'] != resource['id'])]
     return to_add, to_delete
 
 
-def plan_grants(grants, resource, wanted_scopes, exclusive, remove):
-    """Writes to tenant-wide delegated grants: [(grant or None to create, scope string or None to delete)]."""
+def plan_grants(grants, resource, wanted_scopes, exclusive, remove, keep_others=False):
+    """Writes to tenant-wide delegated grants: [(grant or None to create, scope string or None to delete)];
+    keep_others: exclusive on this resource only."""
     wanted = set(s['value'] for s in wanted_scopes)
     writes = []
     mine = None
     for grant in (g for g in grants if g.get('consentType') == 'AllPrincipals'):
         if grant['resourceId'] != resource['id']:
-            if exclusive:
+            if exclusive and not keep_others:
                 writes.append((grant, None))
             continue
         mine = grant
@@ -85,8 +87,9 @@ def consent(module, client, app, resource, roles, scopes, result, namer, princip
         raise ConfigError('the application %s has no service principal, so consent cannot be granted: run '
                           'm365.mail_oauth.azure_app_registration with service_principal=true first' % app['appId'])
     result['service_principal_id'] = principal['id']
-    to_add, to_delete = plan_role_assignments(assignments, resource, roles, params['exclusive'], remove)
-    grant_writes = plan_grants(grants, resource, scopes, params['exclusive'], remove)
+    keep_others = params.get('exclusive_scope') == 'this_resource'
+    to_add, to_delete = plan_role_assignments(assignments, resource, roles, params['exclusive'], remove, keep_others)
+    grant_writes = plan_grants(grants, resource, scopes, params['exclusive'], remove, keep_others)
     before = namer.granted(assignments)
     deleted_ids = set(a['id'] for a in to_delete)
     after_assignments = [a for a in assignments if a['id'] not in deleted_ids] + [

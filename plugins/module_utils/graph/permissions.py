@@ -68,11 +68,12 @@ def access_entries(required, resource_app):
     return set()
 
 
-def merge_required(required, resource_app, wanted, exclusive, remove):
+def merge_required(required, resource_app, wanted, exclusive, remove, keep_others=False):
     """The new requiredResourceAccess list.
 
     exclusive: the app requests exactly `wanted`, from this resource only (how
-    the default Microsoft Graph User.Read goes). remove: drop `wanted`.
+    the default Microsoft Graph User.Read goes); with keep_others, exactly `wanted`
+    from this resource and the other resources' entries as they are. remove: drop `wanted`.
     """
     current = access_entries(required, resource_app)
     if remove:
@@ -81,7 +82,7 @@ def merge_required(required, resource_app, wanted, exclusive, remove):
         entries = set(wanted)
     else:
         entries = current | wanted
-    others = [] if exclusive else [e for e in required if e.get('resourceAppId') != resource_app]
+    others = [] if exclusive and not keep_others else [e for e in required if e.get('resourceAppId') != resource_app]
     if entries:
         others.append({'resourceAppId': resource_app,
                        'resourceAccess': [{'id': i, 'type': t} for i, t in sorted(entries)]})

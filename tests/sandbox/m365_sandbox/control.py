@@ -80,6 +80,10 @@ def seed_application(tenant, body):
         sp = tenant.add('service_principals', new_service_principal(app, tenant.tenant_id), backdate=not fresh)
         _grant_roles(tenant, sp, extras.get('_roles'))
         result['servicePrincipal'] = sp
+    if extras.get('_exchange_role', True):
+        # An app seeded here stands for one set up by hand, Exchange role included (as the seeded admin app); one made
+        # through Graph needs a directory role assignment (exchange/host.py has_admin_role). `_exchange_role: false` leaves it out.
+        tenant.extensions.setdefault('exchange_role_apps', set()).add(app['appId'].lower())
     return result
 
 

@@ -26,6 +26,8 @@ ROLE_MESSAGE = ("The role assigned to application %s isn't supported in this sce
 # A person's (delegated) token works when the person holds one of these Entra roles (Exchange Online's permissions page:
 # both are members of the Organization Management role group). The wording for a person without them is weak (README).
 PERSON_ROLES = ('Exchange Administrator', 'Global Administrator')
+# The Entra roles that give an app (its service principal) the Exchange Online RBAC of Organization Management.
+APP_EXCHANGE_ROLES = ('Exchange Administrator', 'Global Administrator')
 PERSON_ROLE_MESSAGE = ("The user %s isn't assigned to any management roles that allow this (Exchange Administrator or Global "
                        "Administrator).")
 
@@ -228,8 +230,22 @@ class ExchangeHost:
                 self.without_role.add(key)
 
     def has_admin_role(self, tenant_id, claims):
-        """Whether the token's app holds an Exchange role in the tenant (every seeded app does until it is taken away)."""
-        return (tenant_id, (claims.get('appid') or claims.get('azp') or '').lower()) not in self.without_role
+        """Whether the token's app holds an Exchange role in the tenant: the seeded admin app does (until it is taken away);
+        any other app only when its service principal holds Exchange Administrator or Global Administrator (Microsoft Learn,
+        "App-only authentication for unattended scripts in Exchange Online PowerShell": assign Microsoft Entra roles to the app)."""
+        app_id = (claims.get('appid') or claims.get('azp') or '').lower()
+        if (tenant_id, app_id) in self.without_role:
+            return False
+        if 'scp' in claims:
+            return True  # a person: has_role judged their directory roles
+        with self.directory_lock:
+            tenant = self.find_tenant(tenant_id)
+            if tenant is None or not hasattr(tenant, 'service_principals'):
+                return True  # a tenant-like stand-in of a unit test: no directory to judge by
+            if app_id in tenant.extensions.get('exchange_role_apps', ()):
+                return True
+            principals = [sp['id'] for sp in tenant.service_principals.values() if (sp.get('appId') or '').lower() == app_id]
+            return any(set(tenant.role_names_of(sp_id)) & set(APP_EXCHANGE_ROLES) for sp_id in principals)
 
     # -- faults -----------------------------------------------------------------
     def latency(self, kind, *keys):

@@ -199,3 +199,21 @@ def test_an_app_whose_exchange_role_was_taken_away_connects_but_every_cmdlet_is_
     assert connect.status_code == 200
     control.handle(host.sandbox, 'POST', 'tenants/%s/exchange/role' % tenant.tenant_id, {'appId': admin, 'assigned': True})
     assert host.rest('Get-Mailbox', {'ResultSize': 1}).status_code == 200
+
+
+def test_an_app_made_through_graph_runs_cmdlets_only_while_it_holds_an_entra_exchange_role(host):
+    """README "An app's Exchange role": Exchange.ManageAsApp alone is not enough; Exchange Administrator on its service
+    principal (a directory role assignment) is; the seeded admin app and control-seeded apps stand for apps set up by hand."""
+    tenant = host.tenant()
+    seeded = control.seed_application(tenant, {'displayName': 'made through Graph', '_service_principal': True, '_exchange_role': False})
+    app_id, sp_id = seeded['application']['appId'], seeded['servicePrincipal']['id']
+    token = host.token(appid=app_id)
+    assert host.rest('Get-Mailbox', {'ResultSize': 1}, token=token).status_code == 403
+    with host.sandbox.directory.lock:
+        assignment = tenant.assign_directory_role(sp_id, '29232cdf-9323-42fd-ade2-1d097af3e4de')
+    assert host.rest('Get-Mailbox', {'ResultSize': 1}, token=token).status_code == 200
+    with host.sandbox.directory.lock:
+        del tenant.role_assignments[assignment['id']]
+    assert host.rest('Get-Mailbox', {'ResultSize': 1}, token=token).status_code == 403
+    hand_made = control.seed_application(tenant, {'displayName': 'set up by hand', '_service_principal': True})
+    assert host.rest('Get-Mailbox', {'ResultSize': 1}, token=host.token(appid=hand_made['application']['appId'])).status_code == 200
