@@ -4,7 +4,9 @@ import json
 
 from m365_sandbox.testing import MAILBOXES, SP, TENANT
 
-CONNECT = "Import-Module ExchangeOnlineManagement -ErrorAction Stop\nConnect-ExchangeOnline -AccessToken '%s' -Organization '%s' -ShowBanner:$false\n"
+# The token reaches pwsh in its environment, never on its command line: the soak samples every process's command line
+# (-EncodedCommand decoded) for tokens, and a test's token there would count against the run it overlaps.
+CONNECT = "Import-Module ExchangeOnlineManagement -ErrorAction Stop\nConnect-ExchangeOnline -AccessToken $env:M365_TEST_TOKEN -Organization '%s' -ShowBanner:$false\n"
 RECORD = ('function Get-Record($r) { [ordered]@{ type = $r.Exception.GetType().FullName; '
           'category = [string]$r.CategoryInfo.Category; reason = [string]$r.CategoryInfo.Reason; '
           'id = [string]$r.FullyQualifiedErrorId; message = $r.Exception.Message } }\n')
@@ -17,7 +19,7 @@ def _json(host, script, **env):
 
 
 def test_error_record_warning_and_output_types(host):
-    script = CONNECT % (host.token(), TENANT) + '''
+    script = CONNECT % TENANT + '''
 $out = [ordered]@{}
 try { Get-MailboxPermission -Identity 'ghost@%(tenant)s' -ErrorAction Stop } catch { $out.error = Get-Record $_ }
 $null = New-ServicePrincipal -AppId '%(sp)s' -ObjectId '%(sp)s'
@@ -34,7 +36,7 @@ Disconnect-ExchangeOnline -Confirm:$false
 try { Get-TransportConfig -ErrorAction Stop } catch { $out.disconnected = [string]$_.Exception.Message }
 $out | ConvertTo-Json -Depth 5 -Compress
 ''' % {'tenant': TENANT, 'sp': SP, 'mailbox': MAILBOXES[0], 'other': MAILBOXES[1]}
-    out = _json(host, script)
+    out = _json(host, script, M365_TEST_TOKEN=host.token())
     error = out['error']
     # What the real v3 module raises: a plain exception, category NotSpecified, the Exchange type as the reason.
     assert (error['type'], error['category'], error['reason']) == ('System.Exception', 'NotSpecified', 'ManagementObjectNotFoundException')
@@ -54,8 +56,8 @@ $out | ConvertTo-Json -Depth 5 -Compress
 
 def test_throttling_is_retried_then_raised(host):
     host.exchange.faults.configure(throttle_every=1, throttle_retry_after=2)
-    out = _json(host, CONNECT % (host.token(), TENANT) + '''
-try { Get-TransportConfig -ErrorAction Stop; 'no error' } catch { Get-Record $_ | ConvertTo-Json -Compress }''')
+    out = _json(host, CONNECT % TENANT + '''
+try { Get-TransportConfig -ErrorAction Stop; 'no error' } catch { Get-Record $_ | ConvertTo-Json -Compress }''', M365_TEST_TOKEN=host.token())
     assert (out['category'], out['id']) == ('LimitsExceeded', 'ThrottlingError,Write-ErrorMessage')
     assert 'TooManyRequests' in out['message']
     stats = host.exchange.counters.as_dict()
@@ -91,8 +93,8 @@ $out | ConvertTo-Json -Compress
 
 
 def test_connect_refuses_a_token_without_the_role(host):
-    stdout, _stderr, _rc = host.pwsh(RECORD + "Import-Module ExchangeOnlineManagement\ntry { Connect-ExchangeOnline -AccessToken '%s' "
-                                     "-Organization '%s' -ShowBanner:$false -ErrorAction Stop } catch { $_.Exception.Message }"
-                                     % (host.token(roles=()), TENANT))
+    stdout, _stderr, _rc = host.pwsh(RECORD + "Import-Module ExchangeOnlineManagement\ntry { Connect-ExchangeOnline -AccessToken $env:M365_TEST_TOKEN "
+                                     "-Organization '%s' -ShowBanner:$false -ErrorAction Stop } catch { $_.Exception.Message }" % TENANT,
+                                     M365_TEST_TOKEN=host.token(roles=()))
     assert "isn't supported in this scenario" in stdout
     assert host.exchange.counters.as_dict()['connect_failures'] == 1
