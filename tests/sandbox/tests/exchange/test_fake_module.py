@@ -6,7 +6,8 @@ from m365_sandbox.testing import MAILBOXES, SP, TENANT
 
 # The token reaches pwsh in its environment, never on its command line: the soak samples every process's command line
 # (-EncodedCommand decoded) for tokens, and a test's token there would count against the run it overlaps.
-CONNECT = "Import-Module ExchangeOnlineManagement -ErrorAction Stop\nConnect-ExchangeOnline -AccessToken $env:M365_TEST_TOKEN -Organization '%s' -ShowBanner:$false\n"
+CONNECT = ("Import-Module ExchangeOnlineManagement -ErrorAction Stop\n"
+           "Connect-ExchangeOnline -AccessToken $env:M365_TEST_TOKEN -Organization '%s' -ShowBanner:$false\n")
 RECORD = ('function Get-Record($r) { [ordered]@{ type = $r.Exception.GetType().FullName; '
           'category = [string]$r.CategoryInfo.Category; reason = [string]$r.CategoryInfo.Reason; '
           'id = [string]$r.FullyQualifiedErrorId; message = $r.Exception.Message } }\n')
