@@ -1,3 +1,4 @@
+import socket
 import time
 
 import pytest
@@ -8,7 +9,16 @@ from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import Grap
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph_client import GraphClient
 from ansible_collections.m365.mail_oauth.plugins.module_utils.http import (
     REFUSED, UNKNOWN_HOST, host_port, make_session, unreachable_in_text, unreachable_message, unreachable_reason)
-from m365_sandbox.testing import closed_port
+
+
+def closed_port():
+    """A loopback port nobody listens on. Unit tests ship in the built collection, which has no sandbox package (the
+    e2e tests use the sandbox's own copy of this helper), so this small copy stays here."""
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
 
 
 def test_ca_path_wins_over_requests_ca_bundle(monkeypatch):
