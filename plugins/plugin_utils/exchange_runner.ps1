@@ -454,6 +454,13 @@ function Get-RunnerModuleMaximum {
     return [version][string]$help.old_shell_max
 }
 
+# The newest installed ExchangeOnlineManagement no newer than Maximum ($null: any), or $null.
+function Get-RunnerInstalledModule {
+    param($Maximum)
+    Get-Module -ListAvailable -Name ExchangeOnlineManagement | Where-Object { (-not $Maximum) -or ($_.Version -le $Maximum) } |
+        Sort-Object -Property Version -Descending | Select-Object -First 1
+}
+
 # The module, installed first when allowed; sets module_version and module_installed of $result.
 function Import-RunnerModule {
     param($Settings)
@@ -465,8 +472,7 @@ function Import-RunnerModule {
     if ($maximum -and ($minimum -gt $maximum)) {
         throw ('ExchangeOnlineManagement {0} or later cannot run on this host''s PowerShell {1}{2}' -f $minimum, [string]$PSVersionTable.PSVersion, (Get-RunnerModuleAdvice -Settings $Settings))
     }
-    $module = Get-Module -ListAvailable -Name ExchangeOnlineManagement | Where-Object { (-not $maximum) -or ($_.Version -le $maximum) } |
-        Sort-Object -Property Version -Descending | Select-Object -First 1
+    $module = Get-RunnerInstalledModule -Maximum $maximum
     if ((-not $module) -or ($module.Version -lt $minimum)) {
         if (-not $Settings.install_module) {
             $found = 'none'
@@ -478,8 +484,7 @@ function Import-RunnerModule {
         $install = @{ Name = 'ExchangeOnlineManagement'; MinimumVersion = $minimum; Scope = $scope; Force = $true; AllowClobber = $true; ErrorAction = 'Stop' }
         if ($maximum) { $install['MaximumVersion'] = $maximum }
         Install-Module @install 3>$null 6>$null | Out-Null
-        $module = Get-Module -ListAvailable -Name ExchangeOnlineManagement | Where-Object { (-not $maximum) -or ($_.Version -le $maximum) } |
-            Sort-Object -Property Version -Descending | Select-Object -First 1
+        $module = Get-RunnerInstalledModule -Maximum $maximum
         $result.module_installed = $true
     }
     $import = @{ Name = 'ExchangeOnlineManagement'; MinimumVersion = $minimum; ErrorAction = 'Stop' }
