@@ -223,7 +223,7 @@ class GraphClient:
         while pending:
             body = {'requests': [{'id': str(i), 'method': 'GET', 'url': _relative_url(*requests[i])} for i in pending[:BATCH_LIMIT]]}
             answers = dict((a['id'], a) for a in self.request('POST', '$batch', body=body)[1]['responses'])
-            retry, waits = [], []
+            retry, waits, first = [], [], None
             for index in pending[:BATCH_LIMIT]:
                 answer = answers[str(index)]
                 status = answer['status']
@@ -233,12 +233,12 @@ class GraphClient:
                 error = _error_from_item(requests[index][0], answer, self._claims())
                 if status in RETRY_STATUSES or (retry_missing and is_replication_delay(error)):
                     retry.append(index)
+                    first = first or error  # what the wait announces, and the error if it runs out
                     waits.append(parse_retry_after((answer.get('headers') or {}).get('Retry-After')))
                 elif not error.not_found:
                     raise error
             pending = retry + pending[BATCH_LIMIT:]
             if retry:
-                first = _error_from_item(requests[retry[0]][0], answers[str(retry[0])], self._claims())
                 if not backoff.wait(max((w for w in waits if w is not None), default=None),
                                     reason=_wait_reason('GET', requests[retry[0]][0], first)):
                     raise first
