@@ -16,7 +16,3 @@ function auth_password_verify(req, jwt)
   end
   return dovecot.auth.PASSDB_RESULT_OK, ""
 end
-
-function auth_passdb_lookup(req)
-  return dovecot.auth.PASSDB_RESULT_USER_UNKNOWN, "only password verification is supported"
-end

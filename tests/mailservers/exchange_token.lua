@@ -40,4 +40,9 @@ function token.claim(payload, name)
   return payload:match('"' .. name .. '"%s*:%s*"([^"]*)"')
 end
 
+-- Every passdb that loads this file verifies tokens only: a lookup without a token (e.g. for a userdb) finds no one.
+function auth_passdb_lookup(req)
+  return dovecot.auth.PASSDB_RESULT_USER_UNKNOWN, "only password verification is supported"
+end
+
 return token

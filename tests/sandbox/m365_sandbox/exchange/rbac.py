@@ -107,19 +107,18 @@ def opath_parse(text):
         index[0] += 1
         return token
 
-    def parse_or():
-        left = parse_and()
-        while peek()[:2] == ('op', '-or'):
+    def binary(word, operand):
+        left = operand()
+        while peek()[:2] == ('op', '-' + word):
             take()
-            left = ('or', left, parse_and())
+            left = (word, left, operand())
         return left
 
+    def parse_or():
+        return binary('or', parse_and)
+
     def parse_and():
-        left = parse_unary()
-        while peek()[:2] == ('op', '-and'):
-            take()
-            left = ('and', left, parse_unary())
-        return left
+        return binary('and', parse_unary)
 
     def parse_unary():
         kind, value, position = take()
