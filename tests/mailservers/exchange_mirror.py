@@ -1,8 +1,9 @@
 """What Exchange Online enforces, mirrored from the sandbox's emulated Exchange into the real Dovecot, with a lag.
 
 In Microsoft 365 the IMAP/POP/SMTP front ends honour the app's service principal, its FullAccess and (SMTP only) its
-RBAC for Applications assignments; here Dovecot's allow-lists and its trusted clients stand in for them. A background thread copies them over every `lag` seconds,
-the way permissions propagate in Microsoft 365, so a login check has to wait for it as it would there.
+RBAC for Applications assignments; here Dovecot's allow-lists and its trusted clients stand in for them. A background
+thread copies them over every `lag` seconds, the way permissions propagate in Microsoft 365, so a login check has to
+wait for it as it would there.
 """
 
 import threading

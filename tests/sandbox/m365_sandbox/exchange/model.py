@@ -216,7 +216,8 @@ class ExchangeOrg:
 
     # -- snapshots for tests --------------------------------------------------
     def snapshot(self):
-        from . import rbac  # pylint: disable=import-outside-toplevel  (rbac imports this module)
+        # rbac imports this module, so it is imported here, when a snapshot is taken.
+        from . import rbac  # pylint: disable=import-outside-toplevel
         return dict(rbac.snapshot(self), **{
             'tenant_id': self.tenant_id,
             'service_principals': [sp.row() for sp in self.service_principals.values()],

@@ -126,8 +126,8 @@ def test_role_assignment_to_an_app_with_a_scope(org):
     invoke(org, 'New-ManagementScope', {'Name': 'senders', 'RecipientRestrictionFilter': ONE_TWO})
     # -App takes the service principal's AppId, ObjectId or display name.
     for number, app in enumerate((APP, SP.upper(), 'printer')):
-        out, _warnings = invoke(org, 'New-ManagementRoleAssignment', {'Name': 'smtp%d' % number, 'Role': ROLE.lower(), 'App': app,
-                                                                        'CustomResourceScope': 'SENDERS'})
+        params = {'Name': 'smtp%d' % number, 'Role': ROLE.lower(), 'App': app, 'CustomResourceScope': 'SENDERS'}
+        out, _warnings = invoke(org, 'New-ManagementRoleAssignment', params)
         assert out[0]['Role'] == ROLE and out[0]['RoleAssignee'] == SP and out[0]['CustomResourceScope'] == 'senders'
     row = invoke(org, 'Get-ManagementRoleAssignment', {'Identity': 'smtp0'})[0][0]
     assert row == {'Name': 'smtp0', 'Identity': 'smtp0', 'Role': ROLE, 'RoleAssigneeType': 'ServicePrincipal', 'RoleAssignee': SP,
@@ -182,8 +182,8 @@ def test_rest_answers_a_bad_filter_with_400_and_a_missing_scope_with_404(host):
         '|System.Management.Automation.ParameterBindingException|Cannot bind parameter \'RecipientRestrictionFilter\'')
     response = host.rest('New-ManagementRoleAssignment', {'Role': ROLE, 'App': APP, 'CustomResourceScope': 's'})
     assert response.status_code == 404
-    assert response.json()['error']['details'][0]['message'].startswith('Ex6F9304|Microsoft.Exchange.Configuration.Tasks.'
-                                                                         'ManagementObjectNotFoundException|')
+    details = response.json()['error']['details'][0]['message']
+    assert details.startswith('Ex6F9304|Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException|')
     assert host.exchange.counters.as_dict()['cmdlets']['New-ManagementScope'] == 1
 
 
@@ -201,7 +201,8 @@ $scope = New-ManagementScope -Name 'printer senders' -RecipientRestrictionFilter
 $out.scope = $scope.RecipientFilter
 try { New-ManagementScope -Name 'bad' -RecipientRestrictionFilter "Department -eq 'x'" -ErrorAction Stop }
 catch { $out.bad = [ordered]@{ category = [string]$_.CategoryInfo.Category; reason = [string]$_.CategoryInfo.Reason; message = $_.Exception.Message } }
-$a = New-ManagementRoleAssignment -Name 'printer smtp' -Role 'Application SMTP.SendAsApp' -App '%(app)s' -CustomResourceScope 'printer senders' -ErrorAction Stop
+$a = New-ManagementRoleAssignment -Name 'printer smtp' -Role 'Application SMTP.SendAsApp' -App '%(app)s' `
+    -CustomResourceScope 'printer senders' -ErrorAction Stop
 $out.assignment = [ordered]@{ name = $a.Name; assignee = $a.RoleAssignee; scope = $a.CustomResourceScope }
 $out.found = @(Get-ManagementRoleAssignment -RoleAssignee '%(app)s' -Role 'Application SMTP.SendAsApp' | ForEach-Object { $_.Name })
 $out.inside = @(Test-ServicePrincipalAuthorization -Identity '%(app)s' -Resource '%(one)s' -ErrorAction Stop)[0].InScope
