@@ -69,7 +69,8 @@ soak: venv collection
 	    --basetemp=$(CURDIR)/$(SOAK_OUT)/tmp-$$k $(PYTEST_ARGS) > $(SOAK_OUT)/shard-$$k.log 2>&1 & pids="$$pids $$!"; \
 	done; rc=0; for pid in $$pids; do wait $$pid || rc=1; done; \
 	for k in $$(seq 0 $$(( $(SOAK_SHARDS) - 1 ))); do echo "shard $$k: $$(tail -n 1 $(SOAK_OUT)/shard-$$k.log)"; done; \
-	$(BIN)/python tests/reliability/report.py --seconds $$(( $$(date +%s) - start )) || rc=1; exit $$rc
+	$(BIN)/python tests/reliability/report.py --seconds $$(( $$(date +%s) - start )) || rc=1; \
+	$(BIN)/python tests/tools/docsite.py; exit $$rc
 
 # The inner loop, under 2 minutes on 2 idle cores (tests/README.md): the unit tests, the sandbox's own tests and the
 # runner's Pester suite, Pester in a second pytest beside the first; its log is printed when it fails.
@@ -96,10 +97,13 @@ demo: venv collection pwsh
 # took 4010 s, docs/performance.md; QUICK=1: N <= 100, about 4 minutes, figures not written).
 bench: venv collection
 	$(BIN)/python bench/run.py $(if $(filter-out 0,$(QUICK)),--quick)
+	$(BIN)/python tests/tools/docsite.py
 
-# Module, plugin and role documentation rendered with antsibull-docs (RST) into .build/docs.
+# Module, plugin and role documentation rendered with antsibull-docs (RST) into .build/docs, the guides of docs/*.md
+# beside them (docs/docsite/, regenerated here from the Markdown).
 docs: venv collection
 	rm -rf .build/docs && mkdir -p .build/docs
+	$(BIN)/python tests/tools/docsite.py
 	$(BIN)/antsibull-docs collection --use-current --squash-hierarchy --output-format simplified-rst --dest-dir .build/docs m365.mail_oauth
 
 build: venv
