@@ -79,7 +79,7 @@ def fetch_pwsh(url=URL, sha256=SHA256, dest=BUILD_DIR, timeout=60):
                     digest.update(chunk)
                     out.write(chunk)
         except (urllib.error.URLError, OSError) as exc:
-            raise FetchError('could not download %s: %s' % (url, getattr(exc, 'reason', exc)))
+            raise FetchError('could not download %s: %s' % (url, getattr(exc, 'reason', exc))) from exc
         if digest.hexdigest() != sha256.lower():
             raise FetchError('%s has SHA-256 %s, not the pinned %s: refused, nothing unpacked' % (url, digest.hexdigest(), sha256))
         unpacked = os.path.join(work, 'unpacked')
@@ -103,7 +103,7 @@ def ensure_pwsh(url=URL, sha256=SHA256, dest=BUILD_DIR, timeout=60):
     try:
         return fetch_pwsh(url, sha256, dest, timeout)
     except FetchError as exc:
-        raise FileNotFoundError('%s (%s)' % (INSTALL_HINT, exc))
+        raise FileNotFoundError('%s (%s)' % (INSTALL_HINT, exc)) from exc
 
 
 def save_pester(pwsh, version=PESTER_VERSION):
