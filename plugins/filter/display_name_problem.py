@@ -5,7 +5,7 @@
 DOCUMENTATION = r'''
 name: display_name_problem
 short_description: Why a string cannot be an Entra ID display name
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - The rule of M(m365.mail_oauth.azure_app_registration), M(m365.mail_oauth.app_secret) and
     M(m365.mail_oauth.exchange_service_principal) for O(display_name), for checks before the first write - empty names,

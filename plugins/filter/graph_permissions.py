@@ -5,7 +5,7 @@
 DOCUMENTATION = r'''
 name: graph_permissions
 short_description: The Microsoft Graph application permissions some playbooks need
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads the one table of what each playbook needs (the doctor's, which docs/permissions.md shows) and answers the
     Microsoft Graph application permissions of the playbooks named, without one that another in the answer covers

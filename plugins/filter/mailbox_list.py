@@ -5,7 +5,7 @@
 DOCUMENTATION = r'''
 name: mailbox_list
 short_description: Check a mailbox list by the rules the Exchange actions apply
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - The mailbox list of the role C(m365.mail_oauth.mailbox_access), checked and parsed by the same code as the
     O(m365.mail_oauth.mailbox_permission#module:mailboxes) and O(m365.mail_oauth.mailbox_permission#module:mailboxes_file)

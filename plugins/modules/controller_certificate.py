@@ -6,7 +6,7 @@
 DOCUMENTATION = r'''
 module: controller_certificate
 short_description: A private key and self-signed certificate for an app credential, made where the module runs
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Generates an RSA private key and a self-signed certificate into one PEM file of mode 0600 (written atomically), the
     form C(client_certificate_path) of the Graph modules and the Exchange actions reads. The private key never leaves

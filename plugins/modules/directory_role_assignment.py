@@ -6,7 +6,7 @@
 DOCUMENTATION = r'''
 module: directory_role_assignment
 short_description: Ensure a Microsoft Entra built-in role is assigned to an application's service principal
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Assigns a built-in directory role (for example C(Exchange Administrator), the Exchange role an app needs for
     Exchange Online PowerShell with C(Exchange.ManageAsApp)) to the service principal of an application, tenant-wide,

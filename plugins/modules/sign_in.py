@@ -6,7 +6,7 @@
 DOCUMENTATION = r'''
 module: sign_in
 short_description: Sign in as a person with the device code flow, once for a whole playbook run
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Shows Microsoft's prompt (C(To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter
     the code ... to authenticate.)) while the task waits, and keeps the person's tokens - refresh tokens included - in

@@ -8,7 +8,7 @@ from playbook import sandbox_auth
 
 
 @pytest.fixture(scope='session')
-def sandbox(tmp_path_factory):
+def sandbox_server(tmp_path_factory):
     # winrm_port=0: the emulated Windows/Exchange host runs inside the sandbox process, for the Exchange tests.
     handle = SandboxHandle(state_dir=str(tmp_path_factory.mktemp('sandbox')), tenants=2, mailboxes=5, winrm_port=0)
     handle.start()
@@ -17,11 +17,11 @@ def sandbox(tmp_path_factory):
 
 
 @pytest.fixture
-def tenant(sandbox):
+def tenant(sandbox_server):
     """A clean tenant for one test: seeded state, no faults, counters at zero."""
-    sandbox.reset()
-    yield sandbox
-    sandbox.reset()
+    sandbox_server.reset()
+    yield sandbox_server
+    sandbox_server.reset()
 
 
 @pytest.fixture

@@ -22,15 +22,15 @@ ROLES = ('IMAP.AccessAsApp', 'POP.AccessAsApp', 'SMTP.SendAsApp')
 
 
 @pytest.fixture(scope='module')
-def servers(sandbox):
-    with MailServers(sandbox.info['signing_kid'], sandbox.info['signing_public_key_path']) as running:
+def servers(sandbox_server):
+    with MailServers(sandbox_server.info['signing_kid'], sandbox_server.info['signing_public_key_path']) as running:
         yield running
 
 
 @pytest.fixture(scope='module')
-def mail_app(sandbox, servers, tmp_path_factory):
+def mail_app(sandbox_server, servers, tmp_path_factory):
     """The mail application, created once through the collection's modules, with consent for the three roles."""
-    sandbox.reset()
+    sandbox_server.reset()
     workdir = tmp_path_factory.mktemp('mail-app')
     dest = workdir / 'secret.json'
     tasks = [
@@ -40,22 +40,22 @@ def mail_app(sandbox, servers, tmp_path_factory):
             'unique_name': APP, 'application_permissions': list(ROLES), 'admin_consent': True}},
     ]
     from playbook import sandbox_auth  # pylint: disable=import-outside-toplevel
-    run = run_playbook(workdir, play(tasks), 'mail-app', extra_vars={'m365_auth': sandbox_auth(sandbox)})
+    run = run_playbook(workdir, play(tasks), 'mail-app', extra_vars={'m365_auth': sandbox_auth(sandbox_server)})
     assert run.rc == 0, run
     stored = json.loads(dest.read_text())
-    mailboxes = sandbox.tenant(0)['mailboxes']
+    mailboxes = sandbox_server.tenant(0)['mailboxes']
     servers.trust_client(stored['client_id'])
     servers.allow(mailboxes[:2])
     yield {'client_id': stored['client_id'], 'client_secret': stored['client_secret'], 'tenant_id': stored['tenant_id'],
            'mailboxes': mailboxes}
-    sandbox.reset()
+    sandbox_server.reset()
 
 
-def check(tmp_path, name, sandbox, servers, app, check_mode=False, verbosity=0, **options):
+def check(tmp_path, name, sandbox_server, servers, app, check_mode=False, verbosity=0, **options):
     """One mail_oauth_check task (registered as `result`, ignore_errors so the result is always recorded)."""
     args = {
         'tenant_id': app['tenant_id'], 'client_id': app['client_id'], 'client_secret': '{{ mail_secret }}',
-        'authority_url': sandbox.authority_url, 'ca_path': sandbox.ca_path, 'mailboxes': [app['mailboxes'][0]],
+        'authority_url': sandbox_server.authority_url, 'ca_path': sandbox_server.ca_path, 'mailboxes': [app['mailboxes'][0]],
         'protocols': ['imap', 'pop', 'smtp'], 'wait_timeout': 0,
     }
     args.update(servers.endpoints)
@@ -84,8 +84,8 @@ def causes(result):
     return dict(((c['mailbox'], c['protocol']), c['cause']) for c in result['checks'])
 
 
-def test_good_token_logs_in_on_all_three_protocols_even_in_check_mode(tmp_path, sandbox, servers, mail_app):
-    run, result = check(tmp_path, 'mail-good', sandbox, servers, mail_app, check_mode=True, verbosity=4)
+def test_good_token_logs_in_on_all_three_protocols_even_in_check_mode(tmp_path, sandbox_server, servers, mail_app):
+    run, result = check(tmp_path, 'mail-good', sandbox_server, servers, mail_app, check_mode=True, verbosity=4)
     assert not result['failed'] and result['ok'], run
     assert [(c['protocol'], c['ok'], c['cause']) for c in result['checks']] == [
         ('imap', True, 'ok'), ('pop', True, 'ok'), ('smtp', True, 'ok')]
@@ -97,16 +97,16 @@ def test_good_token_logs_in_on_all_three_protocols_even_in_check_mode(tmp_path, 
     assert_no_secrets(run, mail_app)
 
 
-def test_token_without_roles_names_missing_consent(tmp_path, sandbox, servers, mail_app):
+def test_token_without_roles_names_missing_consent(tmp_path, sandbox_server, servers, mail_app):
     tenant_id = mail_app['tenant_id']
     for role in ROLES:
-        sandbox.drift({'action': 'remove_app_role_assignment', 'appId': mail_app['client_id'], 'resource': EXCHANGE, 'role': role})
+        sandbox_server.drift({'action': 'remove_app_role_assignment', 'appId': mail_app['client_id'], 'resource': EXCHANGE, 'role': role})
     try:
         # wait_timeout > 0: the module retries with a fresh token each round, then gives up with the cause.
-        run, result = check(tmp_path, 'mail-noroles', sandbox, servers, mail_app, wait_timeout=8)
+        run, result = check(tmp_path, 'mail-noroles', sandbox_server, servers, mail_app, wait_timeout=8)
     finally:
         for role in ROLES:
-            sandbox.drift({'action': 'add_app_role_assignment', 'appId': mail_app['client_id'], 'resource': EXCHANGE, 'role': role})
+            sandbox_server.drift({'action': 'add_app_role_assignment', 'appId': mail_app['client_id'], 'resource': EXCHANGE, 'role': role})
     assert tenant_id
     assert result['failed'] and not result['ok'], run
     assert set(causes(result).values()) == {'consent_missing'}
@@ -117,9 +117,9 @@ def test_token_without_roles_names_missing_consent(tmp_path, sandbox, servers, m
     assert_no_secrets(run, mail_app)
 
 
-def test_token_for_wrong_audience(tmp_path, sandbox, servers, mail_app):
-    token = sandbox.mint_token(appId=mail_app['client_id'], resource='https://graph.microsoft.com', roles=list(ROLES))
-    run, result = check(tmp_path, 'mail-audience', sandbox, servers, mail_app, client_secret=None, access_token=token,
+def test_token_for_wrong_audience(tmp_path, sandbox_server, servers, mail_app):
+    token = sandbox_server.mint_token(appId=mail_app['client_id'], resource='https://graph.microsoft.com', roles=list(ROLES))
+    run, result = check(tmp_path, 'mail-audience', sandbox_server, servers, mail_app, client_secret=None, access_token=token,
                         wait_timeout=30, verbosity=4)
     assert result['failed'], run
     assert set(causes(result).values()) == {'wrong_audience'}
@@ -129,9 +129,9 @@ def test_token_for_wrong_audience(tmp_path, sandbox, servers, mail_app):
     assert_no_secrets(run, mail_app, extra=(token,))
 
 
-def test_expired_token(tmp_path, sandbox, servers, mail_app):
-    token = sandbox.mint_token(appId=mail_app['client_id'], resource=EXCHANGE, iat_offset=-7200)
-    run, result = check(tmp_path, 'mail-expired', sandbox, servers, mail_app, client_secret=None, access_token=token,
+def test_expired_token(tmp_path, sandbox_server, servers, mail_app):
+    token = sandbox_server.mint_token(appId=mail_app['client_id'], resource=EXCHANGE, iat_offset=-7200)
+    run, result = check(tmp_path, 'mail-expired', sandbox_server, servers, mail_app, client_secret=None, access_token=token,
                         protocols=['imap', 'smtp'])
     assert result['failed'], run
     assert set(causes(result).values()) == {'token_expired'}
@@ -140,9 +140,9 @@ def test_expired_token(tmp_path, sandbox, servers, mail_app):
     assert_no_secrets(run, mail_app, extra=(token,))
 
 
-def test_mailbox_without_fullaccess(tmp_path, sandbox, servers, mail_app):
+def test_mailbox_without_fullaccess(tmp_path, sandbox_server, servers, mail_app):
     allowed, denied = mail_app['mailboxes'][0], mail_app['mailboxes'][3]
-    run, result = check(tmp_path, 'mail-fullaccess', sandbox, servers, mail_app, mailboxes=[allowed, denied],
+    run, result = check(tmp_path, 'mail-fullaccess', sandbox_server, servers, mail_app, mailboxes=[allowed, denied],
                         protocols=['imap', 'pop'], fail_on_error=False)
     # Report only: the task succeeds and says what is wrong.
     assert not result['failed'] and result['ok'] is False and result['failed_checks'] == 2, run
@@ -153,8 +153,8 @@ def test_mailbox_without_fullaccess(tmp_path, sandbox, servers, mail_app):
     assert result['token']['service_principal_id'] in diagnosis
 
 
-def test_smtp_auth_disabled_answers_535(tmp_path, sandbox, servers, mail_app):
-    run, result = check(tmp_path, 'mail-smtpoff', sandbox, servers, mail_app, protocols=['smtp'],
+def test_smtp_auth_disabled_answers_535(tmp_path, sandbox_server, servers, mail_app):
+    run, result = check(tmp_path, 'mail-smtpoff', sandbox_server, servers, mail_app, protocols=['smtp'],
                         smtp_port=servers.smtp_disabled_port, wait_timeout=30)
     assert result['failed'], run
     entry = result['checks'][0]
@@ -162,9 +162,9 @@ def test_smtp_auth_disabled_answers_535(tmp_path, sandbox, servers, mail_app):
     assert entry['attempts'] == 1 and 'SmtpClientAuthenticationDisabled' in entry['diagnosis']
 
 
-def test_server_ready_only_after_a_delay(tmp_path, sandbox, servers, mail_app):
+def test_server_ready_only_after_a_delay(tmp_path, sandbox_server, servers, mail_app):
     late = servers.start_later(6, mailboxes=mail_app['mailboxes'][:1], clients=[mail_app['client_id']])
-    run, result = check(tmp_path, 'mail-late', sandbox, servers, mail_app, protocols=['imap', 'pop'],
+    run, result = check(tmp_path, 'mail-late', sandbox_server, servers, mail_app, protocols=['imap', 'pop'],
                         imap_port=late.imap_port, pop_port=late.pop_port, wait_timeout=60)
     assert not result['failed'] and result['ok'], run
     for entry in result['checks']:
@@ -172,6 +172,6 @@ def test_server_ready_only_after_a_delay(tmp_path, sandbox, servers, mail_app):
         assert entry['ok'] and entry['attempts'] > 1 and entry['seconds'] > 1, entry
 
 
-def test_bad_input_fails_before_any_login(tmp_path, sandbox, servers, mail_app):
-    run, result = check(tmp_path, 'mail-badinput', sandbox, servers, mail_app, mailboxes=['two words@x'], wait_timeout=-1)
+def test_bad_input_fails_before_any_login(tmp_path, sandbox_server, servers, mail_app):
+    run, result = check(tmp_path, 'mail-badinput', sandbox_server, servers, mail_app, mailboxes=['two words@x'], wait_timeout=-1)
     assert result['failed'] and 'wait_timeout must be 0 or more' in result['msg'], run

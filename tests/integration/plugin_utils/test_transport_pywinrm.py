@@ -56,7 +56,7 @@ def test_read_and_write_round_trips(winrm_host, transport):
         assert counters.get('encrypted_requests', 0) == 0
 
 
-def test_thousand_mailboxes_take_one_round_trip_per_phase(sandbox):
+def test_thousand_mailboxes_take_one_round_trip_per_phase():
     from m365_sandbox.exchange.standalone import FakeSandbox, FakeTenant  # pylint: disable=import-outside-toplevel
     from m365_sandbox.winrm import start_winrm  # pylint: disable=import-outside-toplevel
     big = FakeSandbox([FakeTenant('22222222-aaaa-4aaa-8aaa-000000000002', 'big.onmicrosoft.com', mailbox_count=1000)])

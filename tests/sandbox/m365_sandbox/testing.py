@@ -1,5 +1,6 @@
 """Test fixtures around the sandbox, shared by its own tests (tests/sandbox/tests) and the collection's integration tests
-(tests/integration): an in-process sandbox with the WinRM host, reset per test; conftests import the fixtures from here.
+(tests/integration): an in-process sandbox with the WinRM host, reset per test. tests/conftest.py loads this module as a
+pytest plugin (pytest_plugins), so no conftest imports fixtures by name.
 
 Fixtures for the emulated Exchange Online: one in-process sandbox (HTTPS + WinRM) per module, reset per test.
 
@@ -126,15 +127,16 @@ def collections_dir():
 
 
 @pytest.fixture
-def sandbox():
+def inprocess_sandbox():
+    """A FakeSandbox object in this process (one tenant, five mailboxes): no HTTPS server, no login service."""
     return FakeSandbox([FakeTenant('11111111-aaaa-4aaa-8aaa-000000000001', TENANT, mailbox_count=5)])
 
 
 @pytest.fixture
-def winrm_host(sandbox):
+def winrm_host(inprocess_sandbox):
     from m365_sandbox.winrm import start_winrm  # pylint: disable=import-outside-toplevel
-    stop = start_winrm(sandbox, users={'ansible': 'Passw0rd!'})
-    stop.sandbox = sandbox
+    stop = start_winrm(inprocess_sandbox, users={'ansible': 'Passw0rd!'})
+    stop.sandbox = inprocess_sandbox
     yield stop
     stop()
 

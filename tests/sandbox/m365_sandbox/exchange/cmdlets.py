@@ -97,11 +97,22 @@ def _rights(cmdlet, params):
     return rights
 
 
+# ActiveDirectorySecurityInheritance, the type of -InheritanceType (Microsoft Learn: the enum, and Add-/Remove-MailboxPermission).
+INHERITANCE_TYPES = ('None', 'All', 'Descendents', 'SelfAndChildren', 'Children')
+
+
+def _inheritance(cmdlet, params):
+    inheritance = params.get('InheritanceType', 'All')
+    if inheritance not in INHERITANCE_TYPES:
+        raise _bind_error(cmdlet, 'InheritanceType', inheritance, INHERITANCE_TYPES)
+    return inheritance
+
+
 def add_mailbox_permission(org, params):
     mailbox = org.find_mailbox(params['Identity'])
     principal = org.find_principal(params['User'])
     rights = _rights('Add-MailboxPermission', params)
-    inheritance = params.get('InheritanceType', 'All')
+    inheritance = _inheritance('Add-MailboxPermission', params)
     existing = [a for a in mailbox.aces if a['principal'][:2] == principal and not a['deny'] and not a['inherited']]
     if existing:
         ace = existing[0]
@@ -125,6 +136,9 @@ def remove_mailbox_permission(org, params):
     mailbox = org.find_mailbox(params['Identity'])
     principal = org.find_principal(params['User'])
     rights = _rights('Remove-MailboxPermission', params)
+    # Bound and checked as PowerShell binds the enum; which entry a value other than the entry's own removes is not
+    # documented (weak): the entry is matched by user and rights alone.
+    _inheritance('Remove-MailboxPermission', params)
     touched = False
     for ace in list(mailbox.aces):
         if ace['principal'][:2] != principal or ace['inherited'] or ace['deny']:
@@ -151,6 +165,9 @@ def _send_as(cmdlet, params):
 
 
 def get_recipient_permission(org, params):
+    if params.get('AccessRights') is not None:
+        # "filters the results by permission"; SendAs is its only valid value (Microsoft Learn, Get-RecipientPermission).
+        _send_as('Get-RecipientPermission', params)
     mailbox = org.find_mailbox(params['Identity'])
     trustees = mailbox.send_as
     if params.get('Trustee'):

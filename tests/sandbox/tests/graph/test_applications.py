@@ -56,7 +56,7 @@ def test_patch_replaces_collections(graph):
     assert graph.get(graph.base + '/applications/' + app['id']).json()['requiredResourceAccess'] == second
 
 
-def test_add_and_remove_password(sandbox, graph):
+def test_add_and_remove_password(seeded_sandbox, graph):
     app = _upsert(graph, 'pw', {'displayName': 'pw'}).json()
     graph.post(graph.base + '/servicePrincipals', json={'appId': app['appId']})
     response = graph.post(graph.base + '/applications/%s/addPassword' % app['id'], json={'passwordCredential': {'displayName': 'one'}})
@@ -68,7 +68,7 @@ def test_add_and_remove_password(sandbox, graph):
     listed = graph.get(graph.base + '/applications/' + app['id']).json()['passwordCredentials']
     expected = {k: v for k, v in cred.items() if k != '@odata.context'}
     assert listed == [dict(expected, secretText=None)]
-    token = sandbox.session().post(sandbox.authority() + '/oauth2/v2.0/token', data={
+    token = seeded_sandbox.session().post(seeded_sandbox.authority() + '/oauth2/v2.0/token', data={
         'grant_type': 'client_credentials', 'client_id': app['appId'], 'client_secret': cred['secretText'],
         'scope': 'https://graph.microsoft.com/.default'})
     assert token.status_code == 200, token.text
@@ -80,8 +80,8 @@ def test_add_and_remove_password(sandbox, graph):
     assert 'No password credential found with keyId' in response.json()['error']['message']
 
 
-def test_paging_filter_and_select(sandbox, graph):
-    sandbox.config(page_size=2)
+def test_paging_filter_and_select(seeded_sandbox, graph):
+    seeded_sandbox.config(page_size=2)
     for number in range(5):
         _upsert(graph, 'p%d' % number, {'displayName': 'Same name'})
     url = graph.base + "/applications?$filter=displayName eq 'Same name'&$select=id,displayName"
@@ -93,7 +93,7 @@ def test_paging_filter_and_select(sandbox, graph):
         seen += body['value']
         url = body.get('@odata.nextLink')
         if url:
-            assert url.startswith(sandbox.graph_url + '/v1.0/applications?') and '$skiptoken=' in url
+            assert url.startswith(seeded_sandbox.graph_url + '/v1.0/applications?') and '$skiptoken=' in url
         pages += 1
     assert pages == 3 and len(seen) == 5
     assert all(set(item) == {'id', 'displayName'} for item in seen)
@@ -105,12 +105,12 @@ def test_paging_filter_and_select(sandbox, graph):
     assert graph.get(graph.base + "/applications?$filter=notes eq 'x'").json()['error']['code'] == 'Request_UnsupportedQuery'
 
 
-def test_key_credentials_key_only_with_explicit_select(sandbox, graph):
-    admin = sandbox.tenant()['admin']['client_id']
+def test_key_credentials_key_only_with_explicit_select(seeded_sandbox, graph):
+    admin = seeded_sandbox.tenant()['admin']['client_id']
     url = graph.base + "/applications(appId='%s')" % admin
     creds = graph.get(url).json()['keyCredentials']
     assert creds[0]['key'] is None
-    assert creds[0]['customKeyIdentifier'] == sandbox.tenant()['admin']['certificate_thumbprint']
+    assert creds[0]['customKeyIdentifier'] == seeded_sandbox.tenant()['admin']['certificate_thumbprint']
     creds = graph.get(url + '?$select=keyCredentials').json()['keyCredentials']
     assert creds[0]['key']
 

@@ -38,15 +38,15 @@ def test_unknown_app_id_has_no_backing_application(graph):
     assert response.json()['error']['details'][0]['code'] == 'NoBackingApplicationObject'
 
 
-def test_missing_first_party_principal_can_be_created(sandbox, graph):
-    sandbox.drift({'action': 'delete_service_principal', 'appId': EXO})
+def test_missing_first_party_principal_can_be_created(seeded_sandbox, graph):
+    seeded_sandbox.drift({'action': 'delete_service_principal', 'appId': EXO})
     assert graph.get(graph.base + "/servicePrincipals(appId='%s')" % EXO).status_code == 404
     created = graph.post(graph.base + '/servicePrincipals', json={'appId': EXO})
     assert created.status_code == 201
     assert IMAP in [r['id'] for r in created.json()['appRoles']]
 
 
-def test_app_role_assignment_rules_and_token_roles(sandbox, graph):
+def test_app_role_assignment_rules_and_token_roles(seeded_sandbox, graph):
     app = _app(graph, 'mail')
     client = graph.post(graph.base + '/servicePrincipals', json={'appId': app['appId']}).json()
     exo = graph.get(graph.base + "/servicePrincipals(appId='%s')?$select=id,appRoles" % EXO).json()
@@ -65,7 +65,7 @@ def test_app_role_assignment_rules_and_token_roles(sandbox, graph):
     assert unknown.json()['error']['message'].startswith('Permission being assigned was not found on application')
 
     secret = graph.post(graph.base + '/applications/%s/addPassword' % app['id'], json={}).json()['secretText']
-    token = sandbox.session().post(sandbox.authority() + '/oauth2/v2.0/token', data={
+    token = seeded_sandbox.session().post(seeded_sandbox.authority() + '/oauth2/v2.0/token', data={
         'grant_type': 'client_credentials', 'client_id': app['appId'], 'client_secret': secret,
         'scope': 'https://outlook.office365.com/.default'}).json()['access_token']
     assert jwt.decode(token, options={'verify_signature': False})['roles'] == ['IMAP.AccessAsApp']
@@ -74,7 +74,7 @@ def test_app_role_assignment_rules_and_token_roles(sandbox, graph):
     assert [a['id'] for a in listed] == [assignment['id']]
     assert graph.delete(url + '/' + assignment['id']).status_code == 204
     assert graph.delete(url + '/' + assignment['id']).status_code == 404
-    token = sandbox.session().post(sandbox.authority() + '/oauth2/v2.0/token', data={
+    token = seeded_sandbox.session().post(seeded_sandbox.authority() + '/oauth2/v2.0/token', data={
         'grant_type': 'client_credentials', 'client_id': app['appId'], 'client_secret': secret,
         'scope': 'https://outlook.office365.com/.default'}).json()['access_token']
     assert 'roles' not in jwt.decode(token, options={'verify_signature': False})
@@ -96,10 +96,10 @@ def test_oauth2_permission_grants(graph):
     assert graph.delete(graph.base + '/oauth2PermissionGrants/' + grant['id']).status_code == 204
 
 
-def test_users(sandbox, graph):
+def test_users(seeded_sandbox, graph):
     users = graph.get(graph.base + '/users').json()['value']
     # The mailbox users, then the seeded person who signs in (a Global Administrator without a mailbox).
-    assert [u['userPrincipalName'] for u in users] == sandbox.tenant()['mailboxes'] + [sandbox.global_admin()]
+    assert [u['userPrincipalName'] for u in users] == seeded_sandbox.tenant()['mailboxes'] + [seeded_sandbox.global_admin()]
     upn = users[0]['userPrincipalName']
     assert graph.get(graph.base + '/users/' + upn).json()['id'] == users[0]['id']
     found = graph.get(graph.base + "/users?$filter=mail eq '%s'" % upn.upper()).json()['value']
