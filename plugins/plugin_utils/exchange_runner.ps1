@@ -59,7 +59,7 @@ function New-RunnerResult {
 }
 
 # One run's state, handed to the functions that need it. Result: the answer being built. AllowList: the operations
-# (ConvertTo-RunnerAllowList). Retry: attempts, delay, max_delay (Get-RunnerRetry). ByKey: each result by
+# (ConvertTo-RunnerAllowList). Retry: attempts, delay, max_delay (Assert-RunnerPayload). ByKey: each result by
 # "op_index|key" (case-insensitive, as Exchange identities are) for the conditions. Commands: the main session's
 # Get-Command per cmdlet. Workers: the worker runspaces (sessions 2..k). SessionOf: which session each key goes
 # to (case-insensitive), SessionNext: the next one on first sight. Progress: the shared progress table.
