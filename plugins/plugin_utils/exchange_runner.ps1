@@ -2,24 +2,45 @@
 # Copyright: m365.mail_oauth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 #
-# The runner of m365.mail_oauth's Exchange actions. The bootstrap (exchange_runner.py) reads this text, the
-# allow-list and the payload from stdin and calls it with -PayloadJson and -AllowListJson; it connects once
-# (Connect-ExchangeOnline), runs the allow-listed operations in order (writes only where the conditions the
-# controller sent hold), always disconnects, and prints exactly one line: the result as ASCII-only JSON.
-# With payload.sessions.max above 1 and enough mailboxes, a bulk step's keys are spread over that many
-# Exchange sessions (the main one plus worker runspaces, each with its own Connect-ExchangeOnline), one
-# mailbox always in the same session; conditions and for_each_from are still decided here, in the main one.
+# The runner of m365.mail_oauth's Exchange actions.
+#
+# What it reads: its two parameters, nothing else. The bootstrap (exchange_runner.py) reads this text, the
+# allow-list and the payload from stdin and calls it with -AllowListJson and -PayloadJson:
+#   allow-list (exchange_operations.py): per operation its cmdlet, whether it writes, its bulk parameter, its kind,
+#     the properties it returns and the typed parameters it takes;
+#   payload (exchange_session.py): version; connection (the login, min_version, install_module, module_scope and
+#     module_help: the module rule with its words); retry (attempts, delay, max_delay); sessions (max,
+#     keys_per_session); operations; progress (optional, true or absent). The controller decides every runtime
+#     constant: the runner keeps no defaults and refuses a payload without one (Assert-RunnerPayload; the
+#     controller's fault, not the task's).
+# What it does: connects once (Connect-ExchangeOnline), runs the allow-listed operations in order (writes only
+# where the conditions the controller sent hold), always disconnects. With sessions.max above 1 and enough
+# mailboxes, a bulk step's keys are spread over that many Exchange sessions (the main one plus worker runspaces,
+# each with its own Connect-ExchangeOnline), one mailbox always in the same session; conditions and for_each_from
+# are still decided here, in the main one. Every step takes one path (Invoke-RunnerStep): one session is the
+# parallel path with no workers.
+# What it prints on stdout, nothing else (a cmdlet's host output, warnings and progress records are silenced):
+#   with payload.progress, while a bulk step runs: "#m365.mail_oauth:progress <op> <done>/<total>" lines, about
+#     every 5 % of the step's keys and at its end; every key of the step counts, one its conditions skip too;
+#   last, exactly one line: the result (New-RunnerResult) as ASCII-only JSON.
+# Its state: one run context (New-RunnerContext) handed as a parameter to each function that needs part of it;
+# no function reads a variable it was not given, and worker runspaces get what they use as arguments.
 # Dot-sourced without arguments (Pester) it only defines its functions.
 #
 # Windows PowerShell 5.1 runs it on real hosts: no syntax or API that 5.1 lacks (tests/powershell checks),
 # and ASCII only (5.1 reads a BOM-less file as ANSI).
 param([string]$PayloadJson, [string]$AllowListJson)
 
-$RunnerVersion = 2
+# The payload version this runner speaks (exchange_runner.PROTOCOL_VERSION): a function, so that every runspace
+# that holds the runner's functions has it.
+function Get-RunnerVersion { 2 }
+
+# For the tests that dot-source this file.
+$RunnerVersion = Get-RunnerVersion
 
 function New-RunnerResult {
     [ordered]@{
-        version = $RunnerVersion
+        version = Get-RunnerVersion
         failed = $false
         msg = $null
         error = $null
@@ -34,6 +55,25 @@ function New-RunnerResult {
         sessions = 1
         results = New-Object System.Collections.Generic.List[object]
         warnings = New-Object System.Collections.Generic.List[string]
+    }
+}
+
+# One run's state, handed to the functions that need it. Result: the answer being built. AllowList: the operations
+# (ConvertTo-RunnerAllowList). Retry: attempts, delay, max_delay (Assert-RunnerPayload). ByKey: each result by
+# "op_index|key" (case-insensitive, as Exchange identities are) for the conditions. Commands: the main session's
+# Get-Command per cmdlet. Workers: the worker runspaces (sessions 2..k). SessionOf: which session each key goes
+# to (case-insensitive), SessionNext: the next one on first sight. Progress: the shared progress table.
+function New-RunnerContext {
+    [pscustomobject]@{
+        Result = New-RunnerResult
+        AllowList = $null
+        Retry = $null
+        ByKey = @{}
+        Commands = @{}
+        Workers = @()
+        SessionOf = @{}
+        SessionNext = 0
+        Progress = New-RunnerProgress -Enabled $false
     }
 }
 
@@ -165,7 +205,7 @@ function Assert-RunnerValue {
 }
 
 function Get-RunnerPlan {
-    param($Operations)
+    param($Operations, [hashtable]$AllowList)
     $index = 0
     # Whether each earlier operation writes: a condition may only look at what a read found.
     $isWrite = @{}
@@ -215,6 +255,51 @@ function Get-RunnerPlan {
     }
 }
 
+# The runtime constants are the controller's (exchange_session.py decides them, one place): the runner keeps no
+# default of its own and refuses a payload that lacks one, before it connects. Such a payload is a fault of the
+# collection's controller side (an action plugin and a runner that do not match), never of the task.
+function Get-RunnerPayloadValue {
+    param($Payload, [string]$Path, [string]$Kind)
+    $value = $Payload
+    foreach ($name in $Path.Split('.')) {
+        if ($null -eq $value -or $null -eq $value.PSObject.Properties[$name]) { $value = $null; break }
+        $value = $value.PSObject.Properties[$name].Value
+    }
+    $whole = ($value -is [int] -or $value -is [long])
+    $number = $whole -or $value -is [double] -or $value -is [decimal]
+    $parsed = $null
+    switch ($Kind) {
+        'count' { $ok = $whole -and $value -ge 1; $want = 'a whole number of at least 1' }
+        'seconds' { $ok = $number -and $value -ge 0; $want = 'a number of seconds, 0 or more' }
+        'version' { $ok = ($value -is [string]) -and [version]::TryParse($value, [ref]$parsed); $want = 'a version like 3.1.0' }
+        'text' { $ok = ($value -is [string]) -and -not [string]::IsNullOrWhiteSpace($value); $want = 'a text' }
+        'bool' { $ok = $value -is [bool]; $want = 'true or false' }
+        default { throw ('Get-RunnerPayloadValue: unknown kind {0}' -f $Kind) }
+    }
+    if (-not $ok) {
+        $got = 'nothing'
+        if ($null -ne $value) { $got = ConvertTo-Json -InputObject $value -Compress -Depth 2 }
+        throw (('{0} must be {1} (got {2}): the controller decides it and sends it in every payload; this is a fault of ' +
+            'the m365.mail_oauth collection (its action plugin and its runner do not match), not of the task') -f $Path, $want, $got)
+    }
+    $value
+}
+
+# Every runtime constant of the payload, checked; the retry settings as the run context keeps them.
+function Assert-RunnerPayload {
+    param($Payload)
+    foreach ($path in 'sessions.max', 'sessions.keys_per_session', 'retry.attempts') { [void](Get-RunnerPayloadValue -Payload $Payload -Path $path -Kind 'count') }
+    foreach ($path in 'retry.delay', 'retry.max_delay') { [void](Get-RunnerPayloadValue -Payload $Payload -Path $path -Kind 'seconds') }
+    foreach ($path in 'connection.min_version', 'connection.module_help.ps_version', 'connection.module_help.old_shell_max') {
+        [void](Get-RunnerPayloadValue -Payload $Payload -Path $path -Kind 'version')
+    }
+    foreach ($path in 'connection.auth', 'connection.module_scope', 'connection.module_help.reason', 'connection.module_help.old_shell', 'connection.module_help.new_shell') {
+        [void](Get-RunnerPayloadValue -Payload $Payload -Path $path -Kind 'text')
+    }
+    [void](Get-RunnerPayloadValue -Payload $Payload -Path 'connection.install_module' -Kind 'bool')
+    [pscustomobject]@{ Attempts = [int]$Payload.retry.attempts; Delay = [double]$Payload.retry.delay; MaxDelay = [double]$Payload.retry.max_delay }
+}
+
 # The v3 module retries 429 itself and only then raises (ErrorId ThrottlingError, category LimitsExceeded);
 # the text varies by service, so the runner retries on any of these words too.
 function Test-RunnerThrottled {
@@ -224,14 +309,14 @@ function Test-RunnerThrottled {
 }
 
 function Invoke-RunnerCall {
-    param([string]$Cmdlet, [hashtable]$Params, $Retry)
-    # One Get-Command per cmdlet and run (Invoke-ExoRunner and each worker keep $RunnerCommands): on a fast service
-    # the lookup costs about as much as the call.
+    param([string]$Cmdlet, [hashtable]$Params, $Retry, [hashtable]$Commands)
+    # One Get-Command per cmdlet and session (Commands: the run context's, or a worker's own): on a fast service the
+    # lookup costs about as much as the call.
     $command = $null
-    if ($null -ne $RunnerCommands) { $command = $RunnerCommands[$Cmdlet] }
+    if ($null -ne $Commands) { $command = $Commands[$Cmdlet] }
     if ($null -eq $command) {
         $command = Get-Command -Name $Cmdlet -ErrorAction Stop
-        if ($null -ne $RunnerCommands) { $RunnerCommands[$Cmdlet] = $command }
+        if ($null -ne $Commands) { $Commands[$Cmdlet] = $command }
     }
     $attempt = 0
     while ($true) {
@@ -258,8 +343,9 @@ function Invoke-RunnerCall {
 
 # -- Progress ----------------------------------------------------------------------------------------
 # With payload.progress, a bulk step prints "#m365.mail_oauth:progress <op> <done>/<total>" lines on stdout as
-# its keys are done (about every 5 %, and at the end), straight to the console so that they leave while the run
-# goes on; a controller that reads the output as it arrives (WinRM Receive) shows them. The answer stays the
+# its keys are done, straight to the console so that they leave while the run goes on: about every 5 %, that is
+# every Ceiling(total / 20) keys (Floor would print a line per key below 40 keys: 30 keys, 30 lines), and at the
+# end. Total and done count every key of the step (Invoke-RunnerStep), a key its conditions skip too; a controller that reads the output as it arrives (WinRM Receive) shows them. The answer stays the
 # last line. One synchronized table, shared by every session's runspace (which sees none of this file's variables).
 function New-RunnerProgress {
     param([bool]$Enabled)
@@ -281,11 +367,11 @@ function Start-RunnerProgress {
 }
 
 function Step-RunnerProgress {
-    param($Progress)
+    param($Progress, [int]$Count = 1)
     if (-not $Progress -or -not $Progress.Enabled) { return }
     [System.Threading.Monitor]::Enter($Progress.SyncRoot)
     try {
-        $Progress.Done++
+        $Progress.Done += $Count
         if ($Progress.Done -ge $Progress.Next -or $Progress.Done -eq $Progress.Total) {
             while ($Progress.Next -le $Progress.Done) { $Progress.Next += $Progress.Every }
             [Console]::Out.WriteLine(('{0}{1} {2}/{3}' -f $Progress.Prefix, $Progress.Op, $Progress.Done, $Progress.Total))
@@ -305,7 +391,7 @@ function Test-RunnerStops {
 }
 
 function Add-RunnerResult {
-    param($Step, $Key, $Call)
+    param($Run, $Step, $Key, $Call)
     $rows = @(foreach ($item in $Call.Output) { ConvertTo-RunnerRow -InputObject $item -Property $Step.Definition.Select })
     $entry = [ordered]@{
         op_index = $Step.Index
@@ -317,34 +403,8 @@ function Add-RunnerResult {
         error = $Call.Error
         attempts = $Call.Attempts
     }
-    $result.results.Add($entry)
-    $byKey[('{0}|{1}' -f $Step.Index, $Key)] = $entry
-}
-
-function Invoke-RunnerFindByUser {
-    param($Step, $Retry)
-    $list = Invoke-RunnerCall -Cmdlet 'Get-EXOMailbox' -Params @{ ResultSize = 'Unlimited' } -Retry $Retry
-    if (-not $list.Ok) { Add-RunnerResult -Step $Step -Key $null -Call $list; return }
-    if ($Workers.Count -gt 0) {
-        $position = 0
-        $items = @(foreach ($mailbox in $list.Output) { $position++; [pscustomobject]@{ Position = $position; Key = [string]$mailbox.UserPrincipalName } })
-        $spread = Invoke-RunnerSpread -Cmdlet $Step.Definition.Cmdlet -Params $Step.Params -Bulk 'Identity' -Items $items -Retry $Retry -Write $false `
-            -ProgressOp $Step.Name
-        foreach ($outcome in $spread.Outcomes) {
-            if (-not $outcome.Call.Ok) { $result.warnings.Add(('{0}: {1}' -f $outcome.Key, $outcome.Call.Error.message)) }
-            elseif ($outcome.Call.Output.Count -gt 0) { Add-RunnerResult -Step $Step -Key $outcome.Key -Call $outcome.Call }
-        }
-        return
-    }
-    Start-RunnerProgress -Progress $Progress -Op $Step.Name -Total @($list.Output).Count
-    foreach ($mailbox in $list.Output) {
-        $params = $Step.Params.Clone()
-        $params['Identity'] = [string]$mailbox.UserPrincipalName
-        $call = Invoke-RunnerCall -Cmdlet $Step.Definition.Cmdlet -Params $params -Retry $Retry
-        Step-RunnerProgress -Progress $Progress
-        if (-not $call.Ok) { $result.warnings.Add(('{0}: {1}' -f $params.Identity, $call.Error.message)) }
-        elseif ($call.Output.Count -gt 0) { Add-RunnerResult -Step $Step -Key $params.Identity -Call $call }
-    }
+    $Run.Result.results.Add($entry)
+    $Run.ByKey[('{0}|{1}' -f $Step.Index, $Key)] = $entry
 }
 
 function Get-RunnerFieldValue {
@@ -372,17 +432,17 @@ function Test-RunnerAnyRow {
 
 # Whether every when-condition of a step lets its write run for this key (a step without conditions: yes).
 function Test-RunnerWhen {
-    param($Step, $Key)
+    param($Step, $Key, [hashtable]$ByKey)
     foreach ($condition in $Step.When) {
-        if (-not (Test-RunnerCondition -Condition $condition -Key $Key)) { return $false }
+        if (-not (Test-RunnerCondition -Condition $condition -Key $Key -ByKey $ByKey)) { return $false }
     }
     return $true
 }
 
 function Test-RunnerCondition {
-    param($Condition, $Key)
+    param($Condition, $Key, [hashtable]$ByKey)
     if ($null -ne $Condition.PSObject.Properties['key']) { $Key = $Condition.key }
-    $found = $byKey[('{0}|{1}' -f $Condition.read, $Key)]
+    $found = $ByKey[('{0}|{1}' -f $Condition.read, $Key)]
     if ($null -eq $found) { return $false }
     $rows = @($found.output)
     if (-not $found.ok) {
@@ -399,10 +459,10 @@ function Test-RunnerCondition {
 # key may be that mailbox: the step then takes no key at all (a failed read is not an empty answer) and the
 # controller reports the failed read. Not found: the mailbox does not exist, so it holds nothing to keep.
 function Get-RunnerKeysFrom {
-    param($From)
+    param($From, $Results)
     $excluded = @{}
     if ($From.except) {
-        foreach ($entry in $result.results) {
+        foreach ($entry in $Results) {
             if ($entry.op_index -ne $From.except.read) { continue }
             if ($entry.ok) {
                 foreach ($row in $entry.output) { $excluded[[string]$row[$From.except.field]] = $true }
@@ -412,7 +472,7 @@ function Get-RunnerKeysFrom {
     }
     $seen = @{}
     # ToArray(), not @(): @() over a List[object] throws 'Argument types do not match' in pwsh 7.6 (PowerShell#27558).
-    foreach ($entry in $result.results.ToArray()) {
+    foreach ($entry in $Results.ToArray()) {
         if ($entry.op_index -ne $From.read -or -not $entry.ok -or $null -eq $entry.key) { continue }
         if ($excluded.ContainsKey([string]$entry.key) -or $seen.ContainsKey([string]$entry.key)) { continue }
         if (Test-RunnerAnyRow -Rows $entry.output -Match $From.match) {
@@ -420,12 +480,6 @@ function Get-RunnerKeysFrom {
             [string]$entry.key
         }
     }
-}
-
-function Connect-RunnerExchange {
-    param($Settings, [string[]]$CommandName)
-    Import-RunnerModule -Settings $Settings
-    Connect-RunnerSession -Settings $Settings -CommandName $CommandName
 }
 
 # This host's PowerShell version as [version] (5.1's PSVersion is one; 7's is a semantic version with a label).
@@ -438,18 +492,15 @@ function Get-RunnerShellVersion {
 function Get-RunnerModuleAdvice {
     param($Settings)
     $help = $Settings.module_help
-    if (-not $help) { return '; set install_module to install it' }
     $command = [string]$help.new_shell
     if ((Get-RunnerShellVersion) -lt [version][string]$help.ps_version) { $command = [string]$help.old_shell }
     return ('; {0}. On this host ({1} {2}): {3}, or set install_module to install it' -f [string]$help.reason, $PSVersionTable.PSEdition, [string]$PSVersionTable.PSVersion, $command)
 }
 
-# The newest module version this host's PowerShell can load, or $null for no limit (PowerShell 7.6 and later, or a
-# payload without the rule).
+# The newest module version this host's PowerShell can load, or $null for no limit (PowerShell 7.6 and later).
 function Get-RunnerModuleMaximum {
     param($Settings)
     $help = $Settings.module_help
-    if ((-not $help) -or (-not $help.old_shell_max)) { return $null }
     if ((Get-RunnerShellVersion) -ge [version][string]$help.ps_version) { return $null }
     return [version][string]$help.old_shell_max
 }
@@ -461,11 +512,11 @@ function Get-RunnerInstalledModule {
         Sort-Object -Property Version -Descending | Select-Object -First 1
 }
 
-# The module, installed first when allowed; sets module_version and module_installed of $result.
+# The module, installed first when allowed; sets module_version and module_installed of Result (a worker passes one
+# of its own, which nobody reads: only the main session installs).
 function Import-RunnerModule {
-    param($Settings)
-    $minimum = [version]'3.0.0'
-    if ($Settings.min_version) { $minimum = [version][string]$Settings.min_version }
+    param($Settings, $Result)
+    $minimum = [version][string]$Settings.min_version
     # Below PowerShell 7.6 the newest module (3.10 and later) cannot load: install and import only the last line that
     # can (module_help.old_shell_max, the controller's rule), else Install-Module would fetch one this host refuses.
     $maximum = Get-RunnerModuleMaximum -Settings $Settings
@@ -479,18 +530,16 @@ function Import-RunnerModule {
             if ($module) { $found = [string]$module.Version }
             throw ('ExchangeOnlineManagement {0} or later is not installed on this host (found: {1}){2}' -f $minimum, $found, (Get-RunnerModuleAdvice -Settings $Settings))
         }
-        $scope = 'CurrentUser'
-        if ($Settings.module_scope) { $scope = [string]$Settings.module_scope }
-        $install = @{ Name = 'ExchangeOnlineManagement'; MinimumVersion = $minimum; Scope = $scope; Force = $true; AllowClobber = $true; ErrorAction = 'Stop' }
+        $install = @{ Name = 'ExchangeOnlineManagement'; MinimumVersion = $minimum; Scope = [string]$Settings.module_scope; Force = $true; AllowClobber = $true; ErrorAction = 'Stop' }
         if ($maximum) { $install['MaximumVersion'] = $maximum }
         Install-Module @install 3>$null 6>$null | Out-Null
         $module = Get-RunnerInstalledModule -Maximum $maximum
-        $result.module_installed = $true
+        $Result.module_installed = $true
     }
     $import = @{ Name = 'ExchangeOnlineManagement'; MinimumVersion = $minimum; ErrorAction = 'Stop' }
     if ($maximum) { $import['MaximumVersion'] = $maximum }
     Import-Module @import 3>$null 6>$null | Out-Null
-    $result.module_version = [string]$module.Version
+    $Result.module_version = [string]$module.Version
 }
 
 # Connect-ExchangeOnline with the payload's login; $false for an existing session (not ours to disconnect).
@@ -543,36 +592,31 @@ function Connect-RunnerSession {
 # Runspaces, not ForEach-Object -Parallel, which Windows PowerShell 5.1 lacks.
 
 # How many sessions a plan gains from: at most the payload's max, and at least keys_per_session keys of the
-# largest for_each list per session, so a small task keeps exactly one Connect-ExchangeOnline.
+# largest for_each list per session, so a small task keeps exactly one Connect-ExchangeOnline. Both numbers are
+# the controller's (Assert-RunnerPayload has checked them).
 function Get-RunnerSessionCount {
     param($Sessions, $Plan, $Settings)
-    if ($null -eq $Sessions) { return 1 }
-    $max = $Sessions.max
-    $per = $Sessions.keys_per_session
-    if ($null -eq $per) { $per = 20 }
-    if (($max -isnot [int] -and $max -isnot [long]) -or $max -lt 1 -or $max -gt 10) { throw 'sessions.max must be a whole number from 1 to 10' }
-    if (($per -isnot [int] -and $per -isnot [long]) -or $per -lt 1) { throw 'sessions.keys_per_session must be a whole number of at least 1' }
     # A session that exists already cannot be opened again in another runspace.
     if ($Settings.auth -eq 'existing_session') { return 1 }
     $keys = 0
     foreach ($step in $Plan) {
         if ($step.HasForeach -and -not $step.From) { $keys = [Math]::Max($keys, @($step.Values).Count) }
     }
-    [int][Math]::Max(1, [Math]::Min([int]$max, [Math]::Floor($keys / [int]$per)))
+    [int][Math]::Max(1, [Math]::Min([int]$Sessions.max, [Math]::Floor($keys / [int]$Sessions.keys_per_session)))
 }
 
 # A runspace that holds every function of the runner: the definitions this runspace already parsed from the
-# runner's own text, copied as they are (no payload text is ever evaluated).
+# runner's own text, copied as they are (no payload text is ever evaluated). Commands: its own Get-Command cache,
+# handed to each Invoke-RunnerBatch it runs (the runspace keeps no state of the runner between calls).
 function New-RunnerWorker {
     $state = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault()
     foreach ($item in @(Get-ChildItem -Path Function: | Where-Object { $_.Name -match '-(Exo)?Runner' })) {
         $entry = New-Object System.Management.Automation.Runspaces.SessionStateFunctionEntry -ArgumentList $item.Name, $item.ScriptBlock.ToString()
         $state.Commands.Add($entry)
     }
-    $state.Variables.Add((New-Object System.Management.Automation.Runspaces.SessionStateVariableEntry -ArgumentList 'RunnerVersion', $RunnerVersion, ''))
     $runspace = [runspacefactory]::CreateRunspace($state)
     $runspace.Open()
-    [pscustomobject]@{ Runspace = $runspace; Connected = $false; Shell = $null; Handle = $null }
+    [pscustomobject]@{ Runspace = $runspace; Connected = $false; Shell = $null; Handle = $null; Commands = @{} }
 }
 
 # Start a runner function in a worker without waiting; Receive-RunnerWorker collects what it wrote.
@@ -593,14 +637,13 @@ function Receive-RunnerWorker {
     $output
 }
 
-# What a worker runs first: a $result of its own (Import-RunnerModule writes to it), the module, its session.
+# What a worker runs first: the module (a result of its own for Import-RunnerModule to fill, which nobody reads),
+# then its session.
 function Connect-RunnerWorker {
     param($Settings, [string[]]$CommandName)
     $ErrorActionPreference = 'Stop'
     $ProgressPreference = 'SilentlyContinue'
-    $global:result = New-RunnerResult
-    $global:RunnerCommands = @{}
-    Import-RunnerModule -Settings $Settings
+    Import-RunnerModule -Settings $Settings -Result (New-RunnerResult)
     [void](Connect-RunnerSession -Settings $Settings -CommandName $CommandName)
 }
 
@@ -626,7 +669,7 @@ function Open-RunnerWorkers {
 }
 
 function Wait-RunnerWorkers {
-    param($Workers)
+    param($Workers, $Result)
     $ready = @()
     $index = 1
     foreach ($worker in $Workers) {
@@ -639,101 +682,143 @@ function Wait-RunnerWorkers {
         catch {
             $message = [string]$_.Exception.Message
             if ($_.Exception.InnerException) { $message = [string]$_.Exception.InnerException.Message }
-            $result.warnings.Add(('Exchange session {0} could not connect and is not used: {1}' -f $index, $message))
-            Close-RunnerWorker -Worker $worker
+            $Result.warnings.Add(('Exchange session {0} could not connect and is not used: {1}' -f $index, $message))
+            Close-RunnerWorker -Worker $worker -Result $Result
         }
     }
     ,$ready
 }
 
 function Close-RunnerWorker {
-    param($Worker)
+    param($Worker, $Result)
     if ($Worker.Connected) {
         try {
             Start-RunnerWorker -Worker $Worker -Command 'Disconnect-RunnerWorker' -Arguments @{}
             [void](Receive-RunnerWorker -Worker $Worker)
         }
-        catch { $result.warnings.Add(('Disconnect-ExchangeOnline failed in a parallel session: {0}' -f $_.Exception.Message)) }
+        catch { $Result.warnings.Add(('Disconnect-ExchangeOnline failed in a parallel session: {0}' -f $_.Exception.Message)) }
         $Worker.Connected = $false
     }
     try { $Worker.Runspace.Dispose() } catch { }
 }
 
-# One session's share of a bulk step: the cmdlet once per key, in order; a failed write ends this share.
+# -- One path for every step ---------------------------------------------------------------------------
+# One session's share of a step: the cmdlet once per item (Position, Key), in order; a failed write ends this share.
+# Bulk: the parameter that takes the key ($null: a step without keys, called once as it is).
 function Invoke-RunnerBatch {
-    param([string]$Cmdlet, [hashtable]$Params, [string]$Bulk, $Items, $Retry, [bool]$Write, $Progress)
+    param([string]$Cmdlet, [hashtable]$Params, [string]$Bulk, $Items, $Retry, [bool]$Write, $Progress, [hashtable]$Commands)
     foreach ($item in $Items) {
         $params = $Params.Clone()
         if ($Bulk) { $params[$Bulk] = $item.Key }
-        $call = Invoke-RunnerCall -Cmdlet $Cmdlet -Params $params -Retry $Retry
+        $call = Invoke-RunnerCall -Cmdlet $Cmdlet -Params $params -Retry $Retry -Commands $Commands
         Step-RunnerProgress -Progress $Progress
         [pscustomobject]@{ Position = $item.Position; Key = $item.Key; Call = $call }
         if (Test-RunnerStops -Call $call -Write $Write) { break }
     }
 }
 
-# Items (Position, Key) spread over the sessions, each session's share run at once, the answers back in
-# position order. Stopped: the failed write with the lowest position, and how many keys its session and
-# the others left unattempted after their own failed write.
+# Items spread over the main session and Workers (none: every item runs here, in order), each session's share
+# run at once; a key goes to the session it went to first (Run.SessionOf), round-robin on first sight. Returns
+# the outcomes in position order and how many items the sessions left unattempted after their own failed write.
 function Invoke-RunnerSpread {
-    param([string]$Cmdlet, [hashtable]$Params, [string]$Bulk, $Items, $Retry, [bool]$Write, [string]$ProgressOp)
-    $count = 1 + $Workers.Count
-    Start-RunnerProgress -Progress $Progress -Op $ProgressOp -Total @($Items).Count
+    param($Run, $Workers, [string]$Cmdlet, [hashtable]$Params, [string]$Bulk, $Items, [bool]$Write, $Progress, [int]$Positions)
+    $count = 1 + @($Workers).Count
     $shares = @()
     for ($i = 0; $i -lt $count; $i++) { $shares += ,(New-Object System.Collections.Generic.List[object]) }
     foreach ($item in $Items) {
-        $name = [string]$item.Key
-        if (-not $SessionOf.ContainsKey($name)) { $SessionOf[$name] = $SessionNext.Value % $count; $SessionNext.Value++ }
-        $shares[$SessionOf[$name]].Add($item)
+        $session = 0
+        if ($count -gt 1) {
+            $name = [string]$item.Key
+            if (-not $Run.SessionOf.ContainsKey($name)) { $Run.SessionOf[$name] = $Run.SessionNext % $count; $Run.SessionNext++ }
+            $session = $Run.SessionOf[$name]
+        }
+        $shares[$session].Add($item)
     }
     $started = @()
     for ($i = 1; $i -lt $count; $i++) {
         if ($shares[$i].Count -eq 0) { continue }
         $worker = $Workers[$i - 1]
         Start-RunnerWorker -Worker $worker -Command 'Invoke-RunnerBatch' -Arguments @{
-            Cmdlet = $Cmdlet; Params = $Params; Bulk = $Bulk; Items = $shares[$i].ToArray(); Retry = $Retry; Write = $Write; Progress = $Progress }
+            Cmdlet = $Cmdlet; Params = $Params; Bulk = $Bulk; Items = $shares[$i].ToArray(); Retry = $Run.Retry; Write = $Write; Progress = $Progress
+            Commands = $worker.Commands }
         $started += [pscustomobject]@{ Worker = $worker; Share = $shares[$i] }
     }
-    $all = New-Object System.Collections.Generic.List[object]
+    # Each outcome in the slot of its position (0 .. Positions-1): key order back without sorting.
+    $slots = New-Object 'object[]' $Positions
     $skipped = 0
-    $done = @(Invoke-RunnerBatch -Cmdlet $Cmdlet -Params $Params -Bulk $Bulk -Items $shares[0].ToArray() -Retry $Retry -Write $Write -Progress $Progress)
+    $done = @(Invoke-RunnerBatch -Cmdlet $Cmdlet -Params $Params -Bulk $Bulk -Items $shares[0].ToArray() -Retry $Run.Retry -Write $Write -Progress $Progress `
+        -Commands $Run.Commands)
     $skipped += $shares[0].Count - $done.Count
-    foreach ($outcome in $done) { $all.Add($outcome) }
+    foreach ($outcome in $done) { $slots[$outcome.Position] = $outcome }
     $failure = $null
-    foreach ($run in $started) {
-        try { $done = @(Receive-RunnerWorker -Worker $run.Worker) }
+    foreach ($job in $started) {
+        try { $done = @(Receive-RunnerWorker -Worker $job.Worker) }
         catch { if (-not $failure) { $failure = $_ }; $done = @() }
-        $skipped += $run.Share.Count - $done.Count
-        foreach ($outcome in $done) { $all.Add($outcome) }
+        $skipped += $job.Share.Count - $done.Count
+        foreach ($outcome in $done) { $slots[$outcome.Position] = $outcome }
     }
     if ($failure) { throw $failure }
-    [pscustomobject]@{ Outcomes = @($all.ToArray() | Sort-Object -Property Position); Skipped = $skipped }
+    $outcomes = @(foreach ($slot in $slots) { if ($null -ne $slot) { $slot } })
+    [pscustomobject]@{ Outcomes = $outcomes; Skipped = $skipped }
 }
 
-# A bulk step over several sessions: conditions decided here, the calls spread, the results added in key order.
-function Invoke-RunnerParallelStep {
-    param($Step, [string[]]$Keys, $Retry)
+# Every step, bulk or not, on this one path. Its keys: for_each (or for_each_from, resolved before), the tenant's
+# mailboxes for find-by-user, or the one $null key of a step without keys. The conditions are decided here, in the
+# main session, for every key first (they look only at earlier reads, all done by now); the keys that pass are
+# spread over the sessions (a step without keys stays in the main one); the answers are added in key order.
+# Progress counts every key of a bulk step: one its conditions skip is done at once.
+# Stopped: the first failed write in key order, whichever session ran it; skipped: the keys whose conditions held
+# but that a failed write left unattempted.
+function Invoke-RunnerStep {
+    param($Run, $Step)
+    $definition = $Step.Definition
+    $findByUser = $definition.Kind -eq 'find_by_user'
+    $bulk = $null
+    $keys = @($null)
+    if ($findByUser) {
+        $list = Invoke-RunnerCall -Cmdlet 'Get-EXOMailbox' -Params @{ ResultSize = 'Unlimited' } -Retry $Run.Retry -Commands $Run.Commands
+        if (-not $list.Ok) { Add-RunnerResult -Run $Run -Step $Step -Key $null -Call $list; return }
+        $bulk = 'Identity'
+        $keys = @(foreach ($mailbox in $list.Output) { [string]$mailbox.UserPrincipalName })
+    }
+    elseif ($Step.HasForeach) {
+        $bulk = $definition.Bulk
+        $keys = @($Step.Values)
+    }
+    $workers = @()
+    $progress = $null
+    if ($bulk) {
+        $workers = $Run.Workers
+        $progress = $Run.Progress
+        Start-RunnerProgress -Progress $progress -Op $Step.Name -Total $keys.Count
+    }
     $items = New-Object System.Collections.Generic.List[object]
     $position = 0
-    foreach ($key in $Keys) {
+    $conditionalSkips = 0
+    foreach ($key in $keys) {
+        if (Test-RunnerWhen -Step $Step -Key $key -ByKey $Run.ByKey) { $items.Add([pscustomobject]@{ Position = $position; Key = $key }) }
+        else { $conditionalSkips++ }
         $position++
-        if (-not (Test-RunnerWhen -Step $Step -Key $key)) {
-            $result.conditional_skips++
+    }
+    $Run.Result.conditional_skips += $conditionalSkips
+    if ($conditionalSkips) { Step-RunnerProgress -Progress $progress -Count $conditionalSkips }
+    if ($items.Count -eq 0) { return }
+    $spread = Invoke-RunnerSpread -Run $Run -Workers $workers -Cmdlet $definition.Cmdlet -Params $Step.Params -Bulk $bulk -Items $items.ToArray() `
+        -Write $definition.Write -Progress $progress -Positions $keys.Count
+    foreach ($outcome in $spread.Outcomes) {
+        if ($findByUser) {
+            # Find-by-user reads every mailbox: one that fails is a warning, one without the user's rows no result.
+            if (-not $outcome.Call.Ok) { $Run.Result.warnings.Add(('{0}: {1}' -f $outcome.Key, $outcome.Call.Error.message)) }
+            elseif ($outcome.Call.Output.Count -gt 0) { Add-RunnerResult -Run $Run -Step $Step -Key $outcome.Key -Call $outcome.Call }
             continue
         }
-        $items.Add([pscustomobject]@{ Position = $position; Key = $key })
-    }
-    if ($items.Count -eq 0) { return }
-    $spread = Invoke-RunnerSpread -Cmdlet $Step.Definition.Cmdlet -Params $Step.Params -Bulk $Step.Definition.Bulk -Items $items.ToArray() `
-        -Retry $Retry -Write $Step.Definition.Write -ProgressOp $Step.Name
-    foreach ($outcome in $spread.Outcomes) {
-        Add-RunnerResult -Step $Step -Key $outcome.Key -Call $outcome.Call
-        if ((Test-RunnerStops -Call $outcome.Call -Write $Step.Definition.Write) -and -not $result.stopped) {
-            $result.stopped = $true
-            $result.stopped_at = [ordered]@{ op_index = $Step.Index; op = $Step.Name; key = $outcome.Key }
+        Add-RunnerResult -Run $Run -Step $Step -Key $outcome.Key -Call $outcome.Call
+        if ((Test-RunnerStops -Call $outcome.Call -Write $definition.Write) -and -not $Run.Result.stopped) {
+            $Run.Result.stopped = $true
+            $Run.Result.stopped_at = [ordered]@{ op_index = $Step.Index; op = $Step.Name; key = $outcome.Key }
         }
     }
-    $result.skipped += $spread.Skipped
+    $Run.Result.skipped += $spread.Skipped
 }
 
 # One run: connect, run the plan, always disconnect. Returns the result document; never throws.
@@ -741,95 +826,54 @@ function Invoke-ExoRunner {
     param([string]$PayloadJson, [string]$AllowListJson)
     $ErrorActionPreference = 'Stop'
     $ProgressPreference = 'SilentlyContinue'
-    $result = New-RunnerResult
-    $RunnerCommands = @{}
+    $run = New-RunnerContext
+    $answer = $run.Result
     $connected = $false
-    # Results by "op_index|key" (case-insensitive, as Exchange identities are) for the conditions.
-    $byKey = @{}
-    # The worker runspaces (sessions 2..k) and which session each key goes to (case-insensitive).
-    $Workers = @()
-    $SessionOf = @{}
-    $SessionNext = [ref]0
-    $Progress = New-RunnerProgress -Enabled $false
     try {
-        $AllowList = ConvertTo-RunnerAllowList -Json $AllowListJson
+        $run.AllowList = ConvertTo-RunnerAllowList -Json $AllowListJson
         $payload = ConvertFrom-Json -InputObject $PayloadJson
-        if ($payload.version -ne $RunnerVersion) { throw ('Unsupported payload version {0}' -f $payload.version) }
-        $plan = @(Get-RunnerPlan -Operations @($payload.operations))
-        $Progress.Enabled = ($payload.progress -eq $true)
-        $retry = [pscustomobject]@{ Attempts = 4; Delay = 2; MaxDelay = 30 }
-        if ($payload.retry) {
-            $retry.Attempts = [int]$payload.retry.attempts
-            $retry.Delay = [double]$payload.retry.delay
-            $retry.MaxDelay = [double]$payload.retry.max_delay
-        }
+        if ($payload.version -ne (Get-RunnerVersion)) { throw ('Unsupported payload version {0}' -f $payload.version) }
+        $plan = @(Get-RunnerPlan -Operations @($payload.operations) -AllowList $run.AllowList)
+        $run.Retry = Assert-RunnerPayload -Payload $payload
+        $run.Progress.Enabled = ($payload.progress -eq $true)
         $cmdlets = @($plan | ForEach-Object { $_.Definition.Cmdlet } | Where-Object { $_ -notlike 'Get-EXO*' } | Sort-Object -Unique)
 
         $sessionCount = Get-RunnerSessionCount -Sessions $payload.sessions -Plan $plan -Settings $payload.connection
-        Import-RunnerModule -Settings $payload.connection
+        Import-RunnerModule -Settings $payload.connection -Result $answer
         # The workers connect while the main session does: the connect time is paid once in wall time.
-        if ($sessionCount -gt 1) { $Workers = Open-RunnerWorkers -Count $sessionCount -Settings $payload.connection -CommandName $cmdlets }
+        if ($sessionCount -gt 1) { $run.Workers = Open-RunnerWorkers -Count $sessionCount -Settings $payload.connection -CommandName $cmdlets }
         try { $connected = Connect-RunnerSession -Settings $payload.connection -CommandName $cmdlets }
-        finally { if ($Workers.Count) { $Workers = Wait-RunnerWorkers -Workers $Workers } }
-        $result.connected = $true
-        $result.sessions = 1 + $Workers.Count
+        finally { if ($run.Workers.Count) { $run.Workers = Wait-RunnerWorkers -Workers $run.Workers -Result $answer } }
+        $answer.connected = $true
+        $answer.sessions = 1 + $run.Workers.Count
 
         foreach ($step in $plan) {
-            if ($step.From) { $step.Values = @(Get-RunnerKeysFrom -From $step.From) }
-            if ($result.stopped) {
-                $result.skipped += [Math]::Max(1, $step.Values.Count)
+            if ($step.From) { $step.Values = @(Get-RunnerKeysFrom -From $step.From -Results $answer.results) }
+            if ($answer.stopped) {
+                $answer.skipped += [Math]::Max(1, $step.Values.Count)
                 continue
             }
-            if ($step.Definition.Kind -eq 'find_by_user') {
-                Invoke-RunnerFindByUser -Step $step -Retry $retry
-                continue
-            }
-            $keys = @($null)
-            if ($step.HasForeach) { $keys = $step.Values }
-            if ($Workers.Count -gt 0 -and $step.HasForeach) {
-                Invoke-RunnerParallelStep -Step $step -Keys $keys -Retry $retry
-                continue
-            }
-            $position = 0
-            if ($step.HasForeach) { Start-RunnerProgress -Progress $Progress -Op $step.Name -Total $keys.Count }
-            foreach ($key in $keys) {
-                $position++
-                if ($step.HasForeach) { Step-RunnerProgress -Progress $Progress }
-                if (-not (Test-RunnerWhen -Step $step -Key $key)) {
-                    $result.conditional_skips++
-                    continue
-                }
-                $params = $step.Params.Clone()
-                if ($step.HasForeach) { $params[$step.Definition.Bulk] = $key }
-                $call = Invoke-RunnerCall -Cmdlet $step.Definition.Cmdlet -Params $params -Retry $retry
-                Add-RunnerResult -Step $step -Key $key -Call $call
-                if (Test-RunnerStops -Call $call -Write $step.Definition.Write) {
-                    $result.stopped = $true
-                    $result.stopped_at = [ordered]@{ op_index = $step.Index; op = $step.Name; key = $key }
-                    $result.skipped += $keys.Count - $position
-                    break
-                }
-            }
+            Invoke-RunnerStep -Run $run -Step $step
         }
     }
     catch {
-        $result.failed = $true
-        $result.msg = [string]$_.Exception.Message
-        $result.error = Get-RunnerError -Record $_
+        $answer.failed = $true
+        $answer.msg = [string]$_.Exception.Message
+        $answer.error = Get-RunnerError -Record $_
     }
     finally {
-        foreach ($worker in $Workers) { Close-RunnerWorker -Worker $worker }
+        foreach ($worker in $run.Workers) { Close-RunnerWorker -Worker $worker -Result $answer }
         if ($connected) {
             try {
                 Disconnect-ExchangeOnline -Confirm:$false -ErrorAction Stop 3>$null 6>$null | Out-Null
-                $result.disconnected = $true
+                $answer.disconnected = $true
             }
             catch {
-                $result.warnings.Add(('Disconnect-ExchangeOnline failed: {0}' -f $_.Exception.Message))
+                $answer.warnings.Add(('Disconnect-ExchangeOnline failed: {0}' -f $_.Exception.Message))
             }
         }
     }
-    $result
+    $answer
 }
 
 # The answer as one line of ASCII-only JSON: stdout goes out in the console code page (437 or another OEM

@@ -44,23 +44,36 @@ Describe 'throttling' {
     }
 
     It 'recognises throttling by <Label>' -TestCases @(
-        @{ Label = 'the message'; Message = 'The server is busy. Server Busy, try later'; Id = 'x' }
-        @{ Label = 'HTTP 429'; Message = 'Response status code does not indicate success: 429'; Id = 'x' }
-        @{ Label = 'MicroDelay'; Message = 'MicroDelay applied'; Id = 'x' }
-        @{ Label = 'the concurrency limit'; Message = 'you have exceeded the maximum number of concurrent requests'; Id = 'x' }
+        @{ Label = 'the message'; Message = 'The server is busy. Server Busy, try later'; Id = 'x'; Category = 'NotSpecified' }
+        @{ Label = 'HTTP 429'; Message = 'Response status code does not indicate success: 429'; Id = 'x'; Category = 'NotSpecified' }
+        @{ Label = 'MicroDelay'; Message = 'MicroDelay applied'; Id = 'x'; Category = 'NotSpecified' }
+        @{ Label = 'the concurrency limit'; Message = 'you have exceeded the maximum number of concurrent requests'; Id = 'x'; Category = 'NotSpecified' }
+        @{ Label = 'the error id'; Message = 'The request was refused'; Id = 'ThrottlingError,Microsoft.Exchange.Management.RestApiClient'; Category = 'NotSpecified' }
+        @{ Label = 'the category LimitsExceeded alone'; Message = 'The request was refused'; Id = 'x'; Category = 'LimitsExceeded' }
     ) {
-        param($Label, $Message, $Id)
+        param($Label, $Message, $Id, $Category)
         $global:ExoStub.Data.Message = $Message
+        $global:ExoStub.Data.Id = $Id
+        $global:ExoStub.Data.Category = $Category
         Set-ExoHandler 'Get-TransportConfig' {
             param($p, $name)
-            $global:ExoStub.Data.Calls++
-            if ($global:ExoStub.Data.Calls -eq 1) {
-                Write-ErrorMessage (New-Object System.Management.Automation.ErrorRecord (New-Object System.Exception $global:ExoStub.Data.Message), 'x', 'NotSpecified', $null)
+            $data = $global:ExoStub.Data
+            $data.Calls++
+            if ($data.Calls -eq 1) {
+                Write-ErrorMessage (New-Object System.Management.Automation.ErrorRecord (New-Object System.Exception $data.Message), $data.Id, $data.Category, $null)
             }
         }
         $answer = Invoke-TestRunner -Operations '[{"op":"get_transport_config"}]'
         $answer.results[0].ok | Should -BeTrue
         $answer.results[0].attempts | Should -Be 2
+    }
+
+    It 'Test-RunnerThrottled: the category LimitsExceeded is throttling on its own; the same record as NotSpecified is not' {
+        $exception = New-Object System.Exception 'The request was refused'
+        $limits = New-Object System.Management.Automation.ErrorRecord $exception, 'x', 'LimitsExceeded', $null
+        $other = New-Object System.Management.Automation.ErrorRecord $exception, 'x', 'NotSpecified', $null
+        Test-RunnerThrottled -Record $limits | Should -BeTrue
+        Test-RunnerThrottled -Record $other | Should -BeFalse
     }
 
     It 'does not retry other errors' {
@@ -184,13 +197,13 @@ Describe 'connect once, always disconnect' {
 
     It 'reuses an existing session without connecting or disconnecting' {
         Set-ExoHandler 'Get-ConnectionInformation' { param($p, $name) [pscustomobject]@{ State = 'Connected' } }
-        $answer = Invoke-TestRunner -Operations '[{"op":"get_transport_config"}]' -Connection '{"auth":"existing_session","min_version":"3.0.0"}'
+        $answer = Invoke-TestRunner -Operations '[{"op":"get_transport_config"}]' -Connection (New-TestConnection -Override @{ auth = 'existing_session'; min_version = '3.0.0' } -Remove 'access_token')
         $answer.failed | Should -BeFalse
         @(Get-ExoCall | ForEach-Object { $_.Name }) | Should -Be @('Get-ConnectionInformation', 'Get-TransportConfig')
     }
 
     It 'refuses a module older than min_version without install_module' {
-        $answer = Invoke-TestRunner -Operations '[{"op":"get_transport_config"}]' -Connection '{"auth":"access_token","access_token":"t","organization":"o","min_version":"10.0.0"}'
+        $answer = Invoke-TestRunner -Operations '[{"op":"get_transport_config"}]' -Connection (New-TestConnection -Override @{ min_version = '10.0.0' })
         $answer.failed | Should -BeTrue
         $answer.msg | Should -BeLike 'ExchangeOnlineManagement 10.0.0 or later is not installed on this host (found: 9.9.9)*'
         @(Get-ExoCall).Count | Should -Be 0
@@ -204,8 +217,9 @@ Describe 'connect once, always disconnect' {
     ) {
         param($ps, $expected)
         Mock Get-RunnerShellVersion { [version]$ps }
-        $help = '"module_help":{"reason":"the tasks need 10.0.0 or later (min_version)","ps_version":"7.6.0","old_shell":"OLD","new_shell":"NEW"}'
-        $answer = Invoke-TestRunner -Operations '[{"op":"get_transport_config"}]' -Connection ('{"auth":"access_token","access_token":"t","organization":"o","min_version":"10.0.0",' + $help + '}')
+        # old_shell_max above 10.0.0: this case is about the command, not the limit.
+        $help = @{ reason = 'the tasks need 10.0.0 or later (min_version)'; old_shell_max = '99.0.0' }
+        $answer = Invoke-TestRunner -Operations '[{"op":"get_transport_config"}]' -Connection (New-TestConnection -Override @{ min_version = '10.0.0'; module_help = $help })
         $answer.failed | Should -BeTrue
         $answer.msg | Should -BeLike ('*(found: 9.9.9); the tasks need 10.0.0 or later (min_version). On this host (*): {0}, or set install_module to install it' -f $expected)
         @(Get-ExoCall).Count | Should -Be 0
@@ -217,8 +231,7 @@ Describe 'connect once, always disconnect' {
         Mock Import-Module { $global:RunnerImportArgs = $PesterBoundParameters } -ParameterFilter { $Name -eq 'ExchangeOnlineManagement' }
         $global:RunnerInstallArgs = $null
         $global:RunnerImportArgs = $null
-        $help = '"module_help":{"reason":"r","ps_version":"7.6.0","old_shell_max":"3.9.2","old_shell":"OLD","new_shell":"NEW"}'
-        $null = Invoke-TestRunner -Operations '[{"op":"get_transport_config"}]' -Connection ('{"auth":"access_token","access_token":"t","organization":"o","min_version":"3.1.0","install_module":true,' + $help + '}')
+        $null = Invoke-TestRunner -Operations '[{"op":"get_transport_config"}]' -Connection (New-TestConnection -Override @{ install_module = $true; module_help = @{ old_shell_max = '3.9.2' } })
         # The stub module is 9.9.9: past the limit, so it counts as missing and the 3.9 line is installed.
         $global:RunnerInstallArgs.MaximumVersion | Should -Be ([version]'3.9.2')
         $global:RunnerInstallArgs.MinimumVersion | Should -Be ([version]'3.1.0')
@@ -229,8 +242,7 @@ Describe 'connect once, always disconnect' {
         Mock Get-RunnerShellVersion { [version]'7.6.0' }
         Mock Install-Module { $global:RunnerInstallArgs = $PesterBoundParameters }
         $global:RunnerInstallArgs = $null
-        $help = '"module_help":{"reason":"r","ps_version":"7.6.0","old_shell_max":"3.9.2","old_shell":"OLD","new_shell":"NEW"}'
-        $answer = Invoke-TestRunner -Operations '[{"op":"get_transport_config"}]' -Connection ('{"auth":"access_token","access_token":"t","organization":"o","min_version":"3.1.0","install_module":true,' + $help + '}')
+        $answer = Invoke-TestRunner -Operations '[{"op":"get_transport_config"}]' -Connection (New-TestConnection -Override @{ install_module = $true; module_help = @{ old_shell_max = '3.9.2' } })
         $answer.failed | Should -BeFalse
         $global:RunnerInstallArgs | Should -BeNullOrEmpty
     }
@@ -238,8 +250,8 @@ Describe 'connect once, always disconnect' {
     It 'refuses a min_version past old_shell_max below PowerShell 7.6, naming the way out' {
         Mock Get-RunnerShellVersion { [version]'7.4.6' }
         Mock Install-Module { throw 'must not install' }
-        $help = '"module_help":{"reason":"the tasks need 3.10.0 or later (min_version)","ps_version":"7.6.0","old_shell_max":"3.9.2","old_shell":"OLD","new_shell":"NEW"}'
-        $answer = Invoke-TestRunner -Operations '[{"op":"get_transport_config"}]' -Connection ('{"auth":"access_token","access_token":"t","organization":"o","min_version":"3.10.0","install_module":true,' + $help + '}')
+        $help = @{ reason = 'the tasks need 3.10.0 or later (min_version)'; old_shell_max = '3.9.2' }
+        $answer = Invoke-TestRunner -Operations '[{"op":"get_transport_config"}]' -Connection (New-TestConnection -Override @{ min_version = '3.10.0'; install_module = $true; module_help = $help })
         $answer.failed | Should -BeTrue
         $answer.msg | Should -BeLike 'ExchangeOnlineManagement 3.10.0 or later cannot run on this host''s PowerShell*OLD, or set install_module*'
         Should -Invoke Install-Module -Times 0
@@ -463,7 +475,7 @@ Describe 'PowerShell 7.6 array-subexpression bug (PowerShell/PowerShell#27558)' 
     It 'Get-RunnerKeysFrom works on the result lists New-RunnerResult makes (RUNNER BUG on pwsh 7.6: @($result.results) throws "Argument types do not match")' -Tag 'RunnerBug' {
         $result = New-RunnerResult
         $result.results.Add([ordered]@{ op_index = 0; key = 'a@contoso.com'; ok = $true; output = @([ordered]@{ AccessRights = @('FullAccess') }) })
-        $keys = @(Get-RunnerKeysFrom -From ([pscustomobject]@{ read = 0; match = $null }))
+        $keys = @(Get-RunnerKeysFrom -From ([pscustomobject]@{ read = 0; match = $null }) -Results $result.results)
         $keys | Should -Be @('a@contoso.com')
     }
 }

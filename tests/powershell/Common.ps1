@@ -18,7 +18,29 @@ $StubModulePath = Join-Path $FixtureDir 'modules'
 if (-not (@($env:PSModulePath -split [IO.Path]::PathSeparator) -contains $StubModulePath)) {
     $env:PSModulePath = $StubModulePath + [IO.Path]::PathSeparator + $env:PSModulePath
 }
-$ConnectionJson = '{"auth":"access_token","access_token":"tok","organization":"contoso.onmicrosoft.com","environment":"O365Default","min_version":"3.1.0","install_module":false}'
+
+# A complete payload connection, as exchange_session.connection_payload sends it (the runner refuses one without
+# min_version, install_module, module_scope or module_help), as JSON. Override replaces keys (module_help: merges
+# its keys); Remove drops keys, to show what the runner does without them. old_shell_max is the stub's 9.9.9, so
+# that the stub loads below PowerShell 7.6 too; the tests of the module rule set their own.
+function New-TestConnection {
+    param([hashtable]$Override = @{}, [string[]]$Remove = @())
+    $help = [ordered]@{ reason = 'the tasks need 3.1.0 or later'; ps_version = '7.6.0'; old_shell_max = '9.9.9'; old_shell = 'OLD'; new_shell = 'NEW' }
+    $connection = [ordered]@{ auth = 'access_token'; access_token = 'tok'; organization = 'contoso.onmicrosoft.com'; environment = 'O365Default'
+        min_version = '3.1.0'; install_module = $false; module_scope = 'CurrentUser'; module_help = $help }
+    foreach ($name in $Override.Keys) {
+        if ($name -eq 'module_help') { foreach ($key in $Override[$name].Keys) { $help[$key] = $Override[$name][$key] } }
+        else { $connection[$name] = $Override[$name] }
+    }
+    foreach ($name in $Remove) {
+        if ($name -like 'module_help.*') { $help.Remove($name.Substring(12)) } else { $connection.Remove($name) }
+    }
+    ConvertTo-Json -InputObject $connection -Compress -Depth 4
+}
+
+$ConnectionJson = New-TestConnection
+# One session unless a test asks for more (Parallel.Tests.ps1); the controller always sends both numbers.
+$SessionsJson = '{"max":1,"keys_per_session":20}'
 
 
 function Reset-ExoStub {
@@ -44,15 +66,17 @@ function Get-ExoCall {
 }
 
 function New-TestPayload {
-    param([string]$Operations, [string]$Retry = '{"attempts":3,"delay":0,"max_delay":0}', [string]$Connection = $ConnectionJson)
-    '{"version":' + $RunnerVersion + ',"connection":' + $Connection + ',"retry":' + $Retry + ',"operations":' + $Operations + '}'
+    param([string]$Operations, [string]$Retry = '{"attempts":3,"delay":0,"max_delay":0}', [string]$Connection = $ConnectionJson,
+        [string]$Sessions = $SessionsJson)
+    '{"version":' + $RunnerVersion + ',"connection":' + $Connection + ',"retry":' + $Retry + ',"sessions":' + $Sessions + ',"operations":' + $Operations + '}'
 }
 
 # Run the runner in this process as the bootstrap would, and read its answer back from the JSON line.
 # The raw line is in $global:LastRunnerJson.
 function Invoke-TestRunner {
-    param([string]$Operations, [string]$Retry = '{"attempts":3,"delay":0,"max_delay":0}', [string]$Connection = $ConnectionJson)
-    $payload = New-TestPayload -Operations $Operations -Retry $Retry -Connection $Connection
+    param([string]$Operations, [string]$Retry = '{"attempts":3,"delay":0,"max_delay":0}', [string]$Connection = $ConnectionJson,
+        [string]$Sessions = $SessionsJson)
+    $payload = New-TestPayload -Operations $Operations -Retry $Retry -Connection $Connection -Sessions $Sessions
     $global:LastRunnerJson = ConvertTo-RunnerJson -Value (Invoke-ExoRunner -PayloadJson $payload -AllowListJson $AllowListJson)
     ConvertFrom-Json -InputObject $global:LastRunnerJson
 }

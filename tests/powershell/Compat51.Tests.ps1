@@ -42,6 +42,52 @@ Describe 'the texts that reach a Windows host' {
     }
 }
 
+# The runner's state is one run context passed as a parameter (issue 22): no function reads a variable it was not
+# given (a parameter, or assigned in that function: loop variables, locals), no $global: or $script: anywhere, so that
+# nothing leans on PowerShell's dynamic scope, which a worker runspace does not share.
+Describe 'the runner''s functions read only what they are given' {
+    BeforeAll {
+        function Get-UnboundRead {
+            param([string]$Text)
+            # Automatic variables and preference variables set by the function itself.
+            $automatic = @('_', 'PSItem', 'true', 'false', 'null', 'PSVersionTable', 'args', 'Matches')
+            $ast = [System.Management.Automation.Language.Parser]::ParseInput($Text, [ref]$null, [ref]$null)
+            $functions = @($ast.FindAll({ param($n) $n -is [System.Management.Automation.Language.FunctionDefinitionAst] }, $true))
+            foreach ($function in $functions) {
+                $bound = @{}
+                foreach ($parameter in @($function.FindAll({ param($n) $n -is [System.Management.Automation.Language.ParameterAst] }, $true))) {
+                    $bound[$parameter.Name.VariablePath.UserPath] = $true
+                }
+                foreach ($assignment in @($function.FindAll({ param($n) $n -is [System.Management.Automation.Language.AssignmentStatementAst] }, $true))) {
+                    $target = $assignment.Left
+                    if ($target -is [System.Management.Automation.Language.ConvertExpressionAst]) { $target = $target.Child }
+                    if ($target -is [System.Management.Automation.Language.VariableExpressionAst]) { $bound[$target.VariablePath.UserPath] = $true }
+                }
+                foreach ($loop in @($function.FindAll({ param($n) $n -is [System.Management.Automation.Language.ForEachStatementAst] }, $true))) {
+                    $bound[$loop.Variable.VariablePath.UserPath] = $true
+                }
+                foreach ($read in @($function.FindAll({ param($n) $n -is [System.Management.Automation.Language.VariableExpressionAst] }, $true))) {
+                    $name = $read.VariablePath.UserPath
+                    if ($read.VariablePath.IsGlobal -or $read.VariablePath.IsScript -or -not ($bound.ContainsKey($name) -or $automatic -contains $name)) {
+                        '{0}: ${1} (line {2})' -f $function.Name, $read.VariablePath.ToString(), $read.Extent.StartLineNumber
+                    }
+                }
+            }
+        }
+    }
+
+    It 'no function of the runner reads a variable it was not given' {
+        @(Get-UnboundRead -Text ([IO.File]::ReadAllText($RunnerPath))) | Should -Be @()
+    }
+
+    It 'the check finds a read of the caller''s variable, $global: and $script:' {
+        @(Get-UnboundRead -Text 'function f { param($a) $a + $result.x }') | Should -Be @('f: $result (line 1)')
+        @(Get-UnboundRead -Text 'function f { $global:result = 1 }') | Should -Be @('f: $global:result (line 1)')
+        @(Get-UnboundRead -Text 'function f { $x = 1; $script:x }') | Should -Be @('f: $script:x (line 1)')
+        @(Get-UnboundRead -Text 'function f { param($a) foreach ($i in $a) { $i }; $b = 2; $b; $_ }') | Should -Be @()
+    }
+}
+
 Describe 'these tests themselves' {
     It '<Name> has nothing 5.1 lacks and is ASCII' -TestCases $OwnFiles {
         param($Name, $Path)
@@ -50,6 +96,10 @@ Describe 'these tests themselves' {
 }
 
 Describe 'the checker can fail' {
+    It 'follows PowerShell: an exact parameter name binds before a longer one it begins (Select-Object -Skip)' {
+        (Get-Command Select-Object).ResolveParameter('Skip').Name | Should -Be 'Skip'
+    }
+
     It 'finds <Label>' -TestCases @(
         @{ Label = 'null-coalescing ??'; Snippet = '$a = $b ?? 1' }
         @{ Label = 'null-coalescing assignment ??='; Snippet = '$a ??= 1' }
@@ -66,6 +116,9 @@ Describe 'the checker can fail' {
         @{ Label = 'ConvertFrom-Json -Depth'; Snippet = 'ConvertFrom-Json $x -Depth 5' }
         @{ Label = 'ConvertTo-Json -EscapeHandling'; Snippet = 'ConvertTo-Json $x -EscapeHandling EscapeNonAscii' }
         @{ Label = 'Join-String'; Snippet = '$a | Join-String -Separator ","' }
+        @{ Label = 'Select-Object -SkipIndex'; Snippet = '$a | Select-Object -SkipIndex 1' }
+        @{ Label = 'Select-Object -SkipI (a prefix of SkipIndex only)'; Snippet = '$a | Select-Object -SkipI 1' }
+        @{ Label = 'ConvertFrom-Json -AsHashtable in full'; Snippet = 'ConvertFrom-Json -InputObject $x -AsHashtable' }
         @{ Label = 'Get-Error'; Snippet = 'Get-Error -Newest 1' }
         @{ Label = '$IsWindows'; Snippet = 'if ($IsWindows) { 1 }' }
         @{ Label = '$IsLinux'; Snippet = 'if ($IsLinux) { 1 }' }
@@ -90,6 +143,9 @@ Describe 'the checker can fail' {
         @{ Label = 'a guarded $PSStyle'; Snippet = 'if ($PSStyle) { $PSStyle.OutputRendering = ''PlainText'' }' }
         @{ Label = 'the operators inside strings'; Snippet = '$s = ''a ?? b && c ?. d''' }
         @{ Label = 'a variable named like a keyword'; Snippet = '$clean = 1' }
+        @{ Label = 'Select-Object -Skip (exact: Skip, not SkipIndex)'; Snippet = '$a | Select-Object -Skip 1' }
+        @{ Label = 'Select-Object -skip in lower case'; Snippet = '$a | Select-Object -skip 1 -First 2' }
+        @{ Label = 'Select-Object -SkipLast'; Snippet = '$a | Select-Object -SkipLast 1' }
     ) {
         param($Label, $Snippet)
         Get-Ps51Problem -Text $Snippet | Should -BeNullOrEmpty

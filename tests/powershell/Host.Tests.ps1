@@ -71,7 +71,7 @@ $global:ExoStub.Handlers['Remove-MailboxPermission'] = { param($p) Write-Warning
     $ProgressParallel = '{"version":' + $RunnerVersion + ',"connection":' + $ConnectionJson + ',"retry":{"attempts":1,"delay":0,"max_delay":0},' +
         '"sessions":{"max":3,"keys_per_session":2},"progress":true,"operations":' + $ProgressOps + '}'
     $ProgressAlone = '{"version":' + $RunnerVersion + ',"connection":' + $ConnectionJson + ',"retry":{"attempts":1,"delay":0,"max_delay":0},' +
-        '"progress":true,"operations":[{"op":"get_mailbox","for_each":["a@contoso.com","b@contoso.com","c@contoso.com"]}]}'
+        '"sessions":' + $SessionsJson + ',"progress":true,"operations":[{"op":"get_mailbox","for_each":["a@contoso.com","b@contoso.com","c@contoso.com"]}]}'
 
     $Children = @{
         ProgressParallel = Start-ChildBootstrap -Payload $ProgressParallel -Prefix $ChildStubSetup

@@ -24,10 +24,19 @@ BeforeAll {
 
     function Invoke-ParallelRunner {
         param([string]$Operations, [string]$Sessions = '{"max":3,"keys_per_session":2}', [string]$Connection = $ConnectionJson)
-        $payload = '{"version":' + $RunnerVersion + ',"connection":' + $Connection + ',"retry":{"attempts":3,"delay":0,"max_delay":0},' +
-            '"sessions":' + $Sessions + ',"operations":' + $Operations + '}'
-        $global:LastRunnerJson = ConvertTo-RunnerJson -Value (Invoke-ExoRunner -PayloadJson $payload -AllowListJson $AllowListJson)
-        ConvertFrom-Json -InputObject $global:LastRunnerJson
+        Invoke-TestRunner -Operations $Operations -Sessions $Sessions -Connection $Connection
+    }
+
+    # The runner in this process with payload.progress, its progress lines caught from the console.
+    function Invoke-ProgressRunner {
+        param([string]$Operations, [string]$Sessions)
+        $payload = (New-TestPayload -Operations $Operations -Sessions $Sessions) -replace '^\{', '{"progress":true,'
+        $writer = New-Object System.IO.StringWriter
+        $console = [Console]::Out
+        [Console]::SetOut($writer)
+        try { $answer = Invoke-ExoRunner -PayloadJson $payload -AllowListJson $AllowListJson }
+        finally { [Console]::SetOut($console) }
+        [pscustomobject]@{ Answer = $answer; Lines = @($writer.ToString() -split "`r?`n" | Where-Object { $_ -ne '' }) }
     }
 }
 
@@ -93,6 +102,42 @@ Describe 'parallel sessions' {
         @(Get-ExoCall 'Disconnect-ExchangeOnline').Count | Should -Be 3
     }
 
+    It 'failed writes in two sessions: stopped_at names the first in key order, and both sessions skip the rest' {
+        # m04 runs in the main session, m05 in the second (round-robin in first-read order); both fail.
+        $global:ExoStub.Data.Fail['Add-MailboxPermission|m04@contoso.com'] = 'Other'
+        $global:ExoStub.Data.Fail['Add-MailboxPermission|m05@contoso.com'] = 'Other'
+        $answer = Invoke-ParallelRunner -Operations (Get-ConvergeOperations -Mailboxes $script:Mailboxes)
+        $answer.sessions | Should -Be 3
+        $answer.stopped | Should -BeTrue
+        $answer.stopped_at.op_index | Should -Be 2
+        $answer.stopped_at.key | Should -Be 'm04@contoso.com'
+        # m07 after m04, m08 after m05.
+        $answer.skipped | Should -Be 2
+        @($answer.results | Where-Object { $_.op_index -eq 2 -and -not $_.ok } | ForEach-Object { $_.key }) | Should -Be @('m04@contoso.com', 'm05@contoso.com')
+    }
+
+    It 'counts progress over every key of the step, those its conditions skip too, the same with one session or three' {
+        # 9 keys: every key is a line (Ceiling(9 / 20) = 1); m02's write is skipped by its condition and still counted.
+        $expected = @(1..9 | ForEach-Object { '#m365.mail_oauth:progress get_mailbox_permission {0}/9' -f $_ }) +
+            @(1..9 | ForEach-Object { '#m365.mail_oauth:progress add_mailbox_permission {0}/9' -f $_ })
+        foreach ($sessions in '{"max":1,"keys_per_session":2}', '{"max":3,"keys_per_session":2}') {
+            Reset-ExoCalls
+            $run = Invoke-ProgressRunner -Operations (Get-ConvergeOperations -Mailboxes $script:Mailboxes) -Sessions $sessions
+            $run.Answer.failed | Should -BeFalse -Because $run.Answer.msg
+            $run.Answer.conditional_skips | Should -Be 1
+            $run.Lines | Should -Be $expected -Because $sessions
+        }
+    }
+
+    It 'prints about every 5 %: 30 keys, a line every 2 keys (not a line per key)' {
+        $keys = @(1..30 | ForEach-Object { 'x{0:d2}@contoso.com' -f $_ })
+        foreach ($key in $keys) { Add-FakeMailbox $key }
+        $list = ($keys | ForEach-Object { '"' + $_ + '"' }) -join ','
+        $run = Invoke-ProgressRunner -Operations ('[{"op":"get_mailbox","for_each":[' + $list + ']}]') -Sessions '{"max":1,"keys_per_session":20}'
+        $run.Answer.failed | Should -BeFalse -Because $run.Answer.msg
+        $run.Lines | Should -Be @(1..15 | ForEach-Object { '#m365.mail_oauth:progress get_mailbox {0}/30' -f (2 * $_) })
+    }
+
     It 'a write that finds its mailbox gone stops nothing, in any session' {
         $global:ExoStub.Data.Fail['Add-MailboxPermission|m04@contoso.com'] = 'NotFound'
         $answer = Invoke-ParallelRunner -Operations (Get-ConvergeOperations -Mailboxes $script:Mailboxes)
@@ -141,11 +186,18 @@ Describe 'parallel sessions' {
         @(Get-ExoCall 'Connect-ExchangeOnline').Count | Should -Be 0
     }
 
-    It 'refuses sessions.max <Value>' -TestCases @(@{ Value = '0' }, @{ Value = '11' }, @{ Value = '"3"' }, @{ Value = '2.5' }) {
+    It 'refuses sessions.max <Value>' -TestCases @(@{ Value = '0' }, @{ Value = '"3"' }, @{ Value = '2.5' }, @{ Value = 'null' }) {
         param($Value)
-        $answer = Invoke-ParallelRunner -Operations (Get-ConvergeOperations -Mailboxes $script:Mailboxes) -Sessions ('{"max":' + $Value + '}')
+        $answer = Invoke-ParallelRunner -Operations (Get-ConvergeOperations -Mailboxes $script:Mailboxes) -Sessions ('{"max":' + $Value + ',"keys_per_session":2}')
         $answer.failed | Should -BeTrue
-        $answer.msg | Should -BeLike 'sessions.max*'
+        $answer.msg | Should -BeLike 'sessions.max must be a whole number of at least 1*'
         @(Get-ExoCall 'Connect-ExchangeOnline').Count | Should -Be 0
+    }
+
+    It 'takes its limit from the controller: sessions.max 6 opens six sessions' {
+        $answer = Invoke-ParallelRunner -Operations (Get-ConvergeOperations -Mailboxes $script:Mailboxes) -Sessions '{"max":6,"keys_per_session":1}'
+        $answer.failed | Should -BeFalse -Because $answer.msg
+        $answer.sessions | Should -Be 6
+        @(Get-ExoCall 'Disconnect-ExchangeOnline').Count | Should -Be 6
     }
 }

@@ -250,3 +250,58 @@ Describe 'conditions only on writes, naming earlier reads' {
         $answer.msg | Should -BeLike '*new_service_principal does not take a for_each list*'
     }
 }
+
+# The runtime constants are the controller's (exchange_session.py): the runner has no default for any of them and
+# refuses, before it connects, a payload that lacks one, naming the field and whose fault it is.
+Describe 'a payload without the controller''s runtime constants' {
+    BeforeEach { Reset-ExoStub }
+
+    It 'refuses a payload without <Path>' -TestCases @(
+        @{ Path = 'sessions' }
+        @{ Path = 'sessions.max' }
+        @{ Path = 'sessions.keys_per_session' }
+        @{ Path = 'retry' }
+        @{ Path = 'retry.attempts' }
+        @{ Path = 'retry.delay' }
+        @{ Path = 'retry.max_delay' }
+        @{ Path = 'connection.min_version' }
+        @{ Path = 'connection.install_module' }
+        @{ Path = 'connection.module_scope' }
+        @{ Path = 'connection.module_help' }
+        @{ Path = 'connection.module_help.ps_version' }
+        @{ Path = 'connection.module_help.old_shell_max' }
+        @{ Path = 'connection.module_help.reason' }
+    ) {
+        param($Path)
+        $payload = ConvertFrom-Json -InputObject (New-TestPayload -Operations '[{"op":"get_transport_config"}]')
+        $parent = $payload
+        $names = $Path.Split('.')
+        for ($i = 0; $i -lt $names.Count - 1; $i++) { $parent = $parent.($names[$i]) }
+        $parent.PSObject.Properties.Remove($names[-1])
+        $json = ConvertTo-Json -InputObject $payload -Depth 10 -Compress
+        $answer = ConvertFrom-Json -InputObject (ConvertTo-RunnerJson -Value (Invoke-ExoRunner -PayloadJson $json -AllowListJson $AllowListJson))
+        $answer.failed | Should -BeTrue
+        # The field itself, or (a whole part missing) its first field.
+        $answer.msg | Should -BeLike ($Path + '*must be * (got nothing): the controller decides it and sends it in every payload; this is a fault of the m365.mail_oauth collection*not of the task')
+        @(Get-ExoCall).Count | Should -Be 0
+    }
+
+    It 'refuses retry.attempts 0 and a negative delay' {
+        $answer = Invoke-TestRunner -Operations '[{"op":"get_transport_config"}]' -Retry '{"attempts":0,"delay":0,"max_delay":0}'
+        $answer.msg | Should -BeLike 'retry.attempts must be a whole number of at least 1 (got 0)*'
+        $answer = Invoke-TestRunner -Operations '[{"op":"get_transport_config"}]' -Retry '{"attempts":2,"delay":-1,"max_delay":0}'
+        $answer.msg | Should -BeLike 'retry.delay must be a number of seconds, 0 or more (got -1)*'
+        @(Get-ExoCall).Count | Should -Be 0
+    }
+
+    It 'takes the retry settings as sent: 5 attempts, fractional delays' {
+        Mock Start-Sleep { }
+        Set-ExoHandler 'Get-TransportConfig' { param($p, $name) Write-ErrorMessage (New-ExoStubError -Kind Throttled) }
+        $answer = Invoke-TestRunner -Operations '[{"op":"get_transport_config"}]' -Retry '{"attempts":5,"delay":0.25,"max_delay":0.75}'
+        $answer.results[0].attempts | Should -Be 5
+        Should -Invoke Start-Sleep -Times 4 -Exactly
+        Should -Invoke Start-Sleep -Times 1 -Exactly -ParameterFilter { $Seconds -eq 0.25 }
+        Should -Invoke Start-Sleep -Times 1 -Exactly -ParameterFilter { $Seconds -eq 0.5 }
+        Should -Invoke Start-Sleep -Times 2 -Exactly -ParameterFilter { $Seconds -eq 0.75 }
+    }
+}

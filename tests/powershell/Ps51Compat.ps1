@@ -3,7 +3,9 @@
 # Works on 5.1 itself too: there a 7-only operator is a parse error, which is reported as well.
 # Windows PowerShell 5.1 syntax only, ASCII only.
 
-# Commands 5.1 does not have, and parameters it does not have on commands it has (by unambiguous prefix).
+# Commands 5.1 does not have, and parameters it does not have on commands it has (named in full or by a prefix).
+# An exact parameter name binds before a prefix (PowerShell's resolution, CommandInfo.ResolveParameter on Microsoft
+# Learn): Select-Object -Skip is Skip, which 5.1 has, not SkipIndex; Ps51ExactNames knows the names.
 $Ps51MissingCommands = @('Join-String', 'Get-Error', 'Test-Json', 'ConvertFrom-Markdown', 'Get-Uptime', 'Remove-Alias', 'Remove-Service')
 $Ps51MissingParameters = @{
     'ForEach-Object' = @('Parallel', 'ThrottleLimit', 'TimeoutSeconds', 'AsJob')
@@ -16,6 +18,18 @@ $Ps51MissingParameters = @{
 }
 $Ps51CommandAliases = @{ '%' = 'ForEach-Object'; 'foreach' = 'ForEach-Object' }
 $Ps51Variables = @('IsWindows', 'IsLinux', 'IsMacOS', 'IsCoreCLR')
+
+# The parameter names and aliases of a command that both this shell and 5.1 have (the commands of
+# Ps51MissingParameters are all in 5.1), minus the ones 5.1 lacks.
+function Get-Ps51ExactName {
+    param([string]$Command)
+    $names = @()
+    $info = Get-Command -Name $Command -ErrorAction SilentlyContinue
+    if ($info) {
+        foreach ($parameter in $info.Parameters.Values) { $names += $parameter.Name; $names += @($parameter.Aliases) }
+    }
+    @($names | Where-Object { $Ps51MissingParameters[$Command] -notcontains $_ })
+}
 
 function Get-Ps51Problem {
     param([string]$Text, [string]$Name = 'script')
@@ -52,8 +66,11 @@ function Get-Ps51Problem {
                     if ($Ps51MissingCommands -contains $command) { $what = ('command {0} (PowerShell 6+)' -f $command) }
                     foreach ($key in $Ps51MissingParameters.Keys) {
                         if ($key -ne $command) { continue }
+                        $exact = Get-Ps51ExactName -Command $command
                         foreach ($element in $node.CommandElements) {
                             if ($element.GetType().Name -ne 'CommandParameterAst') { continue }
+                            # A name 5.1 has, in full: that parameter, whatever longer ones it begins.
+                            if ($exact -contains $element.ParameterName) { continue }
                             foreach ($missing in $Ps51MissingParameters[$key]) {
                                 if ($element.ParameterName.Length -ge 2 -and $missing.StartsWith($element.ParameterName, [StringComparison]::OrdinalIgnoreCase)) {
                                     $what = ('{0} -{1} (PowerShell 6+)' -f $command, $missing)

@@ -103,4 +103,6 @@ def test_certificate_thumbprint_and_managed_identity_logins(host):
     assert not result['failed'], result['msg']
     result = host.run_runner([{'op': 'get_transport_config'}], auth='managed_identity', access_token=None, organization='nowhere.example')
     assert result['failed'] and 'nowhere.example' in result['msg']
-    assert host.exchange.counters.as_dict()['connect_params'][0] == ['AppId', 'CertificateThumbprint', 'CommandName', 'Organization', 'ShowBanner']
+    # The controller always sends environment (connection_payload: O365Default), as the action plugins' payloads do.
+    assert host.exchange.counters.as_dict()['connect_params'][0] == ['AppId', 'CertificateThumbprint', 'CommandName', 'ExchangeEnvironmentName',
+                                                                     'Organization', 'ShowBanner']

@@ -86,12 +86,16 @@ class Emulator:
         return result.stdout.decode('utf-8', 'replace'), result.stderr.decode('utf-8', 'replace'), result.returncode
 
     def run_runner(self, operations, **connection):
-        """The collection's real bootstrap and runner in pwsh, with a payload for these operations: the runner's answer."""
-        from ansible_collections.m365.mail_oauth.plugins.plugin_utils import exchange_runner  # pylint: disable=import-outside-toplevel
+        """The collection's real bootstrap and runner in pwsh, with a payload for these operations: the runner's answer.
+
+        The payload is complete as the controller sends it (the runner refuses one without the controller's runtime
+        constants): its connection and sessions parts come from the controller's own functions; the operations are sent
+        as they are, unchecked, so that a test can show what the runner itself refuses."""
+        from ansible_collections.m365.mail_oauth.plugins.plugin_utils import exchange_runner, exchange_session  # pylint: disable=import-outside-toplevel
         settings = {'auth': 'access_token', 'organization': TENANT, 'access_token': self.token(), 'min_version': '3.1.0'}
         settings.update(connection)
-        payload = {'version': exchange_runner.PROTOCOL_VERSION, 'connection': settings, 'operations': operations,
-                   'retry': {'attempts': 3, 'delay': 0.01, 'max_delay': 0.05}}
+        payload = {'version': exchange_runner.PROTOCOL_VERSION, 'connection': exchange_session.connection_payload(settings), 'operations': operations,
+                   'retry': {'attempts': 3, 'delay': 0.01, 'max_delay': 0.05}, 'sessions': exchange_session.sessions_payload()}
         stdout, stderr, _rc = self.pwsh(exchange_runner.BOOTSTRAP, exchange_runner.build_stdin(payload))
         lines = [line for line in stdout.splitlines() if line.strip()]
         assert lines, stderr

@@ -24,11 +24,12 @@ def _protocol(host, **kwargs):
 
 
 def _start_bootstrap(host, operations, protocol=None, **connection):
-    """Open a shell and start the bootstrap with the runner and payload on stdin, as the action plugins do."""
-    from ansible_collections.m365.mail_oauth.plugins.plugin_utils import exchange_runner  # pylint: disable=import-outside-toplevel
+    """Open a shell and start the bootstrap with the runner and payload on stdin, as the action plugins do (the payload
+    built by the controller's own build_payload: the runner refuses one without the controller's runtime constants)."""
+    from ansible_collections.m365.mail_oauth.plugins.plugin_utils import exchange_runner, exchange_session  # pylint: disable=import-outside-toplevel
     settings = {'auth': 'access_token', 'organization': TENANT, 'access_token': host.token()}
     settings.update(connection)
-    payload = {'version': exchange_runner.PROTOCOL_VERSION, 'connection': settings, 'operations': operations}
+    payload = exchange_session.build_payload(exchange_session.connection_payload(settings), operations)
     protocol = protocol or _protocol(host)
     shell = protocol.open_shell()
     encoded = base64.b64encode(exchange_runner.BOOTSTRAP.encode('utf-16-le')).decode()
