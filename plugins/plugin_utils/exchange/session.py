@@ -74,13 +74,16 @@ class ExchangeResult(object):
                         'admin consent, or an Exchange administrator role; see docs/permissions.md)')
             raise ExchangeError('Exchange Online: %s' % msg, error=self.raw.get('error'))
         if self.stopped:
-            where = self.raw.get('stopped_at') or {}
-            failed = [r for r in self.errors() if r.get('op_index') == where.get('op_index') and r.get('key') == where.get('key')]
-            reason = (failed[0].get('error') or {}).get('message') if failed else 'unknown error'
-            raise ExchangeError('Exchange Online stopped at %s %s: %s (%d write(s) done, %d skipped)'
-                                % (where.get('op'), where.get('key') or '', reason, len(self.done()), self.raw.get('skipped', 0)),
-                                done=self.done(), skipped=self.raw.get('skipped', 0))
+            raise ExchangeError(self.stop_message(), done=self.done(), skipped=self.raw.get('skipped', 0))
         return self
+
+    def stop_message(self):
+        """Where a stopped run stopped, why, and what it did and skipped: how every Exchange action says it."""
+        where = self.raw.get('stopped_at') or {}
+        failed = [r for r in self.errors() if r.get('op_index') == where.get('op_index') and r.get('key') == where.get('key')]
+        reason = (failed[0].get('error') or {}).get('message') if failed else 'unknown error'
+        return ('Exchange Online stopped at %s %s: %s (%d write(s) done, %d skipped)'
+                % (where.get('op'), where.get('key') or '', reason, len(self.done()), self.raw.get('skipped', 0)))
 
 
 class ExchangeSession(object):

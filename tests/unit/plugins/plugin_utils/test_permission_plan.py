@@ -65,7 +65,7 @@ def test_exclusive_whose_mailbox_list_failed_says_so():
 
 
 def test_a_principal_exchange_cannot_resolve_is_not_a_missing_mailbox():
-    plan = PermissionPlan(SP, ['a@contoso.com', 'b@contoso.com'], ['FullAccess'], new_principal=True)
+    plan = PermissionPlan(SP, ['a@contoso.com', 'b@contoso.com'], ['FullAccess'], created_this_run=True)
     first = len(plan.reads)
     entries = [{'op_index': plan.index['principal'], 'output': [{'Identity': SP}]},
                {'op_index': first, 'key': 'a@contoso.com', 'ok': False, 'error': USER_UNKNOWN}]
