@@ -4,10 +4,11 @@
 """What every Exchange action's plan shares: one round trip, read by the controller, reported in one wording.
 
 A plan (service_principal_plan.py, mailbox_permission_plan.py, mailbox_protocols_plan.py) holds its reads, its
-conditional writes, and report(answer, check_mode): a Report with the writes it expected for the before-state it
-read, the diff, the task's own result values, and the mailboxes that were missing or failed. ExchangeAction.converge
-sends the plan, checks that the runner did what the plan expected (check_plan) and turns the Report into the task's
-result; the words for missing mailboxes, failed calls and a stopped run are written here once.
+conditional writes, KEEP_PARTIAL (whether a run stopped at a failed write still reports what it found and did, or
+fails with the runner's error alone) and report(answer, check_mode): a Report with the writes it expected for the
+before-state it read, the diff, the task's own result values, and the mailboxes that were missing or failed.
+ExchangeAction.converge sends the plan, checks that the runner did what the plan expected (check_plan) and turns the
+Report into the task's result; the words for missing mailboxes, failed calls and a stopped run are written here once.
 """
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import M365Error

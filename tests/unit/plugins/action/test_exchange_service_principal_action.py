@@ -1,6 +1,6 @@
 """exchange_service_principal's action plugin against a stubbed Exchange session: plan, check mode, diff, errors."""
 
-from conftest import APP_ID, OBJECT_ID, ORGANIZATION, SERVER_ERROR
+from exchange_action_stubs import APP_ID, OBJECT_ID, ORGANIZATION, SERVER_ERROR
 
 RIGHT_ROW = {'Identity': OBJECT_ID, 'AppId': APP_ID, 'ObjectId': OBJECT_ID, 'DisplayName': 'Mail app'}
 

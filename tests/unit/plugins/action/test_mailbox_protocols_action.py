@@ -1,6 +1,6 @@
 """mailbox_protocols' action plugin against a stubbed Exchange session: plan, check mode, diff, errors."""
 
-from conftest import ORGANIZATION, SERVER_ERROR
+from exchange_action_stubs import ORGANIZATION, SERVER_ERROR
 
 A, B, GHOST = 'a@contoso.com', 'b@contoso.com', 'ghost@contoso.com'
 

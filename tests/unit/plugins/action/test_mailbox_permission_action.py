@@ -1,6 +1,6 @@
 """mailbox_permission's action plugin against a stubbed Exchange session: plan, check mode, diff, errors."""
 
-from conftest import APP_ID, OBJECT_ID, ORGANIZATION, SERVER_ERROR
+from exchange_action_stubs import APP_ID, OBJECT_ID, ORGANIZATION, SERVER_ERROR
 
 A, B, GHOST = 'a@contoso.com', 'b@contoso.com', 'ghost@contoso.com'
 FULL_ROW = {'AccessRights': ['FullAccess'], 'IsInherited': False, 'Deny': False, 'User': OBJECT_ID}
