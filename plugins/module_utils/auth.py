@@ -166,17 +166,17 @@ def sign_in_credentials(params, environ=None):
     if values['access_token']:
         claims = decode_jwt_claims(values['access_token'])
         return SignInCredentials('access_token', values['tenant_id'] or claims.get('tid'),
-                           client_id=values['client_id'] or claims.get('appid') or claims.get('azp'),
-                           access_token=values['access_token'], cloud=cloud, source=source, claims=claims)
+                                 client_id=values['client_id'] or claims.get('appid') or claims.get('azp'),
+                                 access_token=values['access_token'], cloud=cloud, source=source, claims=claims)
     if values['token_cache']:
         if not values['tenant_id']:
             raise ConfigError('tenant_id is required with token_cache: the tenant the person signed in to')
         # The person's public client: only the task's own client_id, never AZURE_CLIENT_ID (the admin app's).
         return SignInCredentials('person', values['tenant_id'], client_id=params.get('client_id') or signin.DEFAULT_PUBLIC_CLIENT_ID,
-                           cloud=cloud, source=source, token_cache=values['token_cache'], username=params.get('username'))
+                                 cloud=cloud, source=source, token_cache=values['token_cache'], username=params.get('username'))
     if values['managed_identity']:
         return SignInCredentials('managed_identity', values['tenant_id'], client_id=values['client_id'],
-                           managed_identity_client_id=params.get('managed_identity_client_id'), cloud=cloud, source=source)
+                                 managed_identity_client_id=params.get('managed_identity_client_id'), cloud=cloud, source=source)
     kind = 'secret' if values['client_secret'] else 'certificate' if values['client_certificate_path'] else None
     if kind is None:
         raise ConfigError(
@@ -188,9 +188,9 @@ def sign_in_credentials(params, environ=None):
         raise ConfigError('%s required with a client %s: set the option or AZURE_%s' % (
             ' and '.join(missing), kind, missing[0].upper()))
     return SignInCredentials(kind, values['tenant_id'], client_id=values['client_id'], client_secret=values['client_secret'],
-                       certificate_path=values['client_certificate_path'],
-                       certificate_password=values['client_certificate_password'],
-                       certificate_thumbprint=params.get('client_certificate_thumbprint'), cloud=cloud, source=source)
+                             certificate_path=values['client_certificate_path'],
+                             certificate_password=values['client_certificate_password'],
+                             certificate_thumbprint=params.get('client_certificate_thumbprint'), cloud=cloud, source=source)
 
 
 def load_certificate_credential(path, password=None, thumbprint=None):

@@ -48,7 +48,7 @@ def held_key_id(params, same):
 def prove_secret(module, app, secret, timeout):
     """A real client-credentials token request with the new secret, retried while Entra ID replicates it."""
     credentials = SignInCredentials('secret', module.tenant_guid(), client_id=app['appId'], client_secret=secret,
-                              cloud=module.credentials.cloud)
+                                    cloud=module.credentials.cloud)
     session = module.client.session
     deadline = time.time() + timeout
     while True:

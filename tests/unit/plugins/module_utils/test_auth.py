@@ -70,7 +70,7 @@ def test_access_token_gives_tenant_and_client():
 
 def test_cloud_overrides():
     creds = sign_in_credentials(params(tenant_id=TENANT, client_id=CLIENT, client_secret='x', cloud='usgovhigh',
-                                           graph_url='https://localhost:8443/'), {'M365_ALLOW_CUSTOM_ENDPOINTS': 'localhost:8443'})
+                                       graph_url='https://localhost:8443/'), {'M365_ALLOW_CUSTOM_ENDPOINTS': 'localhost:8443'})
     assert creds.cloud.graph == 'https://localhost:8443'
     assert creds.cloud.login == 'https://login.microsoftonline.us'
     assert creds.cloud.exchange_environment == 'O365USGovGCCHigh'

@@ -68,7 +68,7 @@ def test_role_names_of_wids():
 def test_token_cache_is_one_auth_kind_in_the_table():
     assert ('person', 'token_cache') in AUTH_KINDS and 'token_cache' in CREDENTIAL_OPTIONS
     creds = sign_in_credentials({'tenant_id': TENANT, 'token_cache': '/tmp/c.json'},
-                                    environ={'AZURE_CLIENT_ID': '11111111-1111-1111-1111-111111111111'})
+                                environ={'AZURE_CLIENT_ID': '11111111-1111-1111-1111-111111111111'})
     # The admin app's AZURE_CLIENT_ID is not the person's public client.
     assert (creds.kind, creds.client_id, creds.delegated) == ('person', signin.DEFAULT_PUBLIC_CLIENT_ID, True)
     with pytest.raises(ConfigError, match='tenant_id is required with token_cache'):
