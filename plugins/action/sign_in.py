@@ -10,7 +10,7 @@ while the task waits for them. It runs on the controller only and leaves the tok
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils import signin
-from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import TokenProvider, credentials_from_params, decode_jwt_claims
+from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import TokenProvider, sign_in_credentials, decode_jwt_claims
 from ansible_collections.m365.mail_oauth.plugins.module_utils.clouds import CLOUD_NAMES
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, M365Error
 from ansible_collections.m365.mail_oauth.plugins.module_utils.http import make_session
@@ -55,7 +55,7 @@ class ActionModule(ActionBase):
             raise ConfigError('require_roles: unknown role(s) %s; choose from %s' % (', '.join(unknown), ', '.join(signin.ROLE_NAMES)))
         if not 60 <= params['timeout'] <= 900:
             raise ConfigError('timeout must be 60 to 900 seconds (a device code lives 15 minutes), got %s' % params['timeout'])
-        credentials = credentials_from_params(params)
+        credentials = sign_in_credentials(params)
         if not params['validate_certs']:
             self._display.warning('validate_certs is false: the TLS certificate of the login endpoint is not verified')
         provider = TokenProvider(credentials, make_session(params.get('ca_path'), params['validate_certs']))

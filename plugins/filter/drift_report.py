@@ -41,7 +41,7 @@ import datetime
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.m365.mail_oauth.plugins.module_utils.graph.credentials import parse_graph_time as _time
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph.mail_app_credentials import parse_graph_time as _time
 
 UTC = datetime.timezone.utc
 

@@ -8,7 +8,7 @@ from ansible.module_utils.basic import env_fallback
 from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import CREDENTIAL_OPTIONS
 from ansible_collections.m365.mail_oauth.plugins.module_utils.clouds import CLOUD_NAMES
 
-# Credentials take no env_fallback here: auth.credentials_from_params reads the
+# Credentials take no env_fallback here: auth.sign_in_credentials reads the
 # environment only when no credential option is set, so that exported AZURE_*
 # variables never conflict with an explicit option.
 GRAPH_AUTH_SPEC = dict(

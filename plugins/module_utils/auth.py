@@ -93,8 +93,10 @@ def _env(names, environ):
     return None
 
 
-class Credentials:
-    """The resolved identity and where to reach its cloud."""
+class SignInCredentials:
+    """How the collection signs in (the admin app, a person, a managed identity or a supplied token): the resolved
+    identity and where to reach its cloud. The mail app's own client secrets and certificates, which the collection
+    manages, are graph/mail_app_credentials.py's."""
 
     def __init__(self, kind, tenant_id, client_id=None, client_secret=None, certificate_path=None,
                  certificate_password=None, certificate_thumbprint=None, access_token=None,
@@ -138,7 +140,7 @@ def check_guid(value, option):
         raise ConfigError("%s '%s' is not a GUID (expected the form 00000000-0000-0000-0000-000000000000)" % (option, value))
 
 
-def credentials_from_params(params, environ=None):
+def sign_in_credentials(params, environ=None):
     """Resolve the identity from task options, then (only if none was given) the environment."""
     environ = os.environ if environ is None else environ
     explicit = [name for name in CREDENTIAL_OPTIONS if params.get(name)]
@@ -163,18 +165,18 @@ def credentials_from_params(params, environ=None):
 
     if values['access_token']:
         claims = decode_jwt_claims(values['access_token'])
-        return Credentials('access_token', values['tenant_id'] or claims.get('tid'),
-                           client_id=values['client_id'] or claims.get('appid') or claims.get('azp'),
-                           access_token=values['access_token'], cloud=cloud, source=source, claims=claims)
+        return SignInCredentials('access_token', values['tenant_id'] or claims.get('tid'),
+                                 client_id=values['client_id'] or claims.get('appid') or claims.get('azp'),
+                                 access_token=values['access_token'], cloud=cloud, source=source, claims=claims)
     if values['token_cache']:
         if not values['tenant_id']:
             raise ConfigError('tenant_id is required with token_cache: the tenant the person signed in to')
         # The person's public client: only the task's own client_id, never AZURE_CLIENT_ID (the admin app's).
-        return Credentials('person', values['tenant_id'], client_id=params.get('client_id') or signin.DEFAULT_PUBLIC_CLIENT_ID,
-                           cloud=cloud, source=source, token_cache=values['token_cache'], username=params.get('username'))
+        return SignInCredentials('person', values['tenant_id'], client_id=params.get('client_id') or signin.DEFAULT_PUBLIC_CLIENT_ID,
+                                 cloud=cloud, source=source, token_cache=values['token_cache'], username=params.get('username'))
     if values['managed_identity']:
-        return Credentials('managed_identity', values['tenant_id'], client_id=values['client_id'],
-                           managed_identity_client_id=params.get('managed_identity_client_id'), cloud=cloud, source=source)
+        return SignInCredentials('managed_identity', values['tenant_id'], client_id=values['client_id'],
+                                 managed_identity_client_id=params.get('managed_identity_client_id'), cloud=cloud, source=source)
     kind = 'secret' if values['client_secret'] else 'certificate' if values['client_certificate_path'] else None
     if kind is None:
         raise ConfigError(
@@ -185,10 +187,10 @@ def credentials_from_params(params, environ=None):
     if missing:
         raise ConfigError('%s required with a client %s: set the option or AZURE_%s' % (
             ' and '.join(missing), kind, missing[0].upper()))
-    return Credentials(kind, values['tenant_id'], client_id=values['client_id'], client_secret=values['client_secret'],
-                       certificate_path=values['client_certificate_path'],
-                       certificate_password=values['client_certificate_password'],
-                       certificate_thumbprint=params.get('client_certificate_thumbprint'), cloud=cloud, source=source)
+    return SignInCredentials(kind, values['tenant_id'], client_id=values['client_id'], client_secret=values['client_secret'],
+                             certificate_path=values['client_certificate_path'],
+                             certificate_password=values['client_certificate_password'],
+                             certificate_thumbprint=params.get('client_certificate_thumbprint'), cloud=cloud, source=source)
 
 
 def load_certificate_credential(path, password=None, thumbprint=None):

@@ -7,7 +7,7 @@ import json
 import uuid
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils import signin
-from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import TokenProvider, credentials_from_params, decode_jwt_claims
+from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import TokenProvider, sign_in_credentials, decode_jwt_claims
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, GraphError
 from ansible_collections.m365.mail_oauth.plugins.module_utils.http import (
     SSL_ERRORS, host_port, make_session, unreachable_message, unreachable_reason)
@@ -315,7 +315,7 @@ class LazyGraph(object):
     @property
     def credentials(self):
         if self._credentials is None:
-            self._credentials = credentials_from_params(self.params)
+            self._credentials = sign_in_credentials(self.params)
             self.protect_credentials(self._credentials)
         return self._credentials
 

@@ -267,7 +267,7 @@ from ansible_collections.m365.mail_oauth.plugins.module_utils.argspec import (
     APPLICATION_SELECTOR_EXCLUSIVE, APPLICATION_SELECTOR_REQUIRED, APPLICATION_SELECTOR_SPEC)
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import applications as apps
-from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import credentials as creds
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import mail_app_credentials as creds
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import lease as lease_mod
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph.secret_rotation import ensure_password
 from ansible_collections.m365.mail_oauth.plugins.module_utils.module import GraphModule

@@ -78,7 +78,7 @@ options:
     type: str
     choices: [fail, warn]
     default: fail
-  new_principal:
+  principal_created_this_run:
     description:
       - Say V(true) when the principal's Exchange Online service principal was created in this same run, as
         M(m365.mail_oauth.exchange_service_principal) reports with V(new_service_principal) in its
@@ -88,6 +88,7 @@ options:
         RV(added) and RV(missing); an add that Exchange answers with "an existing permission entry was found" counts as unchanged.
       - Ignored in check mode, with O(exclusive=true) and with O(state=absent), which always read first.
       - Do not set it for a principal that existed before the run - its existing entries would be reported as added.
+    aliases: [new_principal]
     type: bool
     default: false
 extends_documentation_fragment:

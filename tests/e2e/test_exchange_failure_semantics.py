@@ -58,7 +58,7 @@ def test_a_principal_exchange_cannot_resolve_is_reported_as_such(tenant, tmp_pat
     wanted = _mailboxes(tenant, 1, 2)
     # Get-ServicePrincipal finds it, yet -User does not resolve: a service principal created moments ago.
     tenant.control('POST', 'exchange/faults', {'unresolved_users': [app['sp_object_id']], 'unresolved_user_form': form})
-    tasks = _tasks(app, wanted, new_principal="{{ 'new_service_principal' in sp.actions }}")
+    tasks = _tasks(app, wanted, principal_created_this_run="{{ 'new_service_principal' in sp.actions }}")
     run = run_exchange(tmp_path, tenant, tasks, 'fr-unresolved-%s' % form)
     assert run.rc != 0, run
     perm = run.results()['perm']['localhost']

@@ -122,15 +122,15 @@ def test_dropped_connection_mid_write_then_rerun_converges(tenant, tmp_path):
     assert full_access_holders(exchange_state(tenant), app['sp_object_id']) == wanted
 
 
-def test_new_principal_adds_without_reading_the_mailboxes(tenant, tmp_path):
-    """As the role runs it on a first provision: new_principal from exchange_service_principal's actions."""
+def test_a_principal_created_this_run_is_added_without_reading_the_mailboxes(tenant, tmp_path):
+    """As the role runs it on a first provision: principal_created_this_run from exchange_service_principal's actions."""
     app = mail_app(tenant)
     wanted = _mailboxes(tenant, 1, 2, 3)
     ghost = 'ghost@%s' % tenant.tenant(0)['domain']
     new = "{{ 'new_service_principal' in sp.actions }}"
     tasks = [{'name': 'sp', 'm365.mail_oauth.exchange_service_principal': {'app_id': app['app_id']}, 'register': 'sp'},
              {'name': 'perm', 'm365.mail_oauth.mailbox_permission': {'app_id': app['app_id'], 'mailboxes': wanted[:1] + [ghost] + wanted[1:],
-                                                                     'missing': 'warn', 'new_principal': new}}]
+                                                                     'missing': 'warn', 'principal_created_this_run': new}}]
     check = run_exchange(tmp_path, tenant, tasks, 'ex-new-check', check=True)
     assert check.rc == 0, check
     assert exchange_stats(tenant)['exchange']['cmdlets'].get('Add-MailboxPermission', 0) == 0

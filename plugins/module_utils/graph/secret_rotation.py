@@ -15,9 +15,9 @@ import json
 import os
 import time
 
-from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import Credentials, TokenProvider
+from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import SignInCredentials, TokenProvider
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import AuthError, ConfigError, M365Error
-from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import credentials as creds
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import mail_app_credentials as creds
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import lease as lease_mod
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph.lease import short as lease_short
 from ansible_collections.m365.mail_oauth.plugins.module_utils.handover import handover_document, write_handover
@@ -47,8 +47,8 @@ def held_key_id(params, same):
 
 def prove_secret(module, app, secret, timeout):
     """A real client-credentials token request with the new secret, retried while Entra ID replicates it."""
-    credentials = Credentials('secret', module.tenant_guid(), client_id=app['appId'], client_secret=secret,
-                              cloud=module.credentials.cloud)
+    credentials = SignInCredentials('secret', module.tenant_guid(), client_id=app['appId'], client_secret=secret,
+                                    cloud=module.credentials.cloud)
     session = module.client.session
     deadline = time.time() + timeout
     while True:

@@ -2,8 +2,8 @@
 
 import pytest
 
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import InvalidOperation, validate_operations
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.permission_plan import PermissionPlan
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.operations import InvalidOperation, validate_operations
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.mailbox_permission_plan import PermissionPlan
 
 from m365_sandbox.testing import MAILBOXES, SP
 
@@ -80,12 +80,12 @@ class _Answer(object):
         self.results = raw['results']
 
 
-def test_new_principal_plan_adds_without_reads_and_reports_each_answer(host):
+def test_created_this_run_plan_adds_without_reads_and_reports_each_answer(host):
     """A principal created in this run: one read (the principal), the adds straight out; a missing mailbox is missing,
     not a stop, and the mailboxes after it are still done."""
     _principal(host)
     mailboxes = MAILBOXES[:2] + ['ghost@nowhere.example'] + MAILBOXES[2:4]
-    plan = PermissionPlan(SP, mailboxes, ['FullAccess'], new_principal=True)
+    plan = PermissionPlan(SP, mailboxes, ['FullAccess'], created_this_run=True)
     assert [op['op'] for op in plan.reads] == ['get_service_principal']
     raw = host.run_runner(plan.reads + plan.writes)
     assert not raw['failed'] and not raw['stopped'], raw
@@ -101,17 +101,17 @@ def test_new_principal_plan_adds_without_reads_and_reports_each_answer(host):
     assert not again.outcome(_Answer(host.run_runner(again.reads + again.writes)))['added']
 
 
-def test_new_principal_plan_counts_an_entry_another_run_made_as_unchanged(host):
+def test_created_this_run_plan_counts_an_entry_another_run_made_as_unchanged(host):
     _principal(host)
     host.run_runner(_grant(MAILBOXES[:1]))
-    plan = PermissionPlan(SP, MAILBOXES[:2], ['FullAccess', 'SendAs'], new_principal=True)
+    plan = PermissionPlan(SP, MAILBOXES[:2], ['FullAccess', 'SendAs'], created_this_run=True)
     outcome = plan.outcome(_Answer(host.run_runner(plan.reads + plan.writes)))
     assert outcome['added'] == {'FullAccess': MAILBOXES[1:2], 'SendAs': MAILBOXES[:2]}
     assert outcome['before'][MAILBOXES[0]] == ['FullAccess']
 
 
-def test_new_principal_is_ignored_where_reads_decide(host):
-    for plan in (PermissionPlan(SP, MAILBOXES[:1], ['FullAccess'], exclusive=True, new_principal=True),
-                 PermissionPlan(SP, MAILBOXES[:1], ['FullAccess'], state='absent', new_principal=True)):
+def test_created_this_run_is_ignored_where_reads_decide(host):
+    for plan in (PermissionPlan(SP, MAILBOXES[:1], ['FullAccess'], exclusive=True, created_this_run=True),
+                 PermissionPlan(SP, MAILBOXES[:1], ['FullAccess'], state='absent', created_this_run=True)):
         assert not plan.write_only
         assert 'get_mailbox_permission' in [op['op'] for op in plan.reads]

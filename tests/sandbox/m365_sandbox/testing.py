@@ -89,14 +89,15 @@ class Emulator:
         """The collection's real bootstrap and runner in pwsh, with a payload for these operations: the runner's answer.
 
         The payload is complete as the controller sends it (the runner refuses one without the controller's runtime
-        constants): its connection and sessions parts come from the controller's own functions; the operations are sent
-        as they are, unchecked, so that a test can show what the runner itself refuses."""
-        from ansible_collections.m365.mail_oauth.plugins.plugin_utils import exchange_runner, exchange_session  # pylint: disable=import-outside-toplevel
+        constants): its connection, sessions and retry parts come from the controller's own functions (one session);
+        the operations are sent as they are, unchecked, so that a test can show what the runner itself refuses."""
+        # pylint: disable-next=import-outside-toplevel
+        from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange import payload as runner_payload, runner_protocol
         settings = {'auth': 'access_token', 'organization': TENANT, 'access_token': self.token(), 'min_version': '3.1.0'}
         settings.update(connection)
-        payload = {'version': exchange_runner.PROTOCOL_VERSION, 'connection': exchange_session.connection_payload(settings), 'operations': operations,
-                   'retry': {'attempts': 3, 'delay': 0.01, 'max_delay': 0.05}, 'sessions': exchange_session.sessions_payload()}
-        stdout, stderr, _rc = self.pwsh(exchange_runner.BOOTSTRAP, exchange_runner.build_stdin(payload))
+        payload = dict(runner_payload.runtime_payload(sessions=1, retry={'attempts': 3, 'delay': 0.01, 'max_delay': 0.05}),
+                       version=runner_protocol.PROTOCOL_VERSION, connection=runner_payload.connection_payload(settings), operations=operations)
+        stdout, stderr, _rc = self.pwsh(runner_protocol.BOOTSTRAP, runner_protocol.build_stdin(payload))
         lines = [line for line in stdout.splitlines() if line.strip()]
         assert lines, stderr
         return json.loads(lines[-1])

@@ -20,7 +20,7 @@ import subprocess
 import pytest
 
 # The one line that names where the allow-list lives.
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import OPERATIONS
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.operations import OPERATIONS
 
 from m365_sandbox.exchange import ExchangeOrg
 from m365_sandbox.exchange.cmdlets import CMDLETS

@@ -26,16 +26,17 @@ def _protocol(host, **kwargs):
 def _start_bootstrap(host, operations, protocol=None, **connection):
     """Open a shell and start the bootstrap with the runner and payload on stdin, as the action plugins do (the payload
     built by the controller's own build_payload: the runner refuses one without the controller's runtime constants)."""
-    from ansible_collections.m365.mail_oauth.plugins.plugin_utils import exchange_runner, exchange_session  # pylint: disable=import-outside-toplevel
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange import payload as runner_payload, runner_protocol
     settings = {'auth': 'access_token', 'organization': TENANT, 'access_token': host.token()}
     settings.update(connection)
-    payload = exchange_session.build_payload(exchange_session.connection_payload(settings), operations)
+    payload = runner_payload.build_payload(runner_payload.connection_payload(settings), operations)
     protocol = protocol or _protocol(host)
     shell = protocol.open_shell()
-    encoded = base64.b64encode(exchange_runner.BOOTSTRAP.encode('utf-16-le')).decode()
+    encoded = base64.b64encode(runner_protocol.BOOTSTRAP.encode('utf-16-le')).decode()
     command = protocol.run_command(shell, 'PowerShell', ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Unrestricted', '-EncodedCommand', encoded],
                                    console_mode_stdin=False)
-    protocol.send_command_input(shell, command, exchange_runner.build_stdin(payload), end=True)
+    protocol.send_command_input(shell, command, runner_protocol.build_stdin(payload), end=True)
     return protocol, shell, command
 
 
@@ -68,7 +69,7 @@ def test_powershell_runs_in_pwsh_and_cmd_does_not(host):
 
 def test_bootstrap_without_stdin_says_so(host):
     need_pwsh()
-    from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_runner import BOOTSTRAP  # pylint: disable=import-outside-toplevel
+    from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.runner_protocol import BOOTSTRAP  # pylint: disable=import-outside-toplevel
     session = winrm.Session(_endpoint(host), auth=('ansible', 'Passw0rd!'), transport='basic')
     result = session.run_ps(BOOTSTRAP)
     # The bootstrap counts its stdin lines before it builds a script from them, and answers in the runner's JSON shape.

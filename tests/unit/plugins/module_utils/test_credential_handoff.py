@@ -70,10 +70,10 @@ def test_a_secret_injected_as_a_file_is_read_from_the_file_the_variable_names(tm
 
 
 def test_credentials_from_the_environment_take_the_secret_from_its_file(tmp_path):
-    from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import credentials_from_params
+    from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import sign_in_credentials
     path = tmp_path / 'secret'
     path.write_text('from-a-file')
     environ = {'AZURE_TENANT_ID': 'contoso.onmicrosoft.com', 'AZURE_CLIENT_ID': '11111111-1111-4111-8111-111111111111',
                'M365_CLIENT_SECRET_FILE': str(path)}
-    credentials = credentials_from_params({'cloud': 'global'}, environ)
+    credentials = sign_in_credentials({'cloud': 'global'}, environ)
     assert credentials.kind == 'secret' and credentials.client_secret == 'from-a-file' and credentials.source == 'environment'

@@ -12,10 +12,10 @@ import pytest
 import requests
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils import signin
-from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import AUTH_KINDS, CREDENTIAL_OPTIONS, credentials_from_params
+from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import AUTH_KINDS, CREDENTIAL_OPTIONS, sign_in_credentials
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph_client import _error_from_response
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_action import delegated_user
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.action import delegated_user
 
 
 GA = '62e90394-69f5-4237-9190-012177145e10'
@@ -67,17 +67,17 @@ def test_role_names_of_wids():
 
 def test_token_cache_is_one_auth_kind_in_the_table():
     assert ('person', 'token_cache') in AUTH_KINDS and 'token_cache' in CREDENTIAL_OPTIONS
-    creds = credentials_from_params({'tenant_id': TENANT, 'token_cache': '/tmp/c.json'},
-                                    environ={'AZURE_CLIENT_ID': '11111111-1111-1111-1111-111111111111'})
+    creds = sign_in_credentials({'tenant_id': TENANT, 'token_cache': '/tmp/c.json'},
+                                environ={'AZURE_CLIENT_ID': '11111111-1111-1111-1111-111111111111'})
     # The admin app's AZURE_CLIENT_ID is not the person's public client.
     assert (creds.kind, creds.client_id, creds.delegated) == ('person', signin.DEFAULT_PUBLIC_CLIENT_ID, True)
     with pytest.raises(ConfigError, match='tenant_id is required with token_cache'):
-        credentials_from_params({'token_cache': '/tmp/c.json'}, environ={})
+        sign_in_credentials({'token_cache': '/tmp/c.json'}, environ={})
 
 
 def test_a_supplied_person_token_is_delegated_and_an_app_token_is_not():
-    person = credentials_from_params({'access_token': jwt(dict(PERSON, appid='a'))}, environ={})
-    app = credentials_from_params({'access_token': jwt({'tid': TENANT, 'roles': ['Application.ReadWrite.All']})}, environ={})
+    person = sign_in_credentials({'access_token': jwt(dict(PERSON, appid='a'))}, environ={})
+    app = sign_in_credentials({'access_token': jwt({'tid': TENANT, 'roles': ['Application.ReadWrite.All']})}, environ={})
     assert person.delegated and not app.delegated
     assert person.tenant_id == TENANT
 

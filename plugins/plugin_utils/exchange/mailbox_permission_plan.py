@@ -1,13 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: m365.mail_oauth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""mailbox_permission's operations, and its own reading of the before-state.
+"""mailbox_permission's plan: its reads and conditional writes, and its own reading of the before-state.
 
-operations() builds reads and conditional writes for one round trip;
+PermissionPlan builds reads and conditional writes for one round trip;
 outcome() decides from the rows read what has to change, independently of the
-runner's condition evaluation, so check_plan can compare the two.
+runner's condition evaluation, so check_plan can compare the two; report()
+turns that into the task's result.
 
-A principal created in this same run (new_principal) cannot hold a permission
+A principal created in this same run (created_this_run) cannot hold a permission
 yet: then the mailboxes are not read first, the adds go straight out, and
 outcome() reads each mailbox's answer from its add instead (success: added,
 unless Exchange warned that the entry was there; not found: missing). This
@@ -15,7 +16,9 @@ halves the Exchange calls of a first provision. Check mode, exclusive and
 state=absent always read.
 """
 
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import is_not_found
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.operations import is_not_found
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.plan import Report, call_error
 
 FULL_ACCESS_MATCH = {'AccessRights': 'FullAccess', 'IsInherited': False, 'Deny': False}
 SEND_AS_MATCH = {'AccessRights': 'SendAs'}
@@ -61,16 +64,39 @@ def principal_unknown_message(principal, error):
             % (principal, (error or {}).get('message')))
 
 
+def rights_to_manage(access_rights, mailboxes, state='present', exclusive=False):
+    """The rights a task manages, in a fixed order; refuses a request that names none or would empty every mailbox."""
+    rights = [r for r in ('FullAccess', 'SendAs') if r in access_rights]
+    if not rights:
+        raise ConfigError('access_rights must name FullAccess and/or SendAs')
+    if exclusive and not mailboxes and state != 'absent':
+        raise ConfigError('exclusive=true with an empty mailbox list would remove the principal\'s %s from every mailbox; '
+                          'list the mailboxes to keep, or use state=absent with exclusive=true to remove it everywhere'
+                          % ' and '.join(rights))
+    return rights
+
+
 class PermissionPlan(object):
-    def __init__(self, principal_id, mailboxes, rights, state='present', exclusive=False, automapping=False, new_principal=False):
+    """principal_id's rights on mailboxes, present or absent (exclusive: also absent from every other mailbox).
+
+    principal: the {app_id, object_id} the messages name (default: the object id alone); warnings: said before
+    Exchange's own (how the principal was found)."""
+
+    KEEP_PARTIAL = True
+
+    def __init__(self, principal_id, mailboxes, rights, state='present', exclusive=False, automapping=False, created_this_run=False,
+                 fail_missing=True, principal=None, warnings=()):
         self.principal = principal_id
+        self.principal_ids = principal or {'object_id': principal_id, 'app_id': None}
+        self.fail_missing = fail_missing
+        self.first_warnings = list(warnings)
         self.mailboxes = mailboxes
         self.full = 'FullAccess' in rights
         self.send_as = 'SendAs' in rights
         self.state = state
         self.exclusive = exclusive
         self.automapping = automapping
-        self.write_only = bool(new_principal) and state == 'present' and not exclusive
+        self.write_only = bool(created_this_run) and state == 'present' and not exclusive
         self.reads, self.writes = [], []
         self.index = {}
         self._build()
@@ -160,7 +186,7 @@ class PermissionPlan(object):
                 if r.get('ok'):
                     listed.update((row.get('UserPrincipalName') or '').lower() for row in r.get('output') or [])
                 elif not is_not_found(r.get('error')):
-                    unread.append('%s: %s' % (r.get('key'), (r.get('error') or {}).get('message') or 'no answer'))
+                    unread.append(call_error(r.get('key'), r.get('error')))
             if unread:
                 # The runner takes no removal key then (Get-RunnerKeysFrom): any mailbox found may be the unread one.
                 out['errors'].append('exclusive removed nothing, since these listed mailboxes could not be read and must not lose access: '
@@ -216,7 +242,7 @@ class PermissionPlan(object):
         elif is_principal_unknown(error):
             out['principal_unknown'] = out['principal_unknown'] or principal_unknown_message(self.principal, error)
         else:
-            out['errors'].append('%s: %s' % (mailbox, error.get('message') or 'no answer'))
+            out['errors'].append(call_error(mailbox, error))
 
     def _record(self, out, mailbox, before, after, expect=True):
         if before == after:
@@ -231,3 +257,32 @@ class PermissionPlan(object):
             out['removed'].setdefault(right, []).append(mailbox)
             if expect:
                 out['expected'].append((REMOVE_OP[right], mailbox))
+
+    def report(self, answer, check_mode=False):
+        """The task's Report: outcome() with what a principal unknown to Exchange Online means for this task."""
+        outcome = self.outcome(answer)
+        report = Report(self.fail_missing)
+        report.first_warnings = list(self.first_warnings)
+        ids = self.principal_ids
+        if not outcome['principal_in_exchange'] and not outcome['errors'] and self.state == 'absent':
+            # Nothing in Exchange Online can hold a permission of a principal it does not know.
+            report.warnings.append('Exchange Online has no service principal with object id %s (app %s): no mailbox permission of it to '
+                                   'remove' % (ids['object_id'], ids['app_id']))
+        elif not outcome['principal_in_exchange'] and not outcome['errors']:
+            msg = ('Exchange Online has no service principal with object id %s (app %s): create it first with '
+                   'm365.mail_oauth.exchange_service_principal' % (ids['object_id'], ids['app_id']))
+            if not check_mode:
+                raise ConfigError(msg)
+            report.warnings.append(msg + '; in check mode every listed mailbox is reported as changing')
+            outcome['added'] = dict((r, list(self.mailboxes)) for r, on in (('FullAccess', self.full), ('SendAs', self.send_as)) if on)
+        if outcome['principal_unknown']:
+            # The run stopped at the first write that needed the principal: say that, not which mailbox it was writing.
+            report.first_problem = '%s (%d write(s) done, %d skipped)' % (outcome['principal_unknown'], len(answer.done()),
+                                                                          answer.raw.get('skipped', 0))
+        report.expected, report.missing, report.errors = outcome['expected'], outcome['missing'], outcome['errors']
+        report.before, report.after = outcome['before'], outcome['after']
+        listed = set(self.mailboxes)
+        report.values = {'changed': bool(outcome['added'] or outcome['removed']), 'added': outcome['added'], 'removed': outcome['removed'],
+                         'missing': outcome['missing'],
+                         'unchanged': len(self.mailboxes) - len(outcome['missing']) - len([m for m in outcome['before'] if m in listed])}
+        return report

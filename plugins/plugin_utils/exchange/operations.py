@@ -5,11 +5,11 @@
 
 One table is the single source of truth: Python validates every operation
 against it before anything is sent, and the same table travels to the host
-as JSON (exchange_runner.allow_list_json) where the runner validates again.
+as JSON (runner_protocol.allow_list_json) where the runner validates again.
 Which writes are due is decided on the host, by the runner alone
-(exchange_runner.ps1, Test-RunnerCondition / Get-RunnerKeysFrom); the
+(runner.ps1, Test-RunnerCondition / Get-RunnerKeysFrom); the
 controller only builds the conditions below and checks the runner's answer
-against its own plan (permission_plan.py, exchange_action.check_plan).
+against its own plan (the *_plan.py modules, plan.check_plan).
 
 Stdlib only (and module_utils/names.py, the rule for names): the unit tests and the sandbox load it
 without Ansible.

@@ -4,9 +4,9 @@
 #
 # The runner of m365.mail_oauth's Exchange actions.
 #
-# What it reads: its two parameters, nothing else. The bootstrap (exchange_runner.py) reads this text, the
+# What it reads: its two parameters, nothing else. The bootstrap (runner_protocol.py) reads this text, the
 # allow-list and the payload from stdin and calls it with -AllowListJson and -PayloadJson:
-#   allow-list (exchange_operations.py): per operation its cmdlet, whether it writes, its bulk parameter, its kind,
+#   allow-list (operations.py): per operation its cmdlet, whether it writes, its bulk parameter, its kind,
 #     the properties it returns and the typed parameters it takes;
 #   payload (exchange_session.py): version; connection (the login, min_version, install_module, module_scope and
 #     module_help: the module rule with its words); retry (attempts, delay, max_delay); sessions (max,
@@ -77,7 +77,7 @@ function New-RunnerContext {
     }
 }
 
-# The allow-list arrives as JSON (exchange_operations.py renders it); 5.1's ConvertFrom-Json has no
+# The allow-list arrives as JSON (operations.py renders it); 5.1's ConvertFrom-Json has no
 # -AsHashtable, so the objects become hashtables here, case-insensitive like PowerShell's parameter names.
 function ConvertTo-RunnerAllowList {
     param([string]$Json)

@@ -3,7 +3,7 @@ import datetime
 import pytest
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
-from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import credentials as creds
+from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import mail_app_credentials as creds
 
 NOW = datetime.datetime(2026, 11, 25, 12, 0, tzinfo=datetime.timezone.utc)
 

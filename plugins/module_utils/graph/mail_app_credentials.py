@@ -1,9 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: m365.mail_oauth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Client secrets and certificates of an application: dates, rotation windows, certificate parsing, and the changes
-made without a lease: a certificate set by PATCH, credentials removed by key id or name (a new client secret is
-secret_rotation.py's)."""
+"""The mail app's client secrets and certificates (its passwordCredentials and keyCredentials in Graph), which the
+collection manages: dates, rotation windows, certificate parsing, and the changes made without a lease: a certificate
+set by PATCH, credentials removed by key id or name (a new client secret is secret_rotation.py's). How the collection
+itself signs in is auth.py's SignInCredentials."""
 
 import base64
 import datetime

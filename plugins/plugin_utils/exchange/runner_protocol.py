@@ -1,14 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: m365.mail_oauth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The PowerShell that runs on the Windows (or pwsh) host.
+"""The runner protocol: how the runner reaches the Windows (or pwsh) host and what it is handed there.
 
 Two texts: BOOTSTRAP goes on the command line (it must stay far below the
 ~3,000 characters an -EncodedCommand can carry); the runner
-(exchange_runner.ps1 beside this file, a real script so that Pester, editors
+(runner.ps1 beside this file, a real script so that Pester, editors
 and linters see it) goes on stdin together with the allow-list and the JSON
-payload, so tokens and passwords never reach a command line or a process
-list. The .ps1 lives in plugin_utils, not modules: it is a payload the
+payload (payload.py), so tokens and passwords never reach a command line or a
+process list. The .ps1 lives in plugin_utils, not modules: it is a payload the
 action plugins send, not an Ansible PowerShell module.
 """
 
@@ -16,12 +16,12 @@ import base64
 import json
 import os
 
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import OPERATIONS
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.operations import OPERATIONS
 
 PROTOCOL_VERSION = 2
 BOOTSTRAP_MARKER = '#m365.mail_oauth:bootstrap:%d' % PROTOCOL_VERSION
 RUNNER_MARKER = '#m365.mail_oauth:runner:%d' % PROTOCOL_VERSION
-RUNNER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'exchange_runner.ps1')
+RUNNER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'runner.ps1')
 
 # Stdin: line 1 the runner, line 2 the allow-list, line 3 the payload, each
 # base64 of UTF-8 so the console code page of the host cannot mangle them.

@@ -5,8 +5,9 @@
 
 A subclass declares OWN_SPEC (and the usual constraint lists) and implements
 execute(params) -> result dict; it gets self.graph (ControllerGraph),
-self.principal(...) and self.session() (ExchangeSession through the task's
-connection, which honours delegate_to).
+self.principal(...), self.session() (ExchangeSession through the task's
+connection, which honours delegate_to) and self.converge(plan), which runs a
+plan's one round trip (plan.py) and returns the task's result.
 """
 
 import errno
@@ -19,13 +20,15 @@ from ansible_collections.m365.mail_oauth.plugins.module_utils import signin
 from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import decode_jwt_claims
 from ansible_collections.m365.mail_oauth.plugins.module_utils.clouds import resolve_cloud
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, M365Error
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_args import (
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.args import (
     EXCHANGE_REQUIRED_IF, MUTUALLY_EXCLUSIVE, action_spec)
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_graph import ControllerGraph
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import OPERATIONS, is_not_found
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import ExchangeSession
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.powershell_transport import PowerShellTransportError, is_powershell_shell
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.transport_policy import check_transport
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.graph import ControllerGraph
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.operations import OPERATIONS
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.plan import check_plan
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.service_principal_plan import record_of, record_reads
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.session import ExchangeSession
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.transport import PowerShellTransportError, is_powershell_shell
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.transport_policy import check_transport
 
 
 class ExchangeAction(ActionBase):
@@ -110,11 +113,24 @@ class ExchangeAction(ActionBase):
         One read (Get-ServicePrincipal -Identity <app id or object id>, whatever the task's check mode); only a row
         carrying every given id counts (Exchange also resolves an Identity by display name). None when there is none.
         """
-        reads, _writes = exchange_record_operations(app_id, object_id)
-        answer = self.session().converge(reads, [], check_mode=True)
+        answer = self.session().converge(record_reads(app_id, object_id), [], check_mode=True)
         if answer.failed:
             answer.raise_for_failure()
-        return exchange_record_row(answer, app_id, object_id)
+        return record_of(answer, app_id, object_id)
+
+    def converge(self, plan):
+        """The plan's one round trip (its writes left out in check mode), checked against the plan; the task's result."""
+        answer = self.session().converge(plan.reads, plan.writes, check_mode=self.check_mode)
+        if answer.failed:
+            answer.raise_for_failure()
+        report = plan.report(answer, self.check_mode)
+        if not self.check_mode:
+            check_plan(answer, report.expected)
+            if not plan.KEEP_PARTIAL:
+                answer.raise_for_failure()
+        result = report.result(answer, self.diff_mode)
+        result['organization'] = self.session().connection.get('organization')
+        return result
 
     def read_controller_file(self, path):
         """A file on the controller, found like other actions find their files (role files/, playbook dir)."""
@@ -192,82 +208,3 @@ def delegated_user(token):
         raise ConfigError('the Exchange token is a person\'s (it has scp) but names no upn: Connect-ExchangeOnline -AccessToken needs '
                           '-UserPrincipalName for it; use a token from a work or school account')
     return upn
-
-
-def record_match(app_id, object_id):
-    """The ids an Exchange row must carry to be the given principal's."""
-    match = {}
-    if app_id:
-        match['AppId'] = app_id
-    if object_id:
-        match['ObjectId'] = object_id
-    return match
-
-
-def exchange_record_operations(app_id, object_id, remove=False):
-    """Read the principal by its own ids in Exchange Online; with remove, Remove-ServicePrincipal when it is there."""
-    identity = app_id or object_id
-    if not identity:
-        raise ConfigError('name the application by app_id or object_id')
-    reads = [{'op': 'get_service_principal', 'params': {'Identity': identity}}]
-    writes = [{'op': 'remove_service_principal', 'params': {'Identity': identity},
-               'when': {'read': 0, 'rows': 'some', 'match': record_match(app_id, object_id)}}] if remove else []
-    return reads, writes
-
-
-def principal_rows(answer, index, what):
-    """The rows a Get-ServicePrincipal read answered ([] when Exchange has no such entry); other errors raise."""
-    calls = answer.calls(index)
-    if not calls:
-        return []
-    call = calls[0]
-    if not call.get('ok'):
-        if is_not_found(call.get('error')):
-            return []
-        raise ConfigError('Get-ServicePrincipal %s failed: %s' % (what, (call.get('error') or {}).get('message')))
-    return call.get('output') or []
-
-
-def exchange_record_row(answer, app_id, object_id):
-    """{app_id, object_id, display_name, source: exchange} of the row read by exchange_record_operations, or None."""
-    for row in principal_rows(answer, 0, app_id or object_id):
-        if all((row.get(k) or '').lower() == v.lower() for k, v in record_match(app_id, object_id).items()):
-            return {'app_id': (row.get('AppId') or '').lower(), 'object_id': (row.get('ObjectId') or '').lower(),
-                    'display_name': row.get('DisplayName'), 'source': 'exchange'}
-    return None
-
-
-def not_known_message(app_id, object_id):
-    return ('neither Microsoft Graph nor Exchange Online knows a service principal with %s: nothing to remove (already '
-            'removed, or a wrong id or tenant)' % ('app_id %s' % app_id if app_id else 'object_id %s' % object_id))
-
-
-def fallback_message(app_id, object_id, principal):
-    return ('Microsoft Graph has no service principal with %s (the application is gone from Entra ID): removing by Exchange '
-            "Online's own record of it (object id %s)" % ('app_id %s' % app_id if app_id else 'object_id %s' % object_id,
-                                                          principal['object_id']))
-
-
-def write_keys(result):
-    """(op, key) of every write the runner attempted, in order."""
-    return [(r['op'], _fold(r.get('key'))) for r in result.results if r['op_index'] >= result.first_write]
-
-
-def check_plan(result, expected):
-    """Fail loudly when the host did other writes than the controller's plan for the same before-state."""
-    planned = [(op, _fold(key)) for op, key in expected]
-    done = write_keys(result)
-    extra = [w for w in done if w not in set(planned)]
-    missing = [w for w in planned if w not in set(done)]
-    if extra or (missing and not result.stopped and not result.failed):
-        raise M365Error('the runner on the host did not do what the plan said for the state it read (a runner/controller '
-                        'version mismatch?): unplanned writes %s; planned but not done %s' % (_brief(extra), _brief(missing)))
-
-
-def _brief(items):
-    text = ', '.join('%s %s' % (op, key or '') for op, key in items[:5])
-    return (text + ' (and %d more)' % (len(items) - 5)) if len(items) > 5 else (text or 'none')
-
-
-def _fold(value):
-    return value.lower() if isinstance(value, str) else value

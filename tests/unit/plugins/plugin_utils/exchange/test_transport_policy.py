@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.transport_policy import transport_problems
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.transport_policy import transport_problems
 
 
 class FakeConnection:

@@ -1,7 +1,7 @@
 """PermissionPlan.outcome: what a failed read means (never a removal, never a missing mailbox unless Exchange said so)."""
 
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import ExchangeResult
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.permission_plan import PermissionPlan
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.session import ExchangeResult
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.mailbox_permission_plan import PermissionPlan
 
 SP = '66666666-7777-4888-8999-000000000001'
 FULL_ROW = {'AccessRights': ['FullAccess'], 'IsInherited': False, 'Deny': False, 'User': SP}
@@ -65,7 +65,7 @@ def test_exclusive_whose_mailbox_list_failed_says_so():
 
 
 def test_a_principal_exchange_cannot_resolve_is_not_a_missing_mailbox():
-    plan = PermissionPlan(SP, ['a@contoso.com', 'b@contoso.com'], ['FullAccess'], new_principal=True)
+    plan = PermissionPlan(SP, ['a@contoso.com', 'b@contoso.com'], ['FullAccess'], created_this_run=True)
     first = len(plan.reads)
     entries = [{'op_index': plan.index['principal'], 'output': [{'Identity': SP}]},
                {'op_index': first, 'key': 'a@contoso.com', 'ok': False, 'error': USER_UNKNOWN}]
