@@ -16,7 +16,9 @@
         'Get-Mailbox', 'Get-EXOMailbox', 'Get-MailboxPermission', 'Get-EXOMailboxPermission',
         'Add-MailboxPermission', 'Remove-MailboxPermission',
         'Get-RecipientPermission', 'Add-RecipientPermission', 'Remove-RecipientPermission',
-        'Get-CASMailbox', 'Set-CASMailbox', 'Get-TransportConfig'
+        'Get-CASMailbox', 'Set-CASMailbox', 'Get-TransportConfig',
+        # Role groups (issue 20)
+        'Get-RoleGroup', 'New-RoleGroup', 'Remove-RoleGroup', 'Get-RoleGroupMember', 'Add-RoleGroupMember', 'Remove-RoleGroupMember'
     )
     CmdletsToExport = @()
     AliasesToExport = @()
