@@ -21,9 +21,8 @@ ROLE_CMDLETS = {
         'Get-Mailbox', 'Get-EXOMailbox', 'Get-MailboxPermission', 'Get-EXOMailboxPermission', 'Add-MailboxPermission',
         'Remove-MailboxPermission', 'Get-RecipientPermission', 'Add-RecipientPermission', 'Remove-RecipientPermission',
         'Get-CASMailbox', 'Set-CASMailbox'),
-    'View-Only Recipients': (
-        'Get-Mailbox', 'Get-EXOMailbox', 'Get-MailboxPermission', 'Get-EXOMailboxPermission', 'Get-RecipientPermission',
-        'Get-CASMailbox'),
+    # Get-RecipientPermission is Mail Recipients' only (Microsoft365DSC EXORecipientPermission: read needs Mail Recipients).
+    'View-Only Recipients': ('Get-Mailbox', 'Get-EXOMailbox', 'Get-MailboxPermission', 'Get-EXOMailboxPermission', 'Get-CASMailbox'),
     'Role Management': (
         'Get-ServicePrincipal', 'New-ServicePrincipal', 'Set-ServicePrincipal', 'Remove-ServicePrincipal',
         'Get-RoleGroup', 'New-RoleGroup', 'Remove-RoleGroup', 'Get-RoleGroupMember', 'Add-RoleGroupMember',
