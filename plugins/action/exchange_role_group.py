@@ -6,7 +6,7 @@
 The plan (operations, the writes due, the repair) is plugin_utils/role_group_plan.py.
 """
 
-from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, M365Error
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
 from ansible_collections.m365.mail_oauth.plugins.module_utils.names import text_problem
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils import role_group_plan as plan
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_action import ExchangeAction, check_plan
@@ -42,10 +42,7 @@ class ActionModule(ExchangeAction):
         answer = self.session().converge(reads, writes, check_mode=self.check_mode)
         if answer.failed:
             answer.raise_for_failure()
-        try:
-            state = plan.read_state(answer, name, members)
-        except plan.ReadFailed as exc:
-            raise M365Error('Exchange Online: %s; nothing was judged from it' % exc)
+        state = plan.read_state(answer, name, members)
         before = plan.group_view(state['group'], state['members'])
         planned, repair = plan.expected(state, roles, members, present)
         if not self.check_mode:

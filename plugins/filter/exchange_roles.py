@@ -37,14 +37,14 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.m365.mail_oauth.plugins.module_utils.doctor import NEEDS
+from ansible_collections.m365.mail_oauth.plugins.module_utils.doctor import needs_of
 
 
 def exchange_roles(playbooks):
-    unknown = [p for p in playbooks or [] if p not in NEEDS]
-    if unknown or not playbooks:
-        raise AnsibleFilterError('exchange_roles: unknown or no playbook(s) %s; choose from %s' % (', '.join(unknown), ', '.join(sorted(NEEDS))))
-    return sorted(set(r for name in playbooks for r in NEEDS[name]['exchange_management_roles']))
+    try:
+        return sorted(needs_of(playbooks, 'exchange_management_roles'))
+    except ValueError as exc:
+        raise AnsibleFilterError('exchange_roles: %s' % exc)
 
 
 class FilterModule:

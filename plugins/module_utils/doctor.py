@@ -60,6 +60,16 @@ for _playbook, _roles in (('provision', _PROVISION_EXCHANGE), ('audit', _PROVISI
                           ('deprovision', ('Mail Recipients', 'Role Management')), ('rotate_secret', ())):
     NEEDS[_playbook]['exchange_management_roles'] = _roles
 
+
+
+def needs_of(playbooks, key):
+    """The union of NEEDS[playbook][key] over the playbooks named; ValueError naming unknown (or no) playbooks."""
+    unknown = [p for p in playbooks or [] if p not in NEEDS]
+    if unknown or not playbooks:
+        raise ValueError('unknown or no playbook(s) %s; choose from %s' % (', '.join(unknown), ', '.join(sorted(NEEDS))))
+    return set(value for name in playbooks for value in NEEDS[name][key])
+
+
 # A permission that allows everything another does (Graph accepts ReadWrite.All wherever Read.All is asked).
 COVERS = {'Application.Read.All': ('Application.ReadWrite.All',)}
 

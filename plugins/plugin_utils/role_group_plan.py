@@ -9,19 +9,15 @@ not asked for, cannot be told apart by a condition on the host; the controller s
 second round trip (repair_operations): the group is made again with the asked roles and members (Exchange has no
 Set-RoleGroup -Roles; a role is added to a group by a role assignment).
 
-Stdlib only (and exchange_operations): the unit tests load it without Ansible.
+A read that failed for another reason than not-found raises (exchange_action.principal_rows): it is never planned on.
 """
 
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import is_not_found
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_action import principal_rows
 
 GROUP, MEMBERS, FIRST_PRINCIPAL = 0, 1, 2
 # Get-RoleGroupMember's row for a service principal: no Microsoft page shows it (weak, tests/sandbox/README.md); a member
 # counts as ours when any of these fields carries its object id.
 MEMBER_ID_FIELDS = ('ExternalDirectoryObjectId', 'Name', 'Identity')
-
-
-class ReadFailed(Exception):
-    """A read that failed for another reason than not-found: never planned on (it is not an empty answer)."""
 
 
 def operations(name, roles, members, description, state):
@@ -43,19 +39,6 @@ def operations(name, roles, members, description, state):
     return reads, writes
 
 
-def _rows(answer, index, what):
-    """Rows of one read; None when Exchange says it does not exist; ReadFailed for any other error."""
-    calls = answer.calls(index)
-    if not calls:
-        return []
-    call = calls[0]
-    if not call.get('ok'):
-        if is_not_found(call.get('error')):
-            return None
-        raise ReadFailed('%s failed: %s' % (what, (call.get('error') or {}).get('message')))
-    return call.get('output') or []
-
-
 def role_name(value):
     """A role as Get-RoleGroup shows it; a distinguished name or path is cut to its last part (weak: the REST form)."""
     text = str(value or '')
@@ -73,13 +56,11 @@ def member_ids(rows):
 
 def read_state(answer, name, members):
     """What the first round trip read: {'group': row or None, 'members': rows, 'known': {object_id: bool}}."""
-    groups = _rows(answer, GROUP, 'Get-RoleGroup %s' % name)
-    state = {'group': (groups or [None])[0], 'members': [], 'known': {}}
+    state = {'group': (principal_rows(answer, GROUP, name, 'Get-RoleGroup') or [None])[0], 'members': [], 'known': {}}
     for index, member in enumerate(members):
-        principal = _rows(answer, FIRST_PRINCIPAL + index, 'Get-ServicePrincipal %s' % member['object_id'])
-        state['known'][member['object_id']] = bool(principal)
-    if state['group'] is not None and answer.calls(MEMBERS):
-        state['members'] = _rows(answer, MEMBERS, 'Get-RoleGroupMember %s' % name) or []
+        state['known'][member['object_id']] = bool(principal_rows(answer, FIRST_PRINCIPAL + index, member['object_id']))
+    if state['group'] is not None:
+        state['members'] = principal_rows(answer, MEMBERS, name, 'Get-RoleGroupMember')
     return state
 
 

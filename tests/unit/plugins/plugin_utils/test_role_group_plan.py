@@ -2,6 +2,7 @@
 
 import pytest
 
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils import role_group_plan as plan
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import validate_operations
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import ExchangeResult
@@ -65,7 +66,7 @@ def test_other_roles_make_the_group_again_and_other_members_go():
 
 
 def test_a_failed_read_is_not_an_empty_group():
-    with pytest.raises(plan.ReadFailed, match='Transient failure'):
+    with pytest.raises(ConfigError, match='Get-RoleGroup admin group failed: .*Transient failure'):
         _state(group_error=SERVER_ERROR)
 
 
