@@ -21,7 +21,7 @@ description:
     cannot put a broader role into the group.
   - The caller needs the Role Management role in Exchange Online (the Organization Management role group, which Global
     Administrators and Exchange Administrators are in); playbooks/bootstrap.yml runs it as the signed-in person
-    (O(exchange_access_token) from M(m365.mail_oauth.sign_in)).
+    (its Exchange token from M(m365.mail_oauth.sign_in)'s token cache, C(Connect-ExchangeOnline -AccessToken -UserPrincipalName)).
   - This is an action plugin - it runs Exchange Online PowerShell on the task's host, so C(delegate_to) a Windows host
     (or a host with pwsh).
 author:
@@ -70,12 +70,19 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: The admin app's Exchange role, least privilege (as bootstrap.yml makes it, signed in as a person)
+- name: Sign in as a person (device code); the Exchange token lands in the token cache too
+  m365.mail_oauth.sign_in:
+    tenant_id: contoso.onmicrosoft.com
+  register: person
+
+- name: The admin app's Exchange role, least privilege (as bootstrap.yml makes it, as that person)
   m365.mail_oauth.exchange_role_group:
+    tenant_id: contoso.onmicrosoft.com
+    token_cache: "{{ person.token_cache }}"
+    username: "{{ person.username }}"
     name: m365-mail-oauth-admin
     roles: [Mail Recipients, Role Management, View-Only Configuration]
     members: ["{{ admin_app.app_id }}"]
-    exchange_access_token: "{{ person.exchange_access_token }}"
   delegate_to: exchange-admin-host
 
 - name: Remove the group (its memberships go with it)
