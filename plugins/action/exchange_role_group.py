@@ -8,9 +8,9 @@ The plan (operations, the writes due, the repair) is plugin_utils/role_group_pla
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
 from ansible_collections.m365.mail_oauth.plugins.module_utils.names import text_problem
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils import role_group_plan as plan
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_action import ExchangeAction, check_plan
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import MANAGEMENT_ROLES
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange import role_group_plan as plan
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.action import ExchangeAction, check_plan
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.operations import MANAGEMENT_ROLES
 
 SPEC = dict(
     name=dict(type='str', required=True),

@@ -4,7 +4,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.m365.mail_oauth.plugins.filter.exchange_roles import exchange_roles
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import MANAGEMENT_ROLES
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.operations import MANAGEMENT_ROLES
 
 
 def test_every_playbook_needs_the_three_roles_and_every_one_is_allow_listed():

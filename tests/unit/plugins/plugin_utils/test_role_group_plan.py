@@ -3,9 +3,9 @@
 import pytest
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils import role_group_plan as plan
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import validate_operations
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import ExchangeResult
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange import role_group_plan as plan
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.operations import validate_operations
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.session import ExchangeResult
 
 NAME = 'admin group'
 ROLES = ['Mail Recipients', 'Role Management', 'View-Only Configuration']

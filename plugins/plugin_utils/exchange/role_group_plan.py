@@ -9,10 +9,10 @@ not asked for, cannot be told apart by a condition on the host; the controller s
 second round trip (repair_operations): the group is made again with the asked roles and members (Exchange has no
 Set-RoleGroup -Roles; a role is added to a group by a role assignment).
 
-A read that failed for another reason than not-found raises (exchange_action.principal_rows): it is never planned on.
+A read that failed for another reason than not-found raises (action.principal_rows): it is never planned on.
 """
 
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_action import principal_rows
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.action import principal_rows
 
 GROUP, MEMBERS, FIRST_PRINCIPAL = 0, 1, 2
 # Get-RoleGroupMember's row for a service principal: no Microsoft page shows it (weak, tests/sandbox/README.md); a member
