@@ -128,3 +128,20 @@ def test_the_collection_runner_creates_the_group_as_a_person(host):
     assert calls[3]['output'][0]['ExternalDirectoryObjectId'] == sp_id
     assert calls[4]['ok'] is False and calls[4]['error']['not_found'] is True
     assert host.rest('Get-TransportConfig', {}, token=host.token(appid=app_id)).status_code == 200
+
+
+def test_the_doctors_role_reads_name_a_group_missing_a_role_the_playbooks_need(host):
+    """doctor_host.role_reads through the real runner as an app whose group lacks View-Only Configuration: the doctor's
+    judgement is a problem naming Get-TransportConfig (with Mail Recipients and Role Management alone it would pass)."""
+    from ansible_collections.m365.mail_oauth.plugins.module_utils import doctor  # pylint: disable=import-outside-toplevel
+    from ansible_collections.m365.mail_oauth.plugins.plugin_utils import doctor_host  # pylint: disable=import-outside-toplevel
+    app_id, sp_id = _app_without_entra_role(host)
+    _group(host, sp_id, roles=['Mail Recipients', 'Role Management'])
+    answer = host.run_runner(doctor_host.role_reads(app_id), access_token=host.token(appid=app_id))
+    errors = [r.get('error') or {} for r in answer.get('results') or [] if not r.get('ok')]
+    finding = doctor.judge_exchange_role(answer.get('msg') if answer.get('failed') else None, errors, manage_as_app=True)
+    assert finding['status'] == doctor.PROBLEM, finding
+    assert 'Get-TransportConfig' in finding['detail'] and 'View-Only Configuration' in finding['fix']
+    role_groups.replace_role_group(host.exchange.org(TENANT), {'Name': GROUP, 'Roles': ROLES, 'Members': [sp_id]})
+    answer = host.run_runner(doctor_host.role_reads(app_id), access_token=host.token(appid=app_id))
+    assert not answer.get('failed') and all(r.get('ok') or (r.get('error') or {}).get('not_found') for r in answer['results']), answer
