@@ -36,7 +36,7 @@ class ActionModule(ExchangeAction):
         if present and not roles:
             raise ConfigError('roles is empty: name the management roles the group holds (%s)' % ', '.join(MANAGEMENT_ROLES))
         # Graph first: every member must be a service principal of this tenant before Exchange is touched.
-        members = [self.principal(app_id=app_id) for app_id in dict.fromkeys(m.lower() for m in params['members'])] if present else []
+        members = [self._member(app_id) for app_id in dict.fromkeys(m.strip().lower() for m in params['members'])] if present else []
         description = params.get('description')
         reads, writes = plan.operations(name, roles, members, description, params['state'])
         answer = self.session().converge(reads, writes, check_mode=self.check_mode)
@@ -76,3 +76,10 @@ class ActionModule(ExchangeAction):
         if not result['warnings']:
             del result['warnings']
         return result
+
+    def _member(self, app_id):
+        try:
+            return self.principal(app_id=app_id)
+        except ConfigError as exc:
+            # The option the person wrote, not the internal name of the check.
+            raise ConfigError('members: %s' % exc.msg)

@@ -79,3 +79,10 @@ def test_a_role_outside_the_allow_list_is_refused_before_exchange_is_asked(tenan
     assert run.rc != 0 and 'roles' in run.output and 'Organization Management' in run.output, run.output
     assert 'Traceback' not in run.output
     assert exchange_stats(tenant)['exchange']['connections'] == 0
+
+
+def test_a_member_that_is_not_an_app_id_is_refused_naming_the_option(tenant, tmp_path):
+    run = run_exchange(tmp_path, tenant, [{'name': 'group', 'm365.mail_oauth.exchange_role_group': {
+        'name': GROUP, 'roles': ROLES, 'members': ['helpdesk-app']}}], 'rg-bad-member')
+    assert run.rc != 0 and 'members:' in run.output and 'helpdesk-app' in run.output, run.output
+    assert 'Traceback' not in run.output and _groups(tenant) == []
