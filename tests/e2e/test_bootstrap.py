@@ -75,6 +75,21 @@ def identity_inventory(tenant, tmp_path, vars_file):
     return path
 
 
+def provision_and_doctor_as_identity(tenant, tmp_path, prefix):
+    """provision.yml twice (the rerun changes nothing) and doctor.yml (all ok) as the identity bootstrap made: its report."""
+    inventory = identity_inventory(tenant, tmp_path, str(tmp_path / 'identity' / (UNIQUE + '.vars.yml')))
+    provision = run_playbook(tmp_path, PROVISION, prefix + 'provision-as-identity', inventory=inventory)
+    assert provision.rc == 0, provision
+    rerun = run_playbook(tmp_path, PROVISION, prefix + 'provision-as-identity-again', inventory=inventory)
+    assert rerun.rc == 0 and rerun.changed == 0, rerun
+    doctor = run_playbook(tmp_path, DOCTOR, prefix + 'doctor-as-identity', inventory=inventory,
+                          env={'M365_DOCTOR_REPORT_DIR': str(tmp_path / 'doctor')})
+    assert doctor.rc == 0, doctor
+    report = json.loads((tmp_path / 'doctor' / 'tenant1.json').read_text())
+    assert report['ok'] and not [f for f in report['findings'] if f['status'] == 'problem'], report
+    return report
+
+
 def test_bootstrap_then_provision_and_doctor_as_the_new_identity_reruns_change_nothing_and_absent_removes_it(tenant, tmp_path):
     tenant.config(device_code_interval=1)
     first, code = bootstrap(tenant, tmp_path, 'bootstrap')
@@ -105,16 +120,7 @@ def test_bootstrap_then_provision_and_doctor_as_the_new_identity_reruns_change_n
     assert code is None and again.rc == 0 and again.changed == 0, again
 
     # The other playbooks as the new identity, from the vars file alone.
-    inventory = identity_inventory(tenant, tmp_path, str(home / (UNIQUE + '.vars.yml')))
-    provision = run_playbook(tmp_path, PROVISION, 'provision-as-identity', inventory=inventory)
-    assert provision.rc == 0, provision
-    rerun = run_playbook(tmp_path, PROVISION, 'provision-as-identity-again', inventory=inventory)
-    assert rerun.rc == 0 and rerun.changed == 0, rerun
-    doctor = run_playbook(tmp_path, DOCTOR, 'doctor-as-identity', inventory=inventory,
-                          env={'M365_DOCTOR_REPORT_DIR': str(tmp_path / 'doctor')})
-    assert doctor.rc == 0, doctor
-    report = json.loads((tmp_path / 'doctor' / 'tenant1.json').read_text())
-    assert report['ok'] and not [f for f in report['findings'] if f['status'] == 'problem'], report
+    provision_and_doctor_as_identity(tenant, tmp_path, '')
 
     gone, code = bootstrap(tenant, tmp_path, 'bootstrap-absent', admin_identity_state='absent')
     assert code is None and gone.rc == 0 and gone.changed > 0, gone
@@ -264,17 +270,7 @@ def test_least_privilege_role_group_bootstrap_then_provision_and_doctor_reruns_c
     again, code = bootstrap_role_group(tenant, tmp_path, 'rg-bootstrap-again')
     assert again.rc == 0 and again.changed == 0, again
 
-    home = tmp_path / 'identity'
-    inventory = identity_inventory(tenant, tmp_path, str(home / (UNIQUE + '.vars.yml')))
-    provision = run_playbook(tmp_path, PROVISION, 'rg-provision-as-identity', inventory=inventory)
-    assert provision.rc == 0, provision
-    rerun = run_playbook(tmp_path, PROVISION, 'rg-provision-as-identity-again', inventory=inventory)
-    assert rerun.rc == 0 and rerun.changed == 0, rerun
-    doctor = run_playbook(tmp_path, DOCTOR, 'rg-doctor-as-identity', inventory=inventory,
-                          env={'M365_DOCTOR_REPORT_DIR': str(tmp_path / 'doctor')})
-    assert doctor.rc == 0, doctor
-    report = json.loads((tmp_path / 'doctor' / 'tenant1.json').read_text())
-    assert report['ok'] and not [f for f in report['findings'] if f['status'] == 'problem'], report
+    report = provision_and_doctor_as_identity(tenant, tmp_path, 'rg-')
     assert any(f['check'] == 'Exchange role' and f['status'] == 'ok' for f in report['findings']), report
 
     gone, code = bootstrap_role_group(tenant, tmp_path, 'rg-bootstrap-absent', admin_identity_state='absent')
