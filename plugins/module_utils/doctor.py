@@ -61,7 +61,6 @@ for _playbook, _roles in (('provision', _PROVISION_EXCHANGE), ('audit', _PROVISI
     NEEDS[_playbook]['exchange_management_roles'] = _roles
 
 
-
 def needs_of(playbooks, key):
     """The union of NEEDS[playbook][key] over the playbooks named; ValueError naming unknown (or no) playbooks."""
     unknown = [p for p in playbooks or [] if p not in NEEDS]

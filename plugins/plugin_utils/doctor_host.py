@@ -28,7 +28,7 @@ def read_facts(action, interpreter=None):
     raw = transport.run_json(action, FACTS_SCRIPT, None, interpreter=interpreter)
     if raw.get('m365_doctor') != 1:
         raise transport.PowerShellTransportError('the PowerShell host answered something else than the doctor\'s facts: %r'
-                                                            % (dict((k, v) for k, v in raw.items() if k != '_stderr'),))
+                                                 % (dict((k, v) for k, v in raw.items() if k != '_stderr'),))
     raw['modules'] = [v for v in str(raw.get('modules') or '').split(',') if v]
     return raw
 

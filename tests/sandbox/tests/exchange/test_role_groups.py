@@ -24,8 +24,8 @@ def _app_without_entra_role(host):
     return app_id, sp_id
 
 
-def _group(host, sp_id, roles=ROLES):
-    assert host.rest('New-RoleGroup', {'Name': GROUP, 'Roles': roles, 'Description': 'test'}).status_code == 200
+def _group(host, sp_id, roles=None):
+    assert host.rest('New-RoleGroup', {'Name': GROUP, 'Roles': roles or ROLES, 'Description': 'test'}).status_code == 200
     assert host.rest('Add-RoleGroupMember', {'Identity': GROUP, 'Member': sp_id}).status_code == 200
 
 
