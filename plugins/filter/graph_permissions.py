@@ -38,14 +38,14 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.m365.mail_oauth.plugins.module_utils.doctor import COVERS, NEEDS
+from ansible_collections.m365.mail_oauth.plugins.module_utils.doctor import COVERS, needs_of
 
 
 def graph_permissions(playbooks):
-    unknown = [p for p in playbooks or [] if p not in NEEDS]
-    if unknown or not playbooks:
-        raise AnsibleFilterError('graph_permissions: unknown or no playbook(s) %s; choose from %s' % (', '.join(unknown), ', '.join(sorted(NEEDS))))
-    wanted = set(p for name in playbooks for p in NEEDS[name]['graph'])
+    try:
+        wanted = needs_of(playbooks, 'graph')
+    except ValueError as exc:
+        raise AnsibleFilterError('graph_permissions: %s' % exc)
     return sorted(p for p in wanted if not set(COVERS.get(p, ())) & wanted)
 
 

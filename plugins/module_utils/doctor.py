@@ -49,6 +49,26 @@ NEEDS = {
     'deprovision': {'graph': ('Application.ReadWrite.All',), 'exchange': True, 'entra_roles': _APP_ADMINS,
                     'exchange_roles': _EXCHANGE_ADMINS},
 }
+# The Exchange Online management roles each playbook's cmdlets need, for an admin app whose Exchange role is a role group
+# of its own (bootstrap's admin_identity_exchange_role=role_group) instead of the Entra role Exchange Administrator.
+# Which role holds which cmdlet: docs/permissions.md ("Least privilege in Exchange Online"), from Get-ManagementRole -Cmdlet
+# and Microsoft365DSC's published requirements: *-ServicePrincipal and RBAC for Applications (New-ManagementScope,
+# New-ManagementRoleAssignment) are Role Management's; the mailbox permission, SendAs and CAS cmdlets Mail Recipients';
+# Get-TransportConfig View-Only Configuration's. The doctor's role check reads with one cmdlet of each.
+_PROVISION_EXCHANGE = ('Mail Recipients', 'Role Management', 'View-Only Configuration')
+for _playbook, _roles in (('provision', _PROVISION_EXCHANGE), ('audit', _PROVISION_EXCHANGE),
+                          ('deprovision', ('Mail Recipients', 'Role Management')), ('rotate_secret', ())):
+    NEEDS[_playbook]['exchange_management_roles'] = _roles
+
+
+def needs_of(playbooks, key):
+    """The union of NEEDS[playbook][key] over the playbooks named; ValueError naming unknown (or no) playbooks."""
+    unknown = [p for p in playbooks or [] if p not in NEEDS]
+    if unknown or not playbooks:
+        raise ValueError('unknown or no playbook(s) %s; choose from %s' % (', '.join(unknown), ', '.join(sorted(NEEDS))))
+    return set(value for name in playbooks for value in NEEDS[name][key])
+
+
 # A permission that allows everything another does (Graph accepts ReadWrite.All wherever Read.All is asked).
 COVERS = {'Application.Read.All': ('Application.ReadWrite.All',)}
 
@@ -198,12 +218,12 @@ def judge_exchange_role(failed_message=None, call_errors=(), manage_as_app=None,
     messages = ([failed_message] if failed_message else []) + [e.get('message') or '' for e in call_errors if not e.get('not_found')]
     messages = [m for i, m in enumerate(messages) if m not in messages[:i]]
     if not messages:
-        return finding('Exchange role', OK, 'a harmless read (Get-ServicePrincipal, Get-Mailbox) ran: %s holds an Exchange role'
+        return finding('Exchange role', OK, 'harmless reads (Get-ServicePrincipal, Get-Mailbox, Get-TransportConfig) ran: %s holds an Exchange role'
                        % (person or 'the admin app'))
     text = ' '.join(messages)
     fix = ('assign %s the Entra role Exchange Administrator (Entra admin center > Roles and administrators), or add %s to an '
-           'Exchange role group holding Role Management and Mail Recipients; a new assignment can take a while to reach Exchange '
-           'Online' % (who, 'them' if person else 'it'))
+           'Exchange role group holding %s (bootstrap.yml with admin_identity_exchange_role=role_group makes one); a new '
+           'assignment can take a while to reach Exchange Online' % (who, 'them' if person else 'it', ', '.join(_PROVISION_EXCHANGE)))
     if any(marker in text.lower() for marker in _ROLE_TEXT):
         if "isn't supported in this scenario" in text and manage_as_app is False:
             return finding('Exchange role', SKIPPED, 'not judged: Connect-ExchangeOnline failed for want of Exchange.ManageAsApp (see above)')

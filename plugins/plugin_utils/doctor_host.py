@@ -5,8 +5,8 @@
 
 The facts script is the whole command (no stdin) and uses only what ConstrainedLanguage allows, so a locked-down
 host still answers and the doctor can name its language mode. The role check is two allow-listed reads through the
-runner, as every Exchange action sends them: Get-ServicePrincipal (Role Management) and Get-Mailbox -ResultSize 1
-(Mail Recipients); a not-found answer counts as a success (the cmdlet ran).
+runner, as every Exchange action sends them: Get-ServicePrincipal (Role Management), Get-Mailbox -ResultSize 1
+(Mail Recipients) and Get-TransportConfig (View-Only Configuration); a not-found answer counts as a success (the cmdlet ran).
 """
 
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange import transport
@@ -35,7 +35,8 @@ def read_facts(action, interpreter=None):
 
 def role_reads(client_id):
     """Harmless reads that need the roles the playbooks use; never an empty -Identity (that would list every object)."""
-    reads = [{'op': 'get_mailbox', 'params': {'ResultSize': 1}}]
+    # Get-TransportConfig: View-Only Configuration, the third role of a least-privilege role group (doctor.NEEDS).
+    reads = [{'op': 'get_mailbox', 'params': {'ResultSize': 1}}, {'op': 'get_transport_config'}]
     if client_id:
         reads.insert(0, {'op': 'get_service_principal', 'params': {'Identity': client_id}})
     return reads

@@ -36,9 +36,10 @@ def bootstrap_vars(tenant, tmp_path, **more):
     return values
 
 
-def bootstrap(tenant, tmp_path, name, person=None, approve=True, check=False, diff=False, **more):
+def bootstrap(tenant, tmp_path, name, person=None, approve=True, check=False, diff=False, inventory_path=None, **more):
     """One bootstrap.yml run; the person (the Global Administrator unless named) approves the code if one is shown."""
-    run = Watched(tmp_path, BOOTSTRAP, name, extra_vars=bootstrap_vars(tenant, tmp_path, **more), check=check, diff=diff)
+    run = Watched(tmp_path, BOOTSTRAP, name, inventory_path=inventory_path, extra_vars=bootstrap_vars(tenant, tmp_path, **more),
+                  check=check, diff=diff)
     code = run.prompt_code(90)
     if code is not None:
         tenant.device_login(person or tenant.global_admin(), user_code=code, approve=approve)
@@ -74,6 +75,21 @@ def identity_inventory(tenant, tmp_path, vars_file):
     return path
 
 
+def provision_and_doctor_as_identity(tenant, tmp_path, prefix):
+    """provision.yml twice (the rerun changes nothing) and doctor.yml (all ok) as the identity bootstrap made: its report."""
+    inventory = identity_inventory(tenant, tmp_path, str(tmp_path / 'identity' / (UNIQUE + '.vars.yml')))
+    provision = run_playbook(tmp_path, PROVISION, prefix + 'provision-as-identity', inventory=inventory)
+    assert provision.rc == 0, provision
+    rerun = run_playbook(tmp_path, PROVISION, prefix + 'provision-as-identity-again', inventory=inventory)
+    assert rerun.rc == 0 and rerun.changed == 0, rerun
+    doctor = run_playbook(tmp_path, DOCTOR, prefix + 'doctor-as-identity', inventory=inventory,
+                          env={'M365_DOCTOR_REPORT_DIR': str(tmp_path / 'doctor')})
+    assert doctor.rc == 0, doctor
+    report = json.loads((tmp_path / 'doctor' / 'tenant1.json').read_text())
+    assert report['ok'] and not [f for f in report['findings'] if f['status'] == 'problem'], report
+    return report
+
+
 def test_bootstrap_then_provision_and_doctor_as_the_new_identity_reruns_change_nothing_and_absent_removes_it(tenant, tmp_path):
     tenant.config(device_code_interval=1)
     first, code = bootstrap(tenant, tmp_path, 'bootstrap')
@@ -104,16 +120,7 @@ def test_bootstrap_then_provision_and_doctor_as_the_new_identity_reruns_change_n
     assert code is None and again.rc == 0 and again.changed == 0, again
 
     # The other playbooks as the new identity, from the vars file alone.
-    inventory = identity_inventory(tenant, tmp_path, str(home / (UNIQUE + '.vars.yml')))
-    provision = run_playbook(tmp_path, PROVISION, 'provision-as-identity', inventory=inventory)
-    assert provision.rc == 0, provision
-    rerun = run_playbook(tmp_path, PROVISION, 'provision-as-identity-again', inventory=inventory)
-    assert rerun.rc == 0 and rerun.changed == 0, rerun
-    doctor = run_playbook(tmp_path, DOCTOR, 'doctor-as-identity', inventory=inventory,
-                          env={'M365_DOCTOR_REPORT_DIR': str(tmp_path / 'doctor')})
-    assert doctor.rc == 0, doctor
-    report = json.loads((tmp_path / 'doctor' / 'tenant1.json').read_text())
-    assert report['ok'] and not [f for f in report['findings'] if f['status'] == 'problem'], report
+    provision_and_doctor_as_identity(tenant, tmp_path, '')
 
     gone, code = bootstrap(tenant, tmp_path, 'bootstrap-absent', admin_identity_state='absent')
     assert code is None and gone.rc == 0 and gone.changed > 0, gone
@@ -220,3 +227,97 @@ def test_a_certificate_near_its_expiry_is_rotated_with_overlap(tenant, tmp_path)
     again, _code = bootstrap(tenant, tmp_path, 'bootstrap-rotated-again', admin_identity_certificate_valid_days=365,
                              admin_identity_rotate_before_days=45)
     assert again.rc == 0 and again.changed == 0, again
+
+
+# -- least privilege: the Exchange role as a role group of its own (admin_identity_exchange_role=role_group) ----------
+
+ROLE_GROUP_ROLES = ['Mail Recipients', 'Role Management', 'View-Only Configuration']
+
+
+def exchange_inventory(tenant, tmp_path):
+    """localhost plus the emulated Windows host the role group's Exchange tasks run on."""
+    path = tmp_path / 'bootstrap-inventory.json'
+    path.write_text(json.dumps({'all': {'hosts': {'localhost': {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}}},
+                                'windows': {'hosts': {WINDOWS: windows_host(tenant)}}}, indent=2))
+    return path
+
+
+def bootstrap_role_group(tenant, tmp_path, name, **more):
+    """bootstrap() with the least-privilege Exchange role, its Exchange tasks on the emulated Windows host."""
+    more = dict({'admin_identity_exchange_role': 'role_group', 'admin_identity_exchange_host': WINDOWS,
+                 'admin_identity_exchange_options': {'allow_insecure_transport': True}}, **more)
+    return bootstrap(tenant, tmp_path, name, inventory_path=exchange_inventory(tenant, tmp_path), **more)
+
+
+def exchange_state(tenant):
+    return tenant.control('GET', 'tenants/%s/exchange' % tenant.tenant()['tenant_id'])
+
+
+def test_least_privilege_role_group_bootstrap_then_provision_and_doctor_reruns_change_nothing_and_absent_removes_it(tenant, tmp_path):
+    tenant.config(device_code_interval=1)
+    first, code = bootstrap_role_group(tenant, tmp_path, 'rg-bootstrap', diff=True)
+    assert code and first.rc == 0, first
+    app = admin_app(tenant)
+    principal = service_principal(tenant, app['appId'])
+    # No Entra role: the Exchange role is the group, holding only the playbooks' management roles, the app its one member.
+    assert role_assignments(tenant, principal['id']) == []
+    state = exchange_state(tenant)
+    groups = state['role_groups']
+    assert [(g['Name'], g['Roles'], g['Members']) for g in groups] == [(UNIQUE, ROLE_GROUP_ROLES, [principal['id']])]
+    assert [s['AppId'] for s in state['service_principals'] if s['AppId'] == app['appId']] == [app['appId']]
+    assert '"role_group": {}' in first.output or 'role_group: {}' in first.output, first.output  # the diff: before, none
+
+    again, code = bootstrap_role_group(tenant, tmp_path, 'rg-bootstrap-again')
+    assert again.rc == 0 and again.changed == 0, again
+
+    report = provision_and_doctor_as_identity(tenant, tmp_path, 'rg-')
+    assert any(f['check'] == 'Exchange role' and f['status'] == 'ok' for f in report['findings']), report
+
+    gone, code = bootstrap_role_group(tenant, tmp_path, 'rg-bootstrap-absent', admin_identity_state='absent')
+    assert code is None and gone.rc == 0 and gone.changed > 0, gone
+    state = exchange_state(tenant)
+    assert state['role_groups'] == [] and app['appId'] not in [s['AppId'] for s in state['service_principals']]
+    assert admin_app(tenant) is None
+    gone_again, _code = bootstrap_role_group(tenant, tmp_path, 'rg-bootstrap-absent-again', admin_identity_state='absent')
+    assert gone_again.rc == 0 and gone_again.changed == 0, gone_again
+
+
+def test_the_role_group_repairs_a_group_with_other_roles_and_the_doctor_names_a_missing_role(tenant, tmp_path):
+    tenant.config(device_code_interval=1)
+    first, _code = bootstrap_role_group(tenant, tmp_path, 'rg-first')
+    assert first.rc == 0, first
+    app = admin_app(tenant)
+    principal = service_principal(tenant, app['appId'])
+    # Someone took View-Only Configuration out of the group by hand (the group made again with two roles).
+    tenant.control('POST', 'tenants/%s/exchange/role_groups' % tenant.tenant()['tenant_id'],
+                   {'Name': UNIQUE, 'Roles': ['Mail Recipients', 'Role Management'], 'Members': [principal['id']]})
+    home = tmp_path / 'identity'
+    inventory = identity_inventory(tenant, tmp_path, str(home / (UNIQUE + '.vars.yml')))
+    doctor = run_playbook(tmp_path, DOCTOR, 'rg-doctor-missing-role', inventory=inventory,
+                          env={'M365_DOCTOR_REPORT_DIR': str(tmp_path / 'doctor')})
+    report = json.loads((tmp_path / 'doctor' / 'tenant1.json').read_text())
+    role = [f for f in report['findings'] if f['check'] == 'Exchange role'][0]
+    assert doctor.rc != 0 and role['status'] == 'problem', report
+    assert 'Get-TransportConfig' in role['detail'] and 'View-Only Configuration' in role['fix'], role
+    repaired, _code = bootstrap_role_group(tenant, tmp_path, 'rg-repair', diff=True)
+    assert repaired.rc == 0 and repaired.changed == 1, repaired
+    groups = exchange_state(tenant)['role_groups']
+    assert [(g['Roles'], g['Members']) for g in groups] == [(ROLE_GROUP_ROLES, [principal['id']])]
+    again, _code = bootstrap_role_group(tenant, tmp_path, 'rg-repaired-again')
+    assert again.rc == 0 and again.changed == 0, again
+
+
+def test_role_group_check_mode_on_an_existing_identity_changes_nothing(tenant, tmp_path):
+    tenant.config(device_code_interval=1)
+    # An identity made with the Entra role first: switching to the role group in check mode reports it, writes nothing.
+    first, _code = bootstrap(tenant, tmp_path, 'rg-entra-first')
+    assert first.rc == 0, first
+    check, _code = bootstrap_role_group(tenant, tmp_path, 'rg-switch-check', check=True, diff=True)
+    assert check.rc == 0 and check.changed >= 2, check
+    state = exchange_state(tenant)
+    assert state['role_groups'] == []
+    principal = service_principal(tenant, admin_app(tenant)['appId'])
+    assert [a['roleDefinitionId'] for a in role_assignments(tenant, principal['id'])] == [EXCHANGE_ADMINISTRATOR]
+    switched, _code = bootstrap_role_group(tenant, tmp_path, 'rg-switch')
+    assert switched.rc == 0, switched
+    assert role_assignments(tenant, principal['id']) == [] and len(exchange_state(tenant)['role_groups']) == 1

@@ -113,6 +113,28 @@ OPERATIONS = {
                                      select=RECIPIENT_PERMISSION_SELECT, kind='find_by_user'),
 }
 
+# -- Role groups (issue 20: the admin identity's least-privilege Exchange role) ------------------------
+# The management roles a role group of ours may hold: those the playbooks' cmdlets need (docs/permissions.md
+# names which cmdlet needs which) and their read-only variants. A role outside this list is refused before
+# Exchange is asked, so no task can put Organization Management's roles into a group by a typo.
+MANAGEMENT_ROLES = ('Mail Recipients', 'Organization Client Access', 'Role Management', 'View-Only Configuration',
+                    'View-Only Recipients')
+ROLE_GROUP_SELECT = ('Identity', 'Name', 'Description', 'Roles', 'Members')
+ROLE_GROUP_MEMBER_SELECT = ('Identity', 'Name', 'DisplayName', 'ExternalDirectoryObjectId', 'RecipientType')
+
+OPERATIONS.update({
+    'get_role_group': _op('Get-RoleGroup', {'Identity': _p('identity', True)}, select=ROLE_GROUP_SELECT),
+    'new_role_group': _op('New-RoleGroup', {
+        'Name': _p('string', True), 'Roles': _p('enum_list', True, MANAGEMENT_ROLES), 'Description': _p('string')},
+        write=True, select=ROLE_GROUP_SELECT),
+    'remove_role_group': _op('Remove-RoleGroup', {'Identity': _p('identity', True)}, write=True, confirm=True),
+    'get_role_group_member': _op('Get-RoleGroupMember', {'Identity': _p('identity', True)}, select=ROLE_GROUP_MEMBER_SELECT),
+    'add_role_group_member': _op('Add-RoleGroupMember', {'Identity': _p('identity', True), 'Member': _p('identity', True)},
+                                 write=True),
+    'remove_role_group_member': _op('Remove-RoleGroupMember', {'Identity': _p('identity', True), 'Member': _p('identity', True)},
+                                    write=True, confirm=True),
+})
+
 CMDLETS = sorted(set(op['cmdlet'] for op in OPERATIONS.values()) | {'Get-EXOMailbox'})
 
 

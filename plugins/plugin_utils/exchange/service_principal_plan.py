@@ -49,8 +49,9 @@ def record_reads(app_id, object_id):
     return [{'op': 'get_service_principal', 'params': {'Identity': identity}}]
 
 
-def principal_rows(answer, index, what):
-    """The rows a Get-ServicePrincipal read answered ([] when Exchange has no such entry); other errors raise."""
+def principal_rows(answer, index, what, cmdlet='Get-ServicePrincipal'):
+    """The rows a single read (Get-ServicePrincipal unless named) answered ([] when Exchange has no such entry); other errors
+    raise: a failed read is never an empty answer."""
     calls = answer.calls(index)
     if not calls:
         return []
@@ -58,7 +59,7 @@ def principal_rows(answer, index, what):
     if not call.get('ok'):
         if is_not_found(call.get('error')):
             return []
-        raise ConfigError('Get-ServicePrincipal %s failed: %s' % (what, (call.get('error') or {}).get('message')))
+        raise ConfigError('%s %s failed: %s' % (cmdlet, what, (call.get('error') or {}).get('message')))
     return call.get('output') or []
 
 

@@ -5,6 +5,7 @@ returns (objects, warnings); errors are raised as CmdletError.
 """
 
 from .model import ACE_LIMIT, DEFAULT_RESULT_SIZE, MAILBOX_RIGHTS, CmdletError, ServicePrincipal, not_found
+from .role_groups import ROLE_GROUP_CMDLETS, ROLE_WRITES
 
 WRITES = {'New-ServicePrincipal', 'Set-ServicePrincipal', 'Remove-ServicePrincipal', 'Add-MailboxPermission', 'Remove-MailboxPermission',
           'Add-RecipientPermission', 'Remove-RecipientPermission', 'Set-CASMailbox'}
@@ -248,5 +249,9 @@ from . import rbac  # noqa: E402  pylint: disable=wrong-import-position
 
 CMDLETS.update(rbac.CMDLETS)
 WRITES.update(rbac.WRITES)
+# -- Role groups (issue 20: the admin identity's least-privilege Exchange role; role_groups.py) --
+CMDLETS.update(ROLE_GROUP_CMDLETS)
+WRITES |= ROLE_WRITES
+
 
 __all__ = ['CMDLETS', 'WRITES', 'invoke', 'not_found']

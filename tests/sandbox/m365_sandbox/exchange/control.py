@@ -13,6 +13,8 @@
         administrator role; without it Connect succeeds and every cmdlet answers 403 (README, weak)
     POST /_sandbox/tenants/{tid}/exchange/groups  {"Name", "Members": [mailbox, ...]}: a mail-enabled security group (its
         DistinguishedName is what a scope's MemberOfGroup filter names); no group cmdlet is emulated
+    POST /_sandbox/tenants/{tid}/exchange/role_groups  {"Name", "Roles", "Members"?, "Description"?}: make (or make again) a role
+        group behind the collection's back, as an admin would in the Exchange admin center
 
 Answers None for paths that are not Exchange's, so control.py can fall through.
 """
@@ -20,9 +22,9 @@ Answers None for paths that are not Exchange's, so control.py can fall through.
 import re
 
 from .model import CmdletError, ServicePrincipal
-from . import cmdlets, rbac
+from . import cmdlets, rbac, role_groups
 
-_TENANT = re.compile(r'^tenants/([^/]+)/exchange(?:/(service_principals|mailbox_permissions|role|groups))?$')
+_TENANT = re.compile(r'^tenants/([^/]+)/exchange(?:/(service_principals|mailbox_permissions|role|groups|role_groups))?$')
 
 
 def route(sandbox, method, path, body):
@@ -57,7 +59,7 @@ def route(sandbox, method, path, body):
             return 404, {'error': 'unknown tenant %s' % match.group(1)}
         with host.lock:
             if method == 'GET' and match.group(2) is None:
-                return 200, org.snapshot()
+                return 200, dict(org.snapshot(), role_groups=role_groups.snapshot(org))
             try:
                 if method == 'POST' and match.group(2) == 'role':
                     host.set_admin_role(org.tenant_id, body['appId'], bool(body.get('assigned', False)))
@@ -73,6 +75,8 @@ def route(sandbox, method, path, body):
                     return 201, {'output': output, 'warnings': warnings}
                 if method == 'POST' and match.group(2) == 'groups':
                     return 201, rbac.add_group(org, body['Name'], body.get('Members') or [])
+                if method == 'POST' and match.group(2) == 'role_groups':
+                    return 201, role_groups.replace_role_group(org, body)
             except KeyError as exc:
                 return 400, {'error': 'missing %s' % exc}
             except CmdletError as exc:

@@ -10,6 +10,7 @@ import collections
 import threading
 import time
 
+from . import role_groups
 from .model import USER_FORMS, ExchangeOrg
 
 EXCHANGE_APP_ID = '00000002-0000-0ff1-ce00-000000000000'
@@ -363,3 +364,23 @@ class ExchangeHost:
         if 'scp' in claims:
             return PERSON_ROLE_MESSAGE % claims.get('upn')
         return ROLE_MESSAGE % claims.get('appid')
+
+    # -- role groups (issue 20: an app's Exchange role through a role group; role_groups.py) --------
+    def role_group_cmdlets(self, tenant, claims):
+        """The cmdlets an app token may run through its service principal's role groups, or None when that does not
+        decide it: a person's token, or an app that holds an Entra Exchange role (or lost it through the control API)."""
+        if 'scp' in claims:
+            return None
+        app_id = (claims.get('appid') or claims.get('azp') or '').lower()
+        if (tenant.tenant_id, app_id) in self.without_role or self.has_admin_role(tenant.tenant_id, claims):
+            return None
+        with self.lock:
+            allowed = role_groups.cmdlets_of(self.org_for(tenant), app_id)
+        return allowed or None
+
+    def may_run(self, tenant, claims, cmdlet):
+        """Whether the token's caller may run the cmdlet: its Entra Exchange role, or a role group holding the cmdlet."""
+        allowed = self.role_group_cmdlets(tenant, claims)
+        if allowed is not None:
+            return cmdlet in allowed
+        return self.has_admin_role(tenant.tenant_id, claims)

@@ -92,7 +92,12 @@ def _connect(host, tenant_key, token, audience, document, request_id):
         host.counters.add('connect_failures')
         return exc.status, {'error': {'code': 'Unauthorized', 'message': exc.message}}, _headers(request_id)
     host.counters.add('connections')
-    return 200, {'TenantId': tenant.tenant_id, 'Organization': tenant.domain}, _headers(request_id)
+    answer = {'TenantId': tenant.tenant_id, 'Organization': tenant.domain}
+    # An app whose Exchange role comes from role groups gets only their roles' cmdlets in its session (README, "Role groups").
+    allowed = host.role_group_cmdlets(tenant, claims)
+    if allowed is not None:
+        answer['Cmdlets'] = sorted(allowed)
+    return 200, answer, _headers(request_id)
 
 
 def _rows(objects):
@@ -119,7 +124,7 @@ def _invoke(sandbox, host, tenant_key, token, audience, command_id, document, qu
         return _error(400, 'BadRequest', 'Invalid Operation', '||CmdletInput.CmdletName is required.') + (_headers(request_id),)
     name = cmdlet_input['CmdletName']
     params = cmdlet_input.get('Parameters') or {}
-    if name not in cmdlets.CMDLETS or not host.has_role(claims) or not host.has_admin_role(tenant.tenant_id, claims):
+    if name not in cmdlets.CMDLETS or not host.has_role(claims) or not host.may_run(tenant, claims, name):
         return 403, FORBIDDEN_BODY, _headers(request_id)
     with host.counters.lock:
         host.counters.cmdlets[name] += 1

@@ -20,7 +20,9 @@
         # RBAC for Applications (issue 24)
         'Get-ManagementScope', 'New-ManagementScope', 'Set-ManagementScope', 'Remove-ManagementScope',
         'Get-ManagementRoleAssignment', 'New-ManagementRoleAssignment', 'Remove-ManagementRoleAssignment',
-        'Test-ServicePrincipalAuthorization'
+        'Test-ServicePrincipalAuthorization',
+        # Role groups (issue 20)
+        'Get-RoleGroup', 'New-RoleGroup', 'Remove-RoleGroup', 'Get-RoleGroupMember', 'Add-RoleGroupMember', 'Remove-RoleGroupMember'
     )
     CmdletsToExport = @()
     AliasesToExport = @()

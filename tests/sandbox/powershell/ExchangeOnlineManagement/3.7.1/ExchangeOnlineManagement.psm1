@@ -130,6 +130,7 @@ function Assert-SandboxConnected {
             "The term '{0}' is not recognized as a name of a cmdlet, function, script file, or executable program." -f $Name)
         throw (New-Object System.Management.Automation.ErrorRecord $exception, 'CommandNotFoundException', 'ObjectNotFound', $Name)
     }
+    Assert-SandboxRbacCommand -Name $Name
 }
 
 function ConvertTo-ExoParameterValue {
@@ -372,6 +373,7 @@ function Connect-ExchangeOnline {
         UserPrincipalName = $UserPrincipalName
         AppId = $appId
         CommandName = @($CommandName | Where-Object { $_ })
+        RbacCommands = Get-SandboxRbacCommands -Answer $answer
         ConnectionUri = $resource
         TokenExpiryTimeUTC = $expiry
         CertificateAuthentication = $isCertificate
@@ -583,4 +585,63 @@ function Test-ServicePrincipalAuthorization {
     [CmdletBinding(SupportsShouldProcess)]
     param([Parameter(Mandatory, Position = 0)][string]$Identity, [string]$Resource)
     if ($PSCmdlet.ShouldProcess($Identity)) { Invoke-ExoCommand -Name 'Test-ServicePrincipalAuthorization' -Bound $PSBoundParameters }
+}
+
+# -- Role groups (issue 20: the admin identity's least-privilege Exchange role) ------------------------
+# The real module's session holds only the cmdlets the caller's management roles allow; any other is "not
+# recognized" (README, "Role groups": medium). The sandbox's Connect answers that list as "Cmdlets" when an
+# app's role comes from role groups; the Get-EXO* cmdlets ship with the module and reach the service (403).
+
+function Get-SandboxRbacCommands {
+    param($Answer)
+    if ($Answer -and $Answer.PSObject.Properties['Cmdlets']) { return ,@($Answer.Cmdlets) }
+    return $null
+}
+
+function Assert-SandboxRbacCommand {
+    param([string]$Name)
+    $allowed = $script:Connection.RbacCommands
+    if ($null -eq $allowed -or $Name -like 'Get-EXO*' -or $allowed -contains $Name) { return }
+    $exception = New-Object System.Management.Automation.CommandNotFoundException (
+        "The term '{0}' is not recognized as a name of a cmdlet, function, script file, or executable program." -f $Name)
+    throw (New-Object System.Management.Automation.ErrorRecord $exception, 'CommandNotFoundException', 'ObjectNotFound', $Name)
+}
+
+function Get-RoleGroup {
+    [CmdletBinding()]
+    param([Parameter(Position = 0)][string]$Identity, $ResultSize, [string]$Filter)
+    Invoke-ExoCommand -Name 'Get-RoleGroup' -Bound $PSBoundParameters
+}
+
+function New-RoleGroup {
+    [CmdletBinding(SupportsShouldProcess)]
+    param([Parameter(Mandatory, Position = 0)][string]$Name, [string[]]$Roles, [string[]]$Members, [string]$Description,
+        [string]$DisplayName, [string[]]$ManagedBy, [string]$CustomRecipientWriteScope, [string]$CustomConfigWriteScope)
+    if ($PSCmdlet.ShouldProcess($Name)) { Invoke-ExoCommand -Name 'New-RoleGroup' -Bound $PSBoundParameters }
+}
+
+function Remove-RoleGroup {
+    [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')]
+    param([Parameter(Mandatory, Position = 0)][string]$Identity, [switch]$BypassSecurityGroupManagerCheck)
+    if ($PSCmdlet.ShouldProcess($Identity)) { Invoke-ExoCommand -Name 'Remove-RoleGroup' -Bound $PSBoundParameters }
+}
+
+function Get-RoleGroupMember {
+    [CmdletBinding()]
+    param([Parameter(Mandatory, Position = 0)][string]$Identity, $ResultSize)
+    Invoke-ExoCommand -Name 'Get-RoleGroupMember' -Bound $PSBoundParameters
+}
+
+function Add-RoleGroupMember {
+    [CmdletBinding(SupportsShouldProcess)]
+    param([Parameter(Mandatory, Position = 0)][string]$Identity, [Parameter(Mandatory)][string]$Member,
+        [switch]$BypassSecurityGroupManagerCheck)
+    if ($PSCmdlet.ShouldProcess($Identity)) { Invoke-ExoCommand -Name 'Add-RoleGroupMember' -Bound $PSBoundParameters }
+}
+
+function Remove-RoleGroupMember {
+    [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')]
+    param([Parameter(Mandatory, Position = 0)][string]$Identity, [Parameter(Mandatory)][string]$Member,
+        [switch]$BypassSecurityGroupManagerCheck)
+    if ($PSCmdlet.ShouldProcess($Identity)) { Invoke-ExoCommand -Name 'Remove-RoleGroupMember' -Bound $PSBoundParameters }
 }
