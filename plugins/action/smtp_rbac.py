@@ -43,10 +43,16 @@ class ActionModule(ExchangeAction):
         warnings = []
         if principal is None:
             principal = self.exchange_record(params.get('app_id'), params.get('object_id'))
-            if principal is None:
+            if principal is None and not params.get('app_id'):
                 return {'changed': False, 'principal': None, 'actions': [],
                         'warnings': [not_known_message(params.get('app_id'), params.get('object_id'))]}
-            warnings.append(fallback_message(params.get('app_id'), params.get('object_id'), principal))
+            if principal is None:
+                # Gone from Entra ID and Exchange: the scope and the assignment are still found by the names the app id gives.
+                principal = {'app_id': params['app_id'].lower(), 'object_id': params['app_id'].lower(), 'source': 'app_id'}
+                warnings.append('neither Microsoft Graph nor Exchange Online knows a service principal with app_id %s: the '
+                                'scope and role assignment named after the app id are removed if they exist' % params['app_id'])
+            else:
+                warnings.append(fallback_message(params.get('app_id'), params.get('object_id'), principal))
         scope_name = params.get('scope_name') or default_name(principal['app_id'])
         assignment_name = params.get('assignment_name') or default_name(principal['app_id'])
         # A scope the user named may serve others: state=absent removes only the one this module names itself.
@@ -73,6 +79,8 @@ class ActionModule(ExchangeAction):
             'scope_name': scope_name, 'assignment_name': assignment_name, 'role': 'Application SMTP.SendAsApp',
             'scope': outcome['after']['scope'],
             'out_of_scope': outcome['out_of_scope'],
+            # What the diff shows, also without --diff: the audit's drift report reads it.
+            'before': outcome['before'], 'after': outcome['after'],
             'organization': self.session().connection.get('organization'),
         }
         if self.diff_mode:

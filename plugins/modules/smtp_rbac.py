@@ -142,6 +142,14 @@ out_of_scope:
   returned: when the principal is known
   type: list
   elements: str
+before:
+  description: The scope (C(name), C(mailboxes), C(filter)) and the assignment (C(name), C(role), C(scope)) as read; null when missing.
+  returned: when the principal is known
+  type: dict
+after:
+  description: The scope and the assignment after the task (or after a run without check mode).
+  returned: when the principal is known
+  type: dict
 organization:
   description: The organization Exchange Online was connected to.
   returned: when the principal is known
