@@ -226,4 +226,10 @@ def invoke(org, cmdlet, params):
     return CMDLETS[cmdlet](org, params)
 
 
+# -- RBAC for Applications (issue 24): management scopes, app role assignments, Test-ServicePrincipalAuthorization --
+from . import rbac  # noqa: E402  pylint: disable=wrong-import-position
+
+CMDLETS.update(rbac.CMDLETS)
+WRITES.update(rbac.WRITES)
+
 __all__ = ['CMDLETS', 'WRITES', 'invoke', 'not_found']

@@ -11,6 +11,8 @@
     POST /_sandbox/tenants/{tid}/exchange/mailbox_permissions  {"Identity", "User", "AccessRights", "remove"?} behind the collection's back
     POST /_sandbox/tenants/{tid}/exchange/role  {"appId", "assigned": false|true}: take away (or give back) the app's Exchange
         administrator role; without it Connect succeeds and every cmdlet answers 403 (README, weak)
+    POST /_sandbox/tenants/{tid}/exchange/groups  {"Name", "Members": [mailbox, ...]}: a mail-enabled security group (its
+        DistinguishedName is what a scope's MemberOfGroup filter names); no group cmdlet is emulated
 
 Answers None for paths that are not Exchange's, so control.py can fall through.
 """
@@ -18,9 +20,9 @@ Answers None for paths that are not Exchange's, so control.py can fall through.
 import re
 
 from .model import CmdletError, ServicePrincipal
-from . import cmdlets
+from . import cmdlets, rbac
 
-_TENANT = re.compile(r'^tenants/([^/]+)/exchange(?:/(service_principals|mailbox_permissions|role))?$')
+_TENANT = re.compile(r'^tenants/([^/]+)/exchange(?:/(service_principals|mailbox_permissions|role|groups))?$')
 
 
 def route(sandbox, method, path, body):
@@ -69,6 +71,8 @@ def route(sandbox, method, path, body):
                     cmdlet = 'Remove-MailboxPermission' if body.pop('remove', False) else 'Add-MailboxPermission'
                     output, warnings = cmdlets.invoke(org, cmdlet, dict(body, AccessRights=body.get('AccessRights') or ['FullAccess']))
                     return 201, {'output': output, 'warnings': warnings}
+                if method == 'POST' and match.group(2) == 'groups':
+                    return 201, rbac.add_group(org, body['Name'], body.get('Members') or [])
             except KeyError as exc:
                 return 400, {'error': 'missing %s' % exc}
             except CmdletError as exc:

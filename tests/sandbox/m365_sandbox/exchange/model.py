@@ -129,6 +129,10 @@ class ExchangeOrg:
         self.transport_config = {'SmtpClientAuthenticationDisabled': True}
         # Which of USER_FORMS an unresolvable -User gets (the host's unresolved_user_form fault sets it per call).
         self.user_form = 'on_premises'
+        # RBAC for Applications (rbac.py): scopes and role assignments by lower-case name, mail-enabled groups by name.
+        self.management_scopes = {}
+        self.role_assignments = {}
+        self.groups = {}
         self.sync(mailboxes)
 
     # -- directory ----------------------------------------------------------
@@ -212,7 +216,8 @@ class ExchangeOrg:
 
     # -- snapshots for tests --------------------------------------------------
     def snapshot(self):
-        return {
+        from . import rbac  # pylint: disable=import-outside-toplevel  (rbac imports this module)
+        return dict(rbac.snapshot(self), **{
             'tenant_id': self.tenant_id,
             'service_principals': [sp.row() for sp in self.service_principals.values()],
             'mailboxes': {m.upn: {
@@ -221,7 +226,7 @@ class ExchangeOrg:
                 'cas': dict(m.cas),
             } for m in self.mailboxes.values()},
             'transport_config': dict(self.transport_config),
-        }
+        })
 
     def permission_row(self, mailbox, ace):
         return {'Identity': mailbox.alias, 'User': self.principal_name(ace['principal']), 'AccessRights': list(ace['rights']),

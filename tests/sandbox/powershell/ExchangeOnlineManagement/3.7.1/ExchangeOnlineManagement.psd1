@@ -16,7 +16,11 @@
         'Get-Mailbox', 'Get-EXOMailbox', 'Get-MailboxPermission', 'Get-EXOMailboxPermission',
         'Add-MailboxPermission', 'Remove-MailboxPermission',
         'Get-RecipientPermission', 'Add-RecipientPermission', 'Remove-RecipientPermission',
-        'Get-CASMailbox', 'Set-CASMailbox', 'Get-TransportConfig'
+        'Get-CASMailbox', 'Set-CASMailbox', 'Get-TransportConfig',
+        # RBAC for Applications (issue 24)
+        'Get-ManagementScope', 'New-ManagementScope', 'Set-ManagementScope', 'Remove-ManagementScope',
+        'Get-ManagementRoleAssignment', 'New-ManagementRoleAssignment', 'Remove-ManagementRoleAssignment',
+        'Test-ServicePrincipalAuthorization'
     )
     CmdletsToExport = @()
     AliasesToExport = @()

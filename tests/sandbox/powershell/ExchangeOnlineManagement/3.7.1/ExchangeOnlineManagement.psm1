@@ -528,3 +528,59 @@ function Get-TransportConfig {
     param([Parameter(Position = 0)][string]$Identity)
     Invoke-ExoCommand -Name 'Get-TransportConfig' -Bound $PSBoundParameters
 }
+
+# -- RBAC for Applications (issue 24): management scopes, role assignments to apps, Test-ServicePrincipalAuthorization.
+# Parameters as on each cmdlet's Learn page (only the recipient-filter parameter set of the scope cmdlets and the -App
+# parameter set of New-ManagementRoleAssignment); the service checks the filter and the names.
+
+function Get-ManagementScope {
+    [CmdletBinding()]
+    param([Parameter(Position = 0)][string]$Identity, [switch]$Exclusive, [switch]$Orphan)
+    Invoke-ExoCommand -Name 'Get-ManagementScope' -Bound $PSBoundParameters
+}
+
+function New-ManagementScope {
+    [CmdletBinding(SupportsShouldProcess)]
+    param([Parameter(Mandatory, Position = 0)][string]$Name, [Parameter(Mandatory)][string]$RecipientRestrictionFilter,
+        [string]$RecipientRoot, [switch]$Exclusive, [switch]$Force)
+    if ($PSCmdlet.ShouldProcess($Name)) { Invoke-ExoCommand -Name 'New-ManagementScope' -Bound $PSBoundParameters }
+}
+
+function Set-ManagementScope {
+    [CmdletBinding(SupportsShouldProcess)]
+    param([Parameter(Mandatory, Position = 0)][string]$Identity, [string]$RecipientRestrictionFilter, [string]$Name,
+        [string]$RecipientRoot, [switch]$Force)
+    if ($PSCmdlet.ShouldProcess($Identity)) { Invoke-ExoCommand -Name 'Set-ManagementScope' -Bound $PSBoundParameters }
+}
+
+function Remove-ManagementScope {
+    [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')]
+    param([Parameter(Mandatory, Position = 0)][string]$Identity, [switch]$Force)
+    if ($PSCmdlet.ShouldProcess($Identity)) { Invoke-ExoCommand -Name 'Remove-ManagementScope' -Bound $PSBoundParameters }
+}
+
+function Get-ManagementRoleAssignment {
+    [CmdletBinding()]
+    param([Parameter(Position = 0)][string]$Identity, [string]$Role, [string]$RoleAssignee, [string]$RoleAssigneeType,
+        [switch]$GetEffectiveUsers)
+    Invoke-ExoCommand -Name 'Get-ManagementRoleAssignment' -Bound $PSBoundParameters
+}
+
+function New-ManagementRoleAssignment {
+    [CmdletBinding(SupportsShouldProcess)]
+    param([Parameter(Position = 0)][string]$Name, [Parameter(Mandatory)][string]$Role, [Parameter(Mandatory)][string]$App,
+        [string]$CustomResourceScope)
+    if ($PSCmdlet.ShouldProcess($Role)) { Invoke-ExoCommand -Name 'New-ManagementRoleAssignment' -Bound $PSBoundParameters }
+}
+
+function Remove-ManagementRoleAssignment {
+    [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')]
+    param([Parameter(Mandatory, Position = 0)][string]$Identity, [switch]$Force)
+    if ($PSCmdlet.ShouldProcess($Identity)) { Invoke-ExoCommand -Name 'Remove-ManagementRoleAssignment' -Bound $PSBoundParameters }
+}
+
+function Test-ServicePrincipalAuthorization {
+    [CmdletBinding(SupportsShouldProcess)]
+    param([Parameter(Mandatory, Position = 0)][string]$Identity, [string]$Resource)
+    if ($PSCmdlet.ShouldProcess($Identity)) { Invoke-ExoCommand -Name 'Test-ServicePrincipalAuthorization' -Bound $PSBoundParameters }
+}
