@@ -124,3 +124,31 @@ def test_rbac_without_smtp_or_with_a_mailbox_the_scope_cannot_name_is_refused_be
     state = tenant.state(tenant.tenant(0)['tenant_id'])
     assert not [a for a in state['applications'] if a.get('uniqueName') == 'role-mail-app']
     assert exchange_state(tenant)['management_scopes'] == []
+
+
+def test_login_check_proves_smtp_in_scope_and_a_refusal_outside_it(tenant, tmp_path):
+    """A real XOAUTH2 SMTP login (Postfix) works for a listed mailbox and is refused for another, with the app's own token."""
+    import sys  # pylint: disable=import-outside-toplevel
+    from playbook import REPO  # pylint: disable=import-outside-toplevel
+    sys.path.insert(0, os.path.join(REPO, 'tests', 'mailservers'))
+    from exchange_mirror import ExchangeMirror  # pylint: disable=import-outside-toplevel
+    from mailserver_harness import MailServers  # pylint: disable=import-outside-toplevel
+    mailboxes = tenant.tenant(0)['mailboxes'][:3]
+    outside = tenant.tenant(0)['mailboxes'][3]
+    with MailServers(tenant.info['signing_kid'], tenant.info['signing_public_key_path']) as servers:
+        with ExchangeMirror(tenant, servers, 'role-mail-app'):
+            inventory = write_inventory(tmp_path / 'login.json', tenant, tmp_path, tenants=1, exchange=True,
+                                        mailbox_access_verify_login=True, mailbox_access_verify_timeout=60,
+                                        mailbox_access_verify_options=servers.endpoints,
+                                        mailbox_access_verify_refused=[outside], **RBAC)
+            made = run_playbook(tmp_path, PROVISION, 'rbac-login', inventory=inventory)
+            assert made.rc == 0, made
+    result = made.results()["Log in to every mailbox with the app's token (IMAP/POP/SMTP, XOAUTH2)"]['tenant1']
+    assert result['ok'], result
+    # The token carries no SMTP.SendAsApp: the login works through the role assignment's scope alone.
+    assert 'SMTP.SendAsApp' not in result['token']['roles'] and result['token']['problems'] == [], result['token']
+    logins = dict((c['mailbox'], c) for c in result['checks'])
+    assert all(logins[m]['ok'] and logins[m]['expected'] == 'login' for m in mailboxes), logins
+    refused = logins[outside]
+    assert refused['expected'] == 'refused' and refused['ok'] and not refused['logged_in'], refused
+    assert refused['cause'] == 'out_of_scope' and 'management scope' in refused['diagnosis'], refused

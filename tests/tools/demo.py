@@ -133,7 +133,10 @@ def write_inventory(sandbox, work, handover, identities, mail=None):
                                            mailbox_access_protocols=['smtp'], mailbox_access_smtp_access='rbac',
                                            mailbox_access_mailboxes=tenant['mailboxes'][:2],
                                            mailbox_access_handover_dest=os.path.join(handover, 'tenant1-scanner-mail-app.json'),
-                                           mailbox_access_exchange_host='exchange-admin')
+                                           mailbox_access_exchange_host='exchange-admin',
+                                           # The mailboxes' protocol switches are settings of the mailbox, set by the reader's
+                                           # run (IMAP, POP, SMTP); a second app with other protocols would switch them back.
+                                           mailbox_access_configure_protocols=False)
     hosts['tenant1-scanner'].update(identities[0])
     print('tenant1-scanner: send-only app in tenant1, SMTP through RBAC for Applications as %s' % ', '.join(tenant['mailboxes'][:2]))
     inventory = {'tenants': {'hosts': hosts}, 'windows': {'hosts': {'exchange-admin': windows_host(sandbox)}}}
