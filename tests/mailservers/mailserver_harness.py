@@ -4,13 +4,16 @@ Each instance runs from a private config dir as a normal foreground process on
 loopback ports, with TLS from a throwaway CA made here. Dovecot validates the
 sandbox's JWTs locally (signature with the sandbox signing key, expiry,
 audience), checks the protocol's role (exchange_roles.lua) and a per-mailbox
-allow-list standing in for FullAccess. Postfix asks Dovecot's auth listener
+allow-list standing in for FullAccess; for SMTP, an app without Entra's
+SMTP.SendAsApp may instead send as a mailbox its RBAC for Applications scope
+covers (exchange_rbac.lua, allow_smtp_rbac). Postfix asks Dovecot's auth listener
 for SMTP AUTH; a second Postfix answers every AUTH with Exchange's
 "535 5.7.139" (SMTP AUTH disabled for the tenant).
 
     with MailServers(signing_kid, signing_public_key_path) as servers:
         servers.trust_client(app_id)          # Dovecot keys are per azp claim
         servers.allow(['user1@tenant1.onmicrosoft.com'])
+        servers.allow_smtp_rbac({app_id: ['user2@tenant1.onmicrosoft.com']})   # SMTP only, apps without Entra SMTP.SendAsApp
         servers.imap_port, servers.pop_port, servers.smtp_port, servers.smtp_disabled_port, servers.ca_path
 
 A missing Dovecot or Postfix raises MailServerError: the tests fail, they do not skip.
@@ -40,6 +43,9 @@ DOVECOT = '/usr/sbin/dovecot'
 POSTFIX = '/usr/sbin/postfix'
 # Exchange checks this audience; the sandbox issues it for scope https://outlook.office365.com/.default.
 EXCHANGE_AUDIENCE = 'https://outlook.office365.com'
+# The lua passdbs and what they load: Exchange's RBAC for SMTP, its role check, and their shared token reader.
+LUA_SCRIPTS = ('exchange_rbac.lua', 'exchange_roles.lua', 'exchange_token.lua')
+RBAC_LIST = 'rbac_smtp.list'
 INSTALL_HINT = 'run tests/mailservers/install.sh as root (make test does) to install dovecot-imapd, dovecot-pop3d and postfix'
 
 
@@ -217,8 +223,9 @@ class Dovecot(_Process):
         # Dovecot's auth process runs as its own user and reads the lua passdb when it starts: a copy here, where that
         # user can reach it, never the clone's file (a clone under root's home or any 0700 folder broke every login
         # with "Auth process broken").
-        shutil.copy(os.path.join(HERE, 'exchange_roles.lua'), os.path.join(self.dir, 'exchange_roles.lua'))
-        os.chmod(os.path.join(self.dir, 'exchange_roles.lua'), 0o644)
+        for script in LUA_SCRIPTS:
+            shutil.copy(os.path.join(HERE, script), os.path.join(self.dir, script))
+            os.chmod(os.path.join(self.dir, script), 0o644)
         mail_user = pwd.getpwnam('dovecot')
         os.chown(os.path.join(self.dir, 'mail'), mail_user.pw_uid, mail_user.pw_gid)
         _fill('dovecot.conf.in', self.config, DIR=self.dir, INSTANCE='m365-test-%d' % self.imap_port,
@@ -229,6 +236,8 @@ class Dovecot(_Process):
         self.trust_client('default')
         if not os.path.exists(os.path.join(self.dir, 'fullaccess.passwd')):
             self.allow([])
+        if not os.path.exists(os.path.join(self.dir, RBAC_LIST)):
+            self.allow_smtp_rbac({})
 
     def trust_client(self, azp):
         """Dovecot looks the signing key up under the token's azp claim (the client app id)."""
@@ -245,6 +254,17 @@ class Dovecot(_Process):
                 # No password: the token was checked by the passdbs before this one.
                 handle.write('%s::::::nopassword=y\n' % mailbox)
         os.replace(tmp, os.path.join(self.dir, 'fullaccess.passwd'))
+
+    def allow_smtp_rbac(self, scopes):
+        """Replace what RBAC for Applications lets apps send as over SMTP: {app id: [mailbox, ...]} (exchange_rbac.lua reads
+        the file at every login)."""
+        tmp = os.path.join(self.dir, RBAC_LIST + '.tmp')
+        with open(tmp, 'w', encoding='utf-8') as handle:
+            for app_id in sorted(scopes):
+                for mailbox in sorted(scopes[app_id]):
+                    handle.write('%s %s\n' % (app_id.lower(), mailbox.lower()))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, os.path.join(self.dir, RBAC_LIST))
 
     def start(self):
         self.write_config()
@@ -383,6 +403,12 @@ class MailServers:
         self.dovecot.allow(mailboxes)
         for late in self._late:
             late.allow(mailboxes)
+
+    def allow_smtp_rbac(self, scopes):
+        """{app id: [mailbox, ...]} an `Application SMTP.SendAsApp` assignment covers (SMTP only, see exchange_rbac.lua)."""
+        self.dovecot.allow_smtp_rbac(scopes)
+        for late in self._late:
+            late.allow_smtp_rbac(scopes)
 
     def start_later(self, delay, mailboxes=(), clients=()):
         """A second Dovecot whose ports are known now but that listens only after delay seconds."""
