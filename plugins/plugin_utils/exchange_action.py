@@ -22,7 +22,7 @@ from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import Conf
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_args import (
     EXCHANGE_REQUIRED_IF, MUTUALLY_EXCLUSIVE, action_spec)
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_graph import ControllerGraph
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import OPERATIONS, is_not_found
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import OPERATIONS
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import ExchangeSession
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.powershell_transport import PowerShellTransportError, is_powershell_shell
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.transport_policy import check_transport
@@ -217,15 +217,7 @@ def exchange_record_operations(app_id, object_id, remove=False):
 
 def principal_rows(answer, index, what):
     """The rows a Get-ServicePrincipal read answered ([] when Exchange has no such entry); other errors raise."""
-    calls = answer.calls(index)
-    if not calls:
-        return []
-    call = calls[0]
-    if not call.get('ok'):
-        if is_not_found(call.get('error')):
-            return []
-        raise ConfigError('Get-ServicePrincipal %s failed: %s' % (what, (call.get('error') or {}).get('message')))
-    return call.get('output') or []
+    return answer.found_rows(index, 'Get-ServicePrincipal %s' % what)
 
 
 def exchange_record_row(answer, app_id, object_id):

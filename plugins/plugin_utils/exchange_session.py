@@ -22,6 +22,7 @@ from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import Conf
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils import exchange_progress, exchange_runner, powershell_transport
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import (
     InvalidOperation,
+    is_not_found,
     is_write,
     validate_operations,
 )
@@ -165,6 +166,19 @@ class ExchangeResult(object):
 
     def by_key(self, op_index):
         return dict((r.get('key'), r) for r in self.calls(op_index))
+
+    def found_rows(self, op_index, what):
+        """Rows of a single read; [] when Exchange says the object does not exist. Any other failure raises ConfigError
+        naming ``what``: a failed read is not an empty answer."""
+        calls = self.calls(op_index)
+        if not calls:
+            return []
+        call = calls[0]
+        if not call.get('ok'):
+            if is_not_found(call.get('error')):
+                return []
+            raise ConfigError('%s failed: %s' % (what, (call.get('error') or {}).get('message')))
+        return call.get('output') or []
 
     def errors(self):
         return [r for r in self.results if not r.get('ok')]

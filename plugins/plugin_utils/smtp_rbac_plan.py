@@ -16,14 +16,14 @@ would bring the mailbox check back). This module decides, for one app:
 - the reads and conditional writes of one runner payload (one connection) and, from the rows read, the outcome the
   controller expects (exchange_action.check_plan compares it with what the runner did).
 
-Stdlib only (and exchange_operations): unit tests load it without Ansible.
+Stdlib only (and the collection's names, errors and operation table): unit tests load it without Ansible.
 """
 
 import re
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import (
-    MAX_FILTER, SMTP_RBAC_ROLES, is_not_found)
+from ansible_collections.m365.mail_oauth.plugins.module_utils.names import text_problem
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import MAX_FILTER, SMTP_RBAC_ROLES
 
 SMTP_ROLE = SMTP_RBAC_ROLES[0]
 NAME_PREFIX = 'm365-mail_oauth-smtp-'
@@ -32,7 +32,7 @@ MAX_ASSIGNMENT_NAME = 64
 # What the filter may hold: an address as Exchange writes PrimarySmtpAddress. Quotes, backticks, $ and spaces would end
 # the OPATH value or be read by PowerShell; Exchange would refuse the filter or, worse, match something else.
 _ADDRESS = re.compile(r"^[A-Za-z0-9.!#%&*+/=?^_{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-_SCOPE_NAME_BAD = re.compile(r"[\x00-\x1f\x7f'\"`$\\]")
+_SCOPE_NAME_BAD = re.compile(r"['\"`$\\]")
 
 READ_PRINCIPAL, READ_SCOPE, READ_ASSIGNMENT, READ_AUTHORIZATION = 0, 1, 2, 3
 
@@ -43,13 +43,11 @@ def default_name(app_id):
 
 
 def scope_name_problem(name):
-    if not isinstance(name, str) or not name.strip() or name != name.strip():
-        return 'it is empty or has leading or trailing spaces'
-    if _SCOPE_NAME_BAD.search(name):
-        return 'it contains a quote, backtick, $, backslash or control character'
-    if len(name) > MAX_ASSIGNMENT_NAME:
-        return 'it is %d characters long, longer than the %d Exchange allows' % (len(name), MAX_ASSIGNMENT_NAME)
-    return None
+    # The one rule for names first (module_utils/names.py), then what a scope's name must not hold in a filter or cmdlet.
+    problem = text_problem(name, MAX_ASSIGNMENT_NAME)
+    if problem is None and _SCOPE_NAME_BAD.search(name):
+        problem = 'it contains a quote, backtick, $ or backslash'
+    return problem
 
 
 def check_name(name, option):
@@ -143,25 +141,11 @@ class SmtpRbacPlan(object):
 
     # -- what the runner read -------------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _rows(answer, index, what):
-        """Rows of a single read; [] when Exchange says it does not exist; ConfigError on any other failure."""
-        calls = answer.calls(index)
-        if not calls:
-            return []
-        call = calls[0]
-        if not call.get('ok'):
-            error = call.get('error') or {}
-            if is_not_found(error):
-                return []
-            # A failed read is not an empty answer: nothing may be planned on it.
-            raise ConfigError('%s failed: %s' % (what, error.get('message')))
-        return call.get('output') or []
-
     def outcome(self, answer):
-        principal = self._rows(answer, READ_PRINCIPAL, 'Get-ServicePrincipal %s' % self.principal_id)
-        scopes = self._rows(answer, READ_SCOPE, 'Get-ManagementScope %s' % self.scope_name)
-        assignments = self._rows(answer, READ_ASSIGNMENT, 'Get-ManagementRoleAssignment %s' % self.assignment_name)
+        # A failed read is not an empty answer: found_rows raises on anything but "not found".
+        principal = answer.found_rows(READ_PRINCIPAL, 'Get-ServicePrincipal %s' % self.principal_id)
+        scopes = answer.found_rows(READ_SCOPE, 'Get-ManagementScope %s' % self.scope_name)
+        assignments = answer.found_rows(READ_ASSIGNMENT, 'Get-ManagementRoleAssignment %s' % self.assignment_name)
         scope = scopes[0] if scopes else None
         assignment = assignments[0] if assignments else None
         wanted = self._assignment_match()
