@@ -14,7 +14,7 @@ from ansible_collections.m365.mail_oauth.plugins.module_utils.doctor_probe impor
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, M365Error, PowerShellTransportError
 from ansible_collections.m365.mail_oauth.plugins.module_utils.http import REFUSED, UNKNOWN_HOST
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils import doctor_host
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_action import ExchangeAction
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.action import ExchangeAction
 
 CHECKS = ('endpoints', 'clock', 'token', 'graph_permissions', 'manage_as_app', 'exchange_host', 'exchange_role')
 HOST_CHECKS = ('exchange_host', 'exchange_role')

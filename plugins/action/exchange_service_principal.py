@@ -4,9 +4,9 @@
 """Action for m365.mail_oauth.exchange_service_principal; the documentation is in plugins/modules/exchange_service_principal.py."""
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_action import (
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.action import (
     ExchangeAction, check_plan, exchange_record_operations, exchange_record_row, fallback_message, not_known_message, principal_rows)
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_args import PRINCIPAL_SPEC
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.args import PRINCIPAL_SPEC
 
 SPEC = dict(
     PRINCIPAL_SPEC,

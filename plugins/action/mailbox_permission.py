@@ -4,11 +4,11 @@
 """Action for m365.mail_oauth.mailbox_permission; the documentation is in plugins/modules/mailbox_permission.py."""
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, M365Error
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_action import (
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.action import (
     ExchangeAction, check_plan, fallback_message, not_known_message)
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_args import PRINCIPAL_SPEC
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.mailbox_list import resolve_mailboxes
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.permission_plan import PermissionPlan
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.args import PRINCIPAL_SPEC
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.mailbox_identities import resolve_mailboxes
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.mailbox_permission_plan import PermissionPlan
 
 SPEC = dict(
     PRINCIPAL_SPEC,

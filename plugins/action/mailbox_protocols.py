@@ -4,9 +4,9 @@
 """Action for m365.mail_oauth.mailbox_protocols; the documentation is in plugins/modules/mailbox_protocols.py."""
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_action import ExchangeAction, check_plan
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import is_not_found
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.mailbox_list import resolve_mailboxes
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.action import ExchangeAction, check_plan
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.operations import is_not_found
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.mailbox_identities import resolve_mailboxes
 
 SPEC = dict(
     mailboxes=dict(type='list', elements='str'),

@@ -4,7 +4,7 @@
 
 
 class ModuleDocFragment:
-    """How the Exchange actions reach Exchange Online; mirrors plugin_utils/exchange_args.py EXCHANGE_CONNECTION_SPEC."""
+    """How the Exchange actions reach Exchange Online; mirrors plugin_utils/exchange/args.py EXCHANGE_CONNECTION_SPEC."""
 
     DOCUMENTATION = r'''
 options:

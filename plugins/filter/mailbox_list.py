@@ -46,7 +46,7 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.mailbox_list import check_mailboxes, parse_mailbox_file
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.mailbox_identities import check_mailboxes, parse_mailbox_file
 
 
 def mailbox_list(mailboxes, file_text='', file_name='mailboxes_file'):

@@ -34,7 +34,7 @@ _value:
 '''
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.smtp_rbac_plan import scope_addresses, scope_filter
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.smtp_rbac_plan import scope_addresses, scope_filter
 
 
 def smtp_scope_problem(mailboxes):

@@ -2,7 +2,7 @@
 # Copyright: m365.mail_oauth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Which ExchangeOnlineManagement a PowerShell host needs, and how to install it there: the one rule the doctor judges
-a host by and the runner's message repeats (exchange_session sends advice() in the payload; the runner only picks the
+a host by and the runner's message repeats (plugin_utils/exchange sends advice() in the payload; the runner only picks the
 line that fits the host's PowerShell).
 
 Facts (module release notes; shared/reference/exchange-online-rest.md): -AccessToken arrived in 3.1.0; 3.10.0 needs

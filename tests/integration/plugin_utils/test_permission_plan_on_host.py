@@ -2,8 +2,8 @@
 
 import pytest
 
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import InvalidOperation, validate_operations
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.permission_plan import PermissionPlan
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.operations import InvalidOperation, validate_operations
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.mailbox_permission_plan import PermissionPlan
 
 from m365_sandbox.testing import MAILBOXES, SP
 

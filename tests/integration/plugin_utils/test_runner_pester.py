@@ -3,7 +3,7 @@
 One pwsh runs the whole suite (about 30-40 s on 2 cores; Host.Tests.ps1 starts its child PowerShells
 together) and writes JUnit XML into a temporary folder; a failure lists every failed test with its message.
 Without pwsh the test skips with the install hint, except under CI=true where that is a failure.
-M365_RUNNER_PATH points the suite at another copy of exchange_runner.ps1.
+M365_RUNNER_PATH points the suite at another copy of plugins/plugin_utils/exchange/runner.ps1.
 """
 
 import os

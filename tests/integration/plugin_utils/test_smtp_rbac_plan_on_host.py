@@ -1,8 +1,8 @@
 """SMTP through RBAC for Applications: the plan's payload run by the real runner in pwsh against the sandbox, in one session,
 and the controller's own plan from the rows it read agreeing with what the runner did."""
 
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import ExchangeResult
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.smtp_rbac_plan import SmtpRbacPlan, default_name, scope_addresses
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.session import ExchangeResult
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.smtp_rbac_plan import SmtpRbacPlan, default_name, scope_addresses
 
 from m365_sandbox.exchange import rbac
 from m365_sandbox.testing import MAILBOXES, SP, TENANT

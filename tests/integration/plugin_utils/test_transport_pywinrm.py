@@ -4,7 +4,7 @@ import pytest
 import winrm
 from ansible.plugins.shell.powershell import ShellModule as PowerShellShell
 
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import ExchangeSession
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.session import ExchangeSession
 
 TENANT = 'tenant1.onmicrosoft.com'
 SP = '66666666-7777-4888-8999-000000000000'

@@ -86,12 +86,15 @@ class Emulator:
 
     def run_runner(self, operations, **connection):
         """The collection's real bootstrap and runner in pwsh, with a payload for these operations: the runner's answer."""
-        from ansible_collections.m365.mail_oauth.plugins.plugin_utils import exchange_runner  # pylint: disable=import-outside-toplevel
-        settings = {'auth': 'access_token', 'organization': TENANT, 'access_token': self.token(), 'min_version': '3.1.0'}
+        # pylint: disable-next=import-outside-toplevel
+        from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange import payload as runner_payload, runner_protocol
+        settings = dict(runner_payload.module_payload('access_token', '3.1.0'), auth='access_token', organization=TENANT, access_token=self.token())
         settings.update(connection)
-        payload = {'version': exchange_runner.PROTOCOL_VERSION, 'connection': settings, 'operations': operations,
-                   'retry': {'attempts': 3, 'delay': 0.01, 'max_delay': 0.05}}
-        stdout, stderr, _rc = self.pwsh(exchange_runner.BOOTSTRAP, exchange_runner.build_stdin(payload))
+        # Not build_payload: these tests send what Python would refuse (a cmdlet off the list, half a connection) to see
+        # the runner refuse it too. The runtime settings still come from the one place that decides them; one session.
+        payload = dict(runner_payload.runtime_payload(sessions=1, retry={'attempts': 3, 'delay': 0.01, 'max_delay': 0.05}),
+                       version=runner_protocol.PROTOCOL_VERSION, connection=settings, operations=operations)
+        stdout, stderr, _rc = self.pwsh(runner_protocol.BOOTSTRAP, runner_protocol.build_stdin(payload))
         lines = [line for line in stdout.splitlines() if line.strip()]
         assert lines, stderr
         return json.loads(lines[-1])

@@ -25,16 +25,17 @@ def _protocol(host, **kwargs):
 
 def _start_bootstrap(host, operations, protocol=None, **connection):
     """Open a shell and start the bootstrap with the runner and payload on stdin, as the action plugins do."""
-    from ansible_collections.m365.mail_oauth.plugins.plugin_utils import exchange_runner  # pylint: disable=import-outside-toplevel
-    settings = {'auth': 'access_token', 'organization': TENANT, 'access_token': host.token()}
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange import payload as runner_payload, runner_protocol
+    settings = dict(runner_payload.module_payload('access_token'), auth='access_token', organization=TENANT, access_token=host.token())
     settings.update(connection)
-    payload = {'version': exchange_runner.PROTOCOL_VERSION, 'connection': settings, 'operations': operations}
+    payload = dict(runner_payload.runtime_payload(sessions=1), version=runner_protocol.PROTOCOL_VERSION, connection=settings, operations=operations)
     protocol = protocol or _protocol(host)
     shell = protocol.open_shell()
-    encoded = base64.b64encode(exchange_runner.BOOTSTRAP.encode('utf-16-le')).decode()
+    encoded = base64.b64encode(runner_protocol.BOOTSTRAP.encode('utf-16-le')).decode()
     command = protocol.run_command(shell, 'PowerShell', ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Unrestricted', '-EncodedCommand', encoded],
                                    console_mode_stdin=False)
-    protocol.send_command_input(shell, command, exchange_runner.build_stdin(payload), end=True)
+    protocol.send_command_input(shell, command, runner_protocol.build_stdin(payload), end=True)
     return protocol, shell, command
 
 
@@ -67,7 +68,7 @@ def test_powershell_runs_in_pwsh_and_cmd_does_not(host):
 
 def test_bootstrap_without_stdin_says_so(host):
     need_pwsh()
-    from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_runner import BOOTSTRAP  # pylint: disable=import-outside-toplevel
+    from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.runner_protocol import BOOTSTRAP  # pylint: disable=import-outside-toplevel
     session = winrm.Session(_endpoint(host), auth=('ansible', 'Passw0rd!'), transport='basic')
     result = session.run_ps(BOOTSTRAP)
     # The bootstrap counts its stdin lines before it builds a script from them, and answers in the runner's JSON shape.

@@ -1,7 +1,7 @@
 """The one rule for ExchangeOnlineManagement on a host: the doctor's finding and the runner's message both come from it."""
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils import doctor, exchange_module
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import connection_payload
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.payload import connection_payload
 
 
 def test_the_version_needed_and_why():

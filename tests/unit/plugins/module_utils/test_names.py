@@ -8,8 +8,8 @@ from ansible_collections.m365.mail_oauth.plugins.filter.display_name_problem imp
 from ansible_collections.m365.mail_oauth.plugins.filter.mailbox_list import mailbox_list
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
 from ansible_collections.m365.mail_oauth.plugins.module_utils.names import check_display_name, display_name_problem, text_problem
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import InvalidOperation, validate_operation
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.mailbox_list import identity_problem
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.operations import InvalidOperation, validate_operation
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.mailbox_identities import identity_problem
 
 GUID = '66666666-7777-4888-8999-000000000000'
 # Names a person or a merged list could produce: padding of every kind of space, control characters, the limits.

@@ -15,7 +15,7 @@ from ansible_collections.m365.mail_oauth.plugins.module_utils import signin
 from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import AUTH_KINDS, CREDENTIAL_OPTIONS, credentials_from_params
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph_client import _error_from_response
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_action import delegated_user
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.action import delegated_user
 
 
 GA = '62e90394-69f5-4237-9190-012177145e10'

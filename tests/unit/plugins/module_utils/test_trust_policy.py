@@ -10,7 +10,7 @@ import pytest
 from ansible_collections.m365.mail_oauth.plugins.module_utils.clouds import check_endpoints
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
 from ansible_collections.m365.mail_oauth.plugins.module_utils.vault import read_vault_password_file, vault_encrypt
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.transport_policy import transport_problems
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.transport_policy import transport_problems
 
 ALLOW = 'M365_ALLOW_CUSTOM_ENDPOINTS'
 

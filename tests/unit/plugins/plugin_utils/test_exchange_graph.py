@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.argspec import GRAPH_AUTH_SPEC
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_graph import ControllerGraph
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.graph import ControllerGraph
 
 PARAMS = dict((name, option.get('default')) for name, option in GRAPH_AUTH_SPEC.items())
 PARAMS.update(tenant_id='11111111-aaaa-4aaa-8aaa-000000000001', client_id='0b0b0b0b-2222-4222-8222-000000000002',

@@ -5,9 +5,9 @@ import json
 import pytest
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils import exchange_runner
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import InvalidOperation, validate_operation, validate_operations
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import build_payload, connection_payload
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange import runner_protocol
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.operations import InvalidOperation, validate_operation, validate_operations
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.payload import build_payload, connection_payload
 
 GUID = '66666666-7777-4888-8999-000000000000'
 
@@ -78,11 +78,11 @@ INJECTIONS = [
 def test_injection_attempts_stay_literal_data(value):
     connection = connection_payload({'organization': 'contoso.onmicrosoft.com', 'access_token': 'tok'})
     payload = build_payload(connection, [{'op': 'get_mailbox_permission', 'for_each': [value], 'params': {'User': value}}])
-    stdin = exchange_runner.build_stdin(payload)
-    script, allow_list, decoded = exchange_runner.parse_stdin(stdin)
+    stdin = runner_protocol.build_stdin(payload)
+    script, allow_list, decoded = runner_protocol.parse_stdin(stdin)
     # The runner text and the allow-list do not depend on the data, and the data comes back byte for byte.
-    assert script == exchange_runner.runner_script()
-    assert allow_list == exchange_runner.OPERATIONS
+    assert script == runner_protocol.runner_script()
+    assert allow_list == runner_protocol.OPERATIONS
     assert value not in script
     assert decoded['operations'][0]['for_each'] == [value]
     assert decoded['operations'][0]['params']['User'] == value
@@ -92,10 +92,10 @@ def test_injection_attempts_stay_literal_data(value):
 def test_payload_is_one_line_of_json_per_stdin_line():
     connection = connection_payload({'organization': 'contoso.onmicrosoft.com', 'access_token': 'tok'})
     payload = build_payload(connection, [{'op': 'get_mailbox', 'params': {'Identity': 'Zoë Ünïcødé'}}])
-    stdin = exchange_runner.build_stdin(payload)
+    stdin = runner_protocol.build_stdin(payload)
     assert stdin.count(b'\n') == 3
     stdin.decode('ascii')
-    assert json.dumps(exchange_runner.parse_stdin(stdin)[2], sort_keys=True) == json.dumps(payload, sort_keys=True)
+    assert json.dumps(runner_protocol.parse_stdin(stdin)[2], sort_keys=True) == json.dumps(payload, sort_keys=True)
 
 
 @pytest.mark.parametrize('settings,needle', [
@@ -127,7 +127,7 @@ def test_connection_settings_per_method():
 # -- exchange_sessions: the option, and the payload's 'sessions' part ------------------------------------------
 
 def test_sessions_default_and_payload():
-    from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import sessions_payload
+    from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.payload import sessions_payload
     assert sessions_payload() == {'max': 3, 'keys_per_session': 20}
     assert sessions_payload(1) == {'max': 1, 'keys_per_session': 20}
     connection = connection_payload({'organization': 'contoso.onmicrosoft.com', 'access_token': 'x'})
@@ -139,25 +139,25 @@ def test_sessions_default_and_payload():
 @pytest.mark.parametrize('value', [0, 6, -1, '3', 2.5, True])
 def test_sessions_refused(value):
     from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
-    from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import sessions_payload
+    from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.payload import sessions_payload
     with pytest.raises(ConfigError, match='exchange_sessions'):
         sessions_payload(value)
 
 
 def test_sessions_option_in_every_exchange_action_spec():
-    from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_args import action_spec
+    from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.args import action_spec
     spec = action_spec({})['exchange_sessions']
     assert spec == {'type': 'int', 'choices': [1, 2, 3, 4, 5], 'default': 3}
 
 
 def test_session_carries_the_option_to_the_runner():
-    from ansible_collections.m365.mail_oauth.plugins.plugin_utils import exchange_runner
-    from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import ExchangeSession
+    from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange import runner_protocol
+    from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.session import ExchangeSession
     sent = []
 
     def execute(action, bootstrap, in_data, interpreter=None):
-        sent.append(exchange_runner.parse_stdin(in_data)[2])
-        return {'version': exchange_runner.PROTOCOL_VERSION, 'results': []}
+        sent.append(runner_protocol.parse_stdin(in_data)[2])
+        return {'version': runner_protocol.PROTOCOL_VERSION, 'results': []}
 
     session = ExchangeSession(None, {'organization': 'contoso.onmicrosoft.com', 'access_token': 'x'}, execute=execute, sessions=2)
     session.read([{'op': 'get_transport_config'}])

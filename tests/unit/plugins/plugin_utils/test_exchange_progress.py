@@ -1,7 +1,7 @@
 """Progress lines: read from stdout in any pieces, and the winrm hook that passes the pieces on."""
 
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils import powershell_transport
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_progress import ProgressReader, wanted
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange import transport
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.progress import ProgressReader, wanted
 
 STDOUT = (b'#m365.mail_oauth:progress get_mailbox_permission 50/1000\r\n'
           b'#m365.mail_oauth:progress add_mailbox_permission 1000/1000\n'
@@ -57,7 +57,7 @@ def test_winrm_pieces_reach_on_output_and_the_hook_goes_away():
     connection = _Winrm()
     connection._shell = None
     seen = []
-    rc, stdout, _stderr = powershell_transport.execute(_Action(connection), 'x', b'', interpreter='pwsh', on_output=seen.append)
+    rc, stdout, _stderr = transport.execute(_Action(connection), 'x', b'', interpreter='pwsh', on_output=seen.append)
     assert rc == 0 and stdout.endswith('{"ok":1}\n')
     assert seen == [b'#m365.mail_oauth:progress get_mailbox 1/2\n', b'{"ok":1}\n']
     assert '_winrm_get_raw_command_output' not in vars(connection)
@@ -66,12 +66,12 @@ def test_winrm_pieces_reach_on_output_and_the_hook_goes_away():
 def test_a_failing_on_output_does_not_break_the_command():
     def broken(_piece):
         raise RuntimeError('display broke')
-    rc, _stdout, _stderr = powershell_transport.execute(_Action(_Winrm()), 'x', b'', interpreter='pwsh', on_output=broken)
+    rc, _stdout, _stderr = transport.execute(_Action(_Winrm()), 'x', b'', interpreter='pwsh', on_output=broken)
     assert rc == 0
 
 
 def test_other_connections_are_left_alone():
     class Ssh(object):
         _shell = None
-    assert not powershell_transport.can_stream(Ssh())
-    assert powershell_transport.can_stream(_Winrm())
+    assert not transport.can_stream(Ssh())
+    assert transport.can_stream(_Winrm())

@@ -1,7 +1,7 @@
 """PermissionPlan.outcome: what a failed read means (never a removal, never a missing mailbox unless Exchange said so)."""
 
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import ExchangeResult
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.permission_plan import PermissionPlan
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.session import ExchangeResult
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.mailbox_permission_plan import PermissionPlan
 
 SP = '66666666-7777-4888-8999-000000000001'
 FULL_ROW = {'AccessRights': ['FullAccess'], 'IsInherited': False, 'Deny': False, 'User': SP}

@@ -9,9 +9,9 @@ from ansible.plugins.shell.powershell import ShellModule as PowerShellShell
 from ansible.plugins.shell.sh import ShellModule as ShShell
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils import exchange_runner, powershell_transport
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import ExchangeError, ExchangeSession
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.powershell_transport import PowerShellTransportError
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange import runner_protocol, transport
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.session import ExchangeError, ExchangeSession
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.transport import PowerShellTransportError
 
 CONNECTION = {'organization': 'tenant1.onmicrosoft.com', 'access_token': 'SECRET-TOKEN-VALUE'}
 
@@ -47,10 +47,10 @@ def _decoded_script(cmd):
 
 def test_powershell_shell_builds_the_encoded_command():
     action = FakeAction()
-    cmd = powershell_transport.encode_command(action._connection, exchange_runner.BOOTSTRAP)
+    cmd = transport.encode_command(action._connection, runner_protocol.BOOTSTRAP)
     assert cmd.startswith('PowerShell -NoProfile -NonInteractive -ExecutionPolicy Unrestricted -EncodedCommand ')
     script = _decoded_script(cmd)
-    assert script.startswith(exchange_runner.BOOTSTRAP_MARKER)
+    assert script.startswith(runner_protocol.BOOTSTRAP_MARKER)
     assert 'Set-StrictMode' not in script and 'LASTEXITCODE' not in script
     # The winrm plugin passes such a command through as is (no second encoding).
     prefix = action._connection._shell._encode_script('', as_list=False, strict_mode=False, preserve_rc=False)
@@ -59,21 +59,21 @@ def test_powershell_shell_builds_the_encoded_command():
 
 def test_posix_shell_gets_pwsh():
     action = FakeAction(shell=ShShell())
-    cmd = powershell_transport.encode_command(action._connection, exchange_runner.BOOTSTRAP)
+    cmd = transport.encode_command(action._connection, runner_protocol.BOOTSTRAP)
     assert cmd.startswith('pwsh -NoProfile -NonInteractive -EncodedCommand ')
-    assert _decoded_script(cmd).startswith(exchange_runner.BOOTSTRAP_MARKER)
-    cmd = powershell_transport.encode_command(action._connection, 'x', interpreter='/opt/microsoft/powershell/7/pwsh')
+    assert _decoded_script(cmd).startswith(runner_protocol.BOOTSTRAP_MARKER)
+    cmd = transport.encode_command(action._connection, 'x', interpreter='/opt/microsoft/powershell/7/pwsh')
     assert cmd.startswith('/opt/microsoft/powershell/7/pwsh -NoProfile')
 
 
 def test_long_bootstrap_is_refused():
     with pytest.raises(PowerShellTransportError, match='more than'):
-        powershell_transport.encode_command(FakeAction()._connection, 'x' * 4000)
+        transport.encode_command(FakeAction()._connection, 'x' * 4000)
 
 
 def test_json_is_found_among_noise():
     stdout = 'WARNING: something\r\n{not json\r\n{"version": 2, "results": []}\r\n\r\n'
-    assert powershell_transport.parse_json_output(stdout) == {'version': 2, 'results': []}
+    assert transport.parse_json_output(stdout) == {'version': 2, 'results': []}
 
 
 def test_no_json_is_a_clear_error_with_clixml_decoded():
@@ -81,7 +81,7 @@ def test_no_json_is_a_clear_error_with_clixml_decoded():
               '<S S="Error">The term &apos;Connect-ExchangeOnline&apos; is not recognized_x000D__x000A_</S>'
               '<S S="Error">At line:1 char:1_x000D__x000A_</S></Objs>')
     with pytest.raises(PowerShellTransportError) as info:
-        powershell_transport.parse_json_output('', stderr, 1)
+        transport.parse_json_output('', stderr, 1)
     assert "The term 'Connect-ExchangeOnline' is not recognized" in info.value.msg
     assert 'rc=1' in info.value.msg and '<Objs' not in info.value.msg
     assert not info.value.unreachable
@@ -110,7 +110,7 @@ def test_transport_errors_are_mapped(error, unreachable, needle):
 
 
 def _answer(**fields):
-    raw = {'version': exchange_runner.PROTOCOL_VERSION, 'failed': False, 'msg': None, 'connected': True, 'stopped': False, 'skipped': 0,
+    raw = {'version': runner_protocol.PROTOCOL_VERSION, 'failed': False, 'msg': None, 'connected': True, 'stopped': False, 'skipped': 0,
            'results': [], 'warnings': []}
     raw.update(fields)
     return {'rc': 0, 'stdout': json.dumps(raw) + '\r\n', 'stderr': ''}
@@ -123,9 +123,9 @@ def test_session_sends_secrets_on_stdin_only():
     call = action.calls[0]
     assert call['sudoable'] is False
     assert 'SECRET-TOKEN-VALUE' not in call['cmd'] and 'SECRET-TOKEN-VALUE' not in _decoded_script(call['cmd'])
-    script, allow_list, payload = exchange_runner.parse_stdin(call['in_data'])
-    assert script == exchange_runner.runner_script()
-    assert allow_list == exchange_runner.OPERATIONS
+    script, allow_list, payload = runner_protocol.parse_stdin(call['in_data'])
+    assert script == runner_protocol.runner_script()
+    assert allow_list == runner_protocol.OPERATIONS
     assert payload['connection']['access_token'] == 'SECRET-TOKEN-VALUE'
     assert payload['operations'] == [{'op': 'get_mailbox_permission', 'params': {'User': 'sp'}, 'for_each': ['a@x']}]
     assert session.secrets == ['SECRET-TOKEN-VALUE'] and session.round_trips == 1

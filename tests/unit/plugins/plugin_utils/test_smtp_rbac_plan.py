@@ -3,10 +3,10 @@
 import pytest
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import (
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.operations import (
     MAX_FILTER, InvalidOperation, validate_operations)
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import ExchangeResult
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.smtp_rbac_plan import (
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.session import ExchangeResult
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.smtp_rbac_plan import (
     SMTP_ROLE, SmtpRbacPlan, check_name, default_name, filter_addresses, scope_addresses, scope_filter)
 
 APP = '3F9C2A71-5B1E-4C8D-9E0F-7A6B5C4D3E2F'

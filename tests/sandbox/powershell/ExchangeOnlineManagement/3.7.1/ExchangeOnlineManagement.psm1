@@ -2,7 +2,7 @@
 #
 # The real v3 module turns every cmdlet into POST https://outlook.office365.com/adminapi/beta/{tenant}/InvokeCommand
 # with {"CmdletInput": {"CmdletName": ..., "Parameters": {...}}} and a bearer token for https://outlook.office365.com;
-# this fake does the same against the sandbox, so the collection's runner (exchange_runner.ps1) is exercised
+# this fake does the same against the sandbox, so the collection's runner (plugins/plugin_utils/exchange/runner.ps1) is exercised
 # unchanged. Every behaviour cites its source in tests/sandbox/README.md ("Exchange Online REST fake"); what
 # no source shows is marked weak there.
 #
@@ -420,7 +420,7 @@ function Get-ConnectionInformation {
     }
 }
 
-# -- The cmdlets the collection's allow-list names (plugins/plugin_utils/exchange_operations.py) ------
+# -- The cmdlets the collection's allow-list names (plugins/plugin_utils/exchange/operations.py) ------
 # Parameter names and which ones prompt follow each cmdlet's Microsoft Learn page; values are sent as
 # given and the service checks them (wrong enum values answer 400, as the real service does).
 

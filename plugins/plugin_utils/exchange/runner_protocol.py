@@ -16,12 +16,12 @@ import base64
 import json
 import os
 
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import OPERATIONS
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.operations import OPERATIONS
 
 PROTOCOL_VERSION = 2
 BOOTSTRAP_MARKER = '#m365.mail_oauth:bootstrap:%d' % PROTOCOL_VERSION
 RUNNER_MARKER = '#m365.mail_oauth:runner:%d' % PROTOCOL_VERSION
-RUNNER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'exchange_runner.ps1')
+RUNNER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'runner.ps1')
 
 # Stdin: line 1 the runner, line 2 the allow-list, line 3 the payload, each
 # base64 of UTF-8 so the console code page of the host cannot mangle them.

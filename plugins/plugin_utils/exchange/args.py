@@ -6,7 +6,7 @@
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.argspec import GRAPH_AUTH_MUTUALLY_EXCLUSIVE, GRAPH_AUTH_SPEC
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import AUTH_METHODS, DEFAULT_SESSIONS, MAX_SESSIONS, MODULE_SCOPES
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.payload import AUTH_METHODS, DEFAULT_SESSIONS, MAX_SESSIONS, MODULE_SCOPES
 
 EXCHANGE_CONNECTION_SPEC = dict(
     # An AWX credential exports it; an empty value counts as unset (read from Graph then).
@@ -23,7 +23,7 @@ EXCHANGE_CONNECTION_SPEC = dict(
     min_version=dict(type='str'),
     module_scope=dict(type='str', choices=list(MODULE_SCOPES), default='CurrentUser'),
     powershell_interpreter=dict(type='str'),
-    # Parallel Exchange sessions on the host for many mailboxes (exchange_session.sessions_payload).
+    # Parallel Exchange sessions on the host for many mailboxes (payload.sessions_payload).
     exchange_sessions=dict(type='int', choices=list(range(1, MAX_SESSIONS + 1)), default=DEFAULT_SESSIONS),
     # Basic over plain http sends the Windows password and the Exchange token in clear (transport_policy.py).
     allow_insecure_transport=dict(type='bool', default=False),

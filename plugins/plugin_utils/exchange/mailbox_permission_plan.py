@@ -15,7 +15,7 @@ halves the Exchange calls of a first provision. Check mode, exclusive and
 state=absent always read.
 """
 
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import is_not_found
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.operations import is_not_found
 
 FULL_ACCESS_MATCH = {'AccessRights': 'FullAccess', 'IsInherited': False, 'Deny': False}
 SEND_AS_MATCH = {'AccessRights': 'SendAs'}

@@ -113,7 +113,7 @@ OPERATIONS = {
                                      select=RECIPIENT_PERMISSION_SELECT, kind='find_by_user'),
 }
 
-# -- RBAC for Applications (SMTP without FullAccess; plugin_utils/smtp_rbac_plan.py) ------------------------------
+# -- RBAC for Applications (SMTP without FullAccess; plugin_utils/exchange/smtp_rbac_plan.py) ----------------------
 # Appended as one block. Learn: New-ManagementScope, New-ManagementRoleAssignment (-App, -CustomResourceScope),
 # Test-ServicePrincipalAuthorization; the role is the one RBAC role for SMTP (smtp-app-rbac-onboarding).
 SMTP_RBAC_ROLES = ('Application SMTP.SendAsApp',)

@@ -23,7 +23,7 @@ import re
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
 from ansible_collections.m365.mail_oauth.plugins.module_utils.names import text_problem
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import MAX_FILTER, SMTP_RBAC_ROLES
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.operations import MAX_FILTER, SMTP_RBAC_ROLES
 
 SMTP_ROLE = SMTP_RBAC_ROLES[0]
 NAME_PREFIX = 'm365-mail_oauth-smtp-'

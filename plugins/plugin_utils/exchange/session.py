@@ -15,120 +15,11 @@ converge(reads, writes, check_mode) reads and writes in that one round trip
 with writes conditional on what the reads found.
 """
 
-import re
-
-from ansible_collections.m365.mail_oauth.plugins.module_utils import exchange_module
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, ExchangeError
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils import exchange_progress, exchange_runner, powershell_transport
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import (
-    InvalidOperation,
-    is_not_found,
-    is_write,
-    validate_operations,
-)
-
-# Every Exchange Online login method, in the order a settings dict without 'auth' is read: the setting that names
-# the method then, and the settings it needs besides organization. exchange_args offers these names as the
-# actions' exchange_auth choices; the runner's Connect-RunnerExchange knows the same names.
-AUTH_METHODS = {
-    'access_token': ('access_token', ('access_token',)),
-    'certificate_thumbprint': ('certificate_thumbprint', ('app_id', 'certificate_thumbprint')),
-    'certificate_file': ('certificate_path', ('app_id', 'certificate_path')),
-    'managed_identity': ('managed_identity', ()),
-    'existing_session': (None, ()),
-}
-ENVIRONMENTS = ('O365Default', 'O365USGovGCCHigh', 'O365USGovDoD', 'O365China', 'O365GermanyCloud')
-MODULE_SCOPES = ('CurrentUser', 'AllUsers')
-# -AccessToken arrived in ExchangeOnlineManagement 3.1.0 (exchange_module holds the module's rules for the doctor too).
-MIN_VERSION_ACCESS_TOKEN = exchange_module.MIN_MODULE_ACCESS_TOKEN
-MIN_VERSION_DEFAULT = exchange_module.MIN_MODULE
-_VERSION_RE = re.compile(r'^\d+(\.\d+){1,3}$')
-_THUMBPRINT_RE = re.compile(r'^[0-9a-fA-F]{40}$')
-SECRET_SETTINGS = ('access_token', 'certificate_password')
-DEFAULT_RETRY = {'attempts': 4, 'delay': 2, 'max_delay': 30}
-# Parallel Exchange sessions for one task (the runner's Get-RunnerSessionCount): at most MAX_SESSIONS, and a
-# session only for every KEYS_PER_SESSION mailboxes, so a small task keeps one Connect-ExchangeOnline. 3 is what
-# Microsoft's C# sample for Exchange Online PowerShell runs (a RunspacePool of 3); no per-app limit is documented
-# for REST cmdlets (docs/performance.md, "Parallel sessions").
-DEFAULT_SESSIONS = 3
-MAX_SESSIONS = 5
-KEYS_PER_SESSION = 20
-
-
-def sessions_payload(sessions=None, keys_per_session=KEYS_PER_SESSION):
-    """The payload's 'sessions' part; refuses what the runner would refuse."""
-    sessions = DEFAULT_SESSIONS if sessions is None else sessions
-    if isinstance(sessions, bool) or not isinstance(sessions, int) or not 1 <= sessions <= MAX_SESSIONS:
-        raise ConfigError('exchange_sessions must be a whole number from 1 to %d (got %r)' % (MAX_SESSIONS, sessions))
-    if isinstance(keys_per_session, bool) or not isinstance(keys_per_session, int) or keys_per_session < 1:
-        raise ConfigError('keys_per_session must be a whole number of at least 1 (got %r)' % (keys_per_session,))
-    return {'max': sessions, 'keys_per_session': keys_per_session}
-
-
-def _version_tuple(text):
-    return tuple(int(part) for part in text.split('.'))
-
-
-def connection_payload(settings):
-    """Validate the connection settings and return the 'connection' part of the payload."""
-    settings = dict((k, v) for k, v in (settings or {}).items() if v is not None)
-    auth = settings.get('auth')
-    if auth is None:
-        auth = next((method for method, (marker, _needs) in AUTH_METHODS.items() if marker and settings.get(marker)), None)
-    if auth not in AUTH_METHODS:
-        raise ConfigError('Exchange Online authentication must be one of %s (got %r)' % (', '.join(AUTH_METHODS), auth))
-    if auth != 'existing_session' and not settings.get('organization'):
-        raise ConfigError('organization (the tenant\'s initial domain, e.g. contoso.onmicrosoft.com) is required for app-only Exchange Online')
-    missing = [key for key in AUTH_METHODS[auth][1] if not settings.get(key)]
-    if missing:
-        raise ConfigError('Exchange Online authentication %s needs %s' % (auth, ', '.join(missing)))
-    if auth == 'certificate_thumbprint' and not _THUMBPRINT_RE.match(settings['certificate_thumbprint']):
-        raise ConfigError('certificate_thumbprint must be 40 hexadecimal characters')
-    environment = settings.get('environment', 'O365Default')
-    if environment not in ENVIRONMENTS:
-        raise ConfigError('environment must be one of %s (got %r)' % (', '.join(ENVIRONMENTS), environment))
-    default_min = MIN_VERSION_ACCESS_TOKEN if auth == 'access_token' else MIN_VERSION_DEFAULT
-    min_version = str(settings.get('min_version', default_min))
-    if not _VERSION_RE.match(min_version):
-        raise ConfigError('min_version must look like 3.1.0 (got %r)' % min_version)
-    if auth == 'access_token' and _version_tuple(min_version) < _version_tuple(MIN_VERSION_ACCESS_TOKEN):
-        raise ConfigError('Connect-ExchangeOnline -AccessToken needs ExchangeOnlineManagement %s or later' % MIN_VERSION_ACCESS_TOKEN)
-    scope = settings.get('module_scope', 'CurrentUser')
-    if scope not in MODULE_SCOPES:
-        raise ConfigError('module_scope must be one of %s' % ', '.join(MODULE_SCOPES))
-    connection = {
-        'auth': auth,
-        'organization': settings.get('organization'),
-        'environment': environment,
-        'min_version': min_version,
-        'install_module': bool(settings.get('install_module', False)),
-        'module_scope': scope,
-        # What the runner says when the host's module is missing or too old: the doctor's rule and words.
-        'module_help': exchange_module.advice(auth, settings.get('min_version')),
-    }
-    # user_principal_name: with a person's access_token, Connect-ExchangeOnline -UserPrincipalName instead of -Organization.
-    for key in ('app_id', 'access_token', 'user_principal_name', 'certificate_thumbprint', 'certificate_path', 'certificate_password',
-                'managed_identity_account_id'):
-        if settings.get(key):
-            connection[key] = str(settings[key])
-    return connection
-
-
-def build_payload(connection, operations, retry=None, sessions=None, progress=False):
-    try:
-        checked = validate_operations(operations)
-    except InvalidOperation as exc:
-        raise ConfigError(str(exc))
-    payload = {
-        'version': exchange_runner.PROTOCOL_VERSION,
-        'connection': connection,
-        'operations': checked,
-        'retry': dict(DEFAULT_RETRY, **(retry or {})),
-        'sessions': sessions or sessions_payload(),
-    }
-    if progress:
-        payload['progress'] = True
-    return payload
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange import progress, runner_protocol, transport
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.operations import is_not_found, is_write
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.payload import (
+    SECRET_SETTINGS, build_payload, connection_payload, sessions_payload)
 
 
 class ExchangeResult(object):
@@ -221,7 +112,7 @@ class ExchangeSession(object):
         # Up to this many Exchange sessions in parallel on the host for a task with many mailboxes (sessions_payload).
         self.sessions = sessions_payload(sessions)
         self.interpreter = interpreter
-        self._execute = execute or powershell_transport.run_json
+        self._execute = execute or transport.run_json
         self.round_trips = 0
         # The most Exchange sessions one round trip of this task used (each is one Connect-ExchangeOnline).
         self.sessions_used = 0
@@ -236,25 +127,25 @@ class ExchangeSession(object):
 
         The action says whether anyone looks (show_progress: -v and above); the runner then prints progress lines."""
         show = getattr(self.action, 'show_progress', None)
-        if show is None or not exchange_progress.wanted(operations):
+        if show is None or not progress.wanted(operations):
             return None
-        if not powershell_transport.can_stream(getattr(self.action, '_connection', None)):
+        if not transport.can_stream(getattr(self.action, '_connection', None)):
             return None
-        return exchange_progress.ProgressReader(show).feed
+        return progress.ProgressReader(show).feed
 
     def run(self, operations):
         """One round trip: connect, run every operation in order, disconnect."""
         on_output = self._progress(operations)
         payload = build_payload(self.connection, operations, self.retry, self.sessions, progress=on_output is not None)
-        in_data = exchange_runner.build_stdin(payload)
+        in_data = runner_protocol.build_stdin(payload)
         self.round_trips += 1
         extra = {'on_output': on_output} if on_output else {}
-        raw = self._execute(self.action, exchange_runner.BOOTSTRAP, in_data, interpreter=self.interpreter, **extra)
+        raw = self._execute(self.action, runner_protocol.BOOTSTRAP, in_data, interpreter=self.interpreter, **extra)
         if raw.get('connected'):
             self.sessions_used = max(self.sessions_used, int(raw.get('sessions') or 1))
-        if raw.get('version') != exchange_runner.PROTOCOL_VERSION:
+        if raw.get('version') != runner_protocol.PROTOCOL_VERSION:
             raise ExchangeError('The host answered with runner protocol version %r, expected %d'
-                                % (raw.get('version'), exchange_runner.PROTOCOL_VERSION))
+                                % (raw.get('version'), runner_protocol.PROTOCOL_VERSION))
         return ExchangeResult(raw, payload['operations'])
 
     def read(self, operations):
@@ -271,7 +162,7 @@ class ExchangeSession(object):
     def converge(self, reads, writes, check_mode=False):
         """One round trip: the reads, then the writes whose conditions the reads satisfy.
 
-        The writes carry their conditions (see exchange_operations); in check
+        The writes carry their conditions (see operations.py); in check
         mode only the reads go, so nothing can change. Either way the answer
         holds the before-state (the reads' rows) for the caller's own plan.
         """

@@ -19,13 +19,13 @@ from ansible_collections.m365.mail_oauth.plugins.module_utils import signin
 from ansible_collections.m365.mail_oauth.plugins.module_utils.auth import decode_jwt_claims
 from ansible_collections.m365.mail_oauth.plugins.module_utils.clouds import resolve_cloud
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, M365Error
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_args import (
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.args import (
     EXCHANGE_REQUIRED_IF, MUTUALLY_EXCLUSIVE, action_spec)
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_graph import ControllerGraph
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import OPERATIONS
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_session import ExchangeSession
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.powershell_transport import PowerShellTransportError, is_powershell_shell
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.transport_policy import check_transport
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.graph import ControllerGraph
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.operations import OPERATIONS
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.session import ExchangeSession
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.transport import PowerShellTransportError, is_powershell_shell
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.transport_policy import check_transport
 
 
 class ExchangeAction(ActionBase):

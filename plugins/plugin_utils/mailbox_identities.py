@@ -10,7 +10,7 @@ from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
 from ansible_collections.m365.mail_oauth.plugins.module_utils.names import text_problem
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange_operations import MAX_BULK
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.operations import MAX_BULK
 
 try:
     import yaml
