@@ -33,7 +33,9 @@ EXAMPLES = r'''
 
 RETURN = r'''
 _value:
-  description: C(drift) (bool), C(findings) (list of strings), and per area C(app), C(credential), C(permissions), C(exchange), C(mailboxes).
+  description: >-
+    C(drift) (bool), C(findings) (list of strings), and per area C(app), C(credential), C(permissions), C(exchange),
+    C(mailboxes), C(smtp_rbac) (the SMTP management scope and role assignment, with C(out_of_scope) mailboxes).
   type: dict
 '''
 
@@ -125,16 +127,56 @@ def _exchange(principal, protocols, findings):
     return report
 
 
-def _mailboxes(result, findings):
+def _mailboxes(result, findings, full_access=True):
     if not _ran(result):
         return {}
     report = {'without_access': sorted((result.get('added') or {}).get('FullAccess') or []),
               'extra_access': sorted((result.get('removed') or {}).get('FullAccess') or []),
               'not_found': sorted(result.get('missing') or [])}
-    for key, text in (('without_access', 'mailboxes without FullAccess'), ('extra_access', 'mailboxes with FullAccess not listed'),
+    # SMTP only through RBAC: the role removes FullAccess from the listed mailboxes, so what it would remove is not needed.
+    extra = 'mailboxes with FullAccess not listed' if full_access else 'mailboxes with FullAccess the app does not need (SMTP through RBAC)'
+    for key, text in (('without_access', 'mailboxes without FullAccess'), ('extra_access', extra),
                       ('not_found', 'listed mailboxes that do not exist')):
         if report[key]:
             findings.append('%s: %s' % (text, ', '.join(report[key])))
+    return report
+
+
+def _smtp_rbac(result, findings):
+    """The SMTP management scope and role assignment (m365.mail_oauth.smtp_rbac in check mode)."""
+    if not _ran(result):
+        return {}
+    # Returned with or without --diff.
+    before, after = result.get('before') or {}, result.get('after') or {}
+    scope_before, scope_after = before.get('scope'), after.get('scope') or {}
+    report = {'scope': scope_before and scope_before.get('name'), 'scope_missing': [], 'scope_extra': [],
+              'assignment': 'ok', 'out_of_scope': sorted(result.get('out_of_scope') or [])}
+    if scope_before is None:
+        findings.append('SMTP management scope %s does not exist (New-ManagementScope needed)' % scope_after.get('name'))
+        report['scope'] = 'missing'
+    else:
+        had, want = set(scope_before.get('mailboxes') or []), set(scope_after.get('mailboxes') or [])
+        report['scope_missing'], report['scope_extra'] = sorted(want - had), sorted(had - want)
+        if report['scope_missing']:
+            findings.append('SMTP management scope %s does not cover listed mailboxes: %s'
+                            % (scope_before.get('name'), ', '.join(report['scope_missing'])))
+        if report['scope_extra']:
+            findings.append('SMTP management scope %s covers mailboxes not listed: %s'
+                            % (scope_before.get('name'), ', '.join(report['scope_extra'])))
+        if had == want and 'set_management_scope' in (result.get('actions') or []):
+            findings.append('SMTP management scope %s has another filter: %s' % (scope_before.get('name'), scope_before.get('filter')))
+    assignment_before = before.get('assignment')
+    if assignment_before is None:
+        report['assignment'] = 'missing'
+        findings.append('role assignment Application SMTP.SendAsApp for app %s does not exist' % (result.get('principal') or {}).get('app_id'))
+    elif 'new_management_role_assignment' in (result.get('actions') or []):
+        report['assignment'] = 'wrong role or scope'
+        findings.append('role assignment %s is %s with scope %s, should be %s with scope %s' % (
+            assignment_before.get('name'), assignment_before.get('role'), assignment_before.get('scope'),
+            (after.get('assignment') or {}).get('role'), (after.get('assignment') or {}).get('scope')))
+    if report['out_of_scope']:
+        findings.append('listed mailboxes outside the SMTP management scope (Test-ServicePrincipalAuthorization): %s'
+                        % ', '.join(report['out_of_scope']))
     return report
 
 
@@ -160,7 +202,8 @@ def drift_report(results, expiry_days=30, now=None):
         'permissions': _permissions(results.get('permissions') or {}, findings),
     }
     report['exchange'] = _exchange(results.get('exchange_service_principal') or {}, results.get('mailbox_protocols') or {}, findings)
-    report['mailboxes'] = _mailboxes(results.get('mailbox_permission') or {}, findings)
+    report['mailboxes'] = _mailboxes(results.get('mailbox_permission') or {}, findings, results.get('full_access', True) is not False)
+    report['smtp_rbac'] = _smtp_rbac(results.get('smtp_rbac') or {}, findings)
     report['login_check'] = _logins(results.get('login_check') or {}, findings)
     if results.get('exchange_skipped'):
         findings.append('Exchange Online steps not checked (no mailbox_access_exchange_host)')

@@ -16,6 +16,8 @@ from ansible_collections.m365.mail_oauth.plugins.module_utils.retry import Backo
 
 # Causes a fresh token may cure (consent and roles propagate); a supplied access_token cannot be renewed.
 TOKEN_CAUSES = ('token_expired', 'wrong_audience', 'consent_missing', 'role_missing')
+# What proves a refusal: the server refused a token it accepts (not a network, TLS or token problem).
+REFUSALS = ('access_denied', 'not_connected', 'out_of_scope')
 # Backoff between rounds: propagation is slow, so there is no point in hammering the servers.
 ROUND_BASE = 2.0
 ROUND_CAP = 30.0
@@ -31,13 +33,17 @@ def check_inputs(params):
         port = params['%s_port' % protocol]
         if not 0 < port < 65536:
             raise ConfigError('%s_port must be a TCP port (1-65535), got %s' % (protocol, port))
-    for mailbox in params['mailboxes']:
+    for mailbox in list(params['mailboxes']) + list(params.get('expect_refused') or []):
         try:
             xoauth2_string(mailbox, 'x')
         except ValueError:
             raise ConfigError('mailbox %r is empty or contains whitespace or control characters' % mailbox)
     if not params['protocols']:
         raise ConfigError('protocols must name at least one of imap, pop, smtp')
+    both = sorted(set(m.lower() for m in params['mailboxes']) & set(m.lower() for m in params.get('expect_refused') or []))
+    if both:
+        raise ConfigError('mailbox(es) %s are in both mailboxes (must log in) and expect_refused (must be refused): list each '
+                          'in one of them' % ', '.join(both))
 
 
 class MailCheck:
@@ -64,9 +70,10 @@ class MailCheck:
         token = provider.token(self.cloud.exchange)
         self.module.protect(token)
         self.token = token
-        self.facts = token_facts(decode_jwt_claims(token), self.cloud.exchange, self.protocols, time.time())
+        self.facts = token_facts(decode_jwt_claims(token), self.cloud.exchange, self.protocols, time.time(),
+                                 smtp_rbac=self.params.get('smtp_access') == 'rbac')
 
-    def login(self, mailbox, protocol):
+    def login(self, mailbox, protocol, refused=False):
         self.module.protect(xoauth2_base64(mailbox, self.token))
         self.module.protect(xoauth2_string(mailbox, self.token))
         host, port = self.host(protocol), self.params['%s_port' % protocol]
@@ -75,13 +82,25 @@ class MailCheck:
         cause, diagnosis, retryable = diagnose(protocol, result, self.facts)
         if cause in TOKEN_CAUSES and not self.renewable:
             retryable = False
-        return dict(mailbox=mailbox, protocol=protocol, host=host, port=port, ok=result['ok'], stage=result['stage'],
-                    answer=result['answer'], cause=cause, diagnosis=diagnosis), retryable
+        entry = dict(mailbox=mailbox, protocol=protocol, host=host, port=port, ok=result['ok'], stage=result['stage'],
+                     answer=result['answer'], cause=cause, diagnosis=diagnosis, expected='login')
+        if refused:
+            # The proof that access is narrow: the server itself refuses a token it accepts. A login that works may be the
+            # permission cache (30 min - 2 h for RBAC changes): tried again until wait_timeout.
+            entry.update(expected='refused', logged_in=result['ok'], ok=cause in REFUSALS,
+                         diagnosis=('refused as expected: ' + diagnosis) if cause in REFUSALS else (
+                             'logged in, but a refusal was expected: the app still reaches %s over %s (a scope or permission '
+                             'removed less than 2 hours ago may still be cached)' % (mailbox, protocol.upper())
+                             if result['ok'] else 'no refusal proven: ' + diagnosis))
+            retryable = result['ok'] or (retryable and cause not in REFUSALS)
+        return entry, retryable
 
     def run(self):
         started = time.monotonic()
         self.fetch_token()
-        pending = [(m, p) for m in dict.fromkeys(self.params['mailboxes']) for p in self.protocols]
+        refused = list(dict.fromkeys(self.params.get('expect_refused') or []))
+        pending = [(m, p, False) for m in dict.fromkeys(self.params['mailboxes']) for p in self.protocols]
+        pending += [(m, p, True) for m in refused for p in self.protocols]
         results, attempts = {}, {}
         backoff = Backoff(self.params['wait_timeout'], base=ROUND_BASE, cap=ROUND_CAP)
         while pending:
@@ -111,5 +130,6 @@ class MailCheck:
             msg = 'the token shows: %s' % ', '.join(self.facts['problems'])
         else:
             msg = '%d of %d logins failed: %s' % (len(failed), len(checks), '; '.join(
-                '%s %s: %s' % (c['protocol'].upper(), c['mailbox'], c['cause']) for c in failed))
+                '%s %s: %s' % (c['protocol'].upper(), c['mailbox'],
+                               'logged in, refusal expected' if c.get('logged_in') else c['cause']) for c in failed))
         return dict(changed=False, ok=ok, token=self.facts, checks=checks, failed_checks=len(failed), msg=msg)

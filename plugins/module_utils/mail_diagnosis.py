@@ -31,6 +31,11 @@ CAUSES = {
     'access_denied': ('the server refused a token that carries the right role and audience: the Exchange service principal is '
                       'missing or was created with the wrong object id (New-ServicePrincipal -ObjectId must be the enterprise '
                       "application's object id, {oid}), or FullAccess on {mailbox} is missing, or both are still propagating", True),
+    # RBAC for Applications (smtp_access=rbac): SMTP needs no role in the token, only a mailbox in the assignment's scope.
+    'out_of_scope': ('the server refused SMTP for {mailbox} with a token it accepts: with RBAC for Applications the mailbox must '
+                     'be in the management scope of the app\'s Application SMTP.SendAsApp role assignment (m365.mail_oauth.smtp_rbac; '
+                     'Test-ServicePrincipalAuthorization -Identity {oid} -Resource {mailbox} shows it at once), and a change '
+                     'reaches logins only after Exchange\'s permission cache expires (30 minutes to 2 hours)', True),
     'unreachable': ('{host}:{port} cannot be reached: {answer}', True),
     'tls_error': ('the TLS certificate of {host}:{port} is not trusted ({answer}): set mail_ca_path to the CA that signed it', False),
     'protocol_error': ('{host}:{port} did not answer as a {protocol} server for XOAUTH2 should: {answer}', False),
@@ -41,7 +46,13 @@ def _utc(timestamp):
     return datetime.datetime.fromtimestamp(timestamp, tz=datetime.timezone.utc)
 
 
-def token_facts(claims, expected_audience, protocols, now):
+def required_roles(protocols, smtp_rbac=False):
+    """The token roles the protocols need; SMTP through RBAC for Applications needs none (and SMTP.SendAsApp in the
+    token would bring the mailbox check back, Learn: smtp-app-rbac-onboarding)."""
+    return set(REQUIRED_ROLE[p] for p in protocols if not (p == 'smtp' and smtp_rbac))
+
+
+def token_facts(claims, expected_audience, protocols, now, smtp_rbac=False):
     """The parts of the token an admin checks; never the token itself. now: POSIX seconds."""
     roles = claims.get('roles')
     exp = claims.get('exp')
@@ -61,8 +72,9 @@ def token_facts(claims, expected_audience, protocols, now):
         signature_checked=False,
     )
     facts['expired'] = facts['expires_in'] is not None and facts['expires_in'] <= 0
-    facts['missing_roles'] = sorted(set(REQUIRED_ROLE[p] for p in protocols) - set(facts['roles']))
-    facts['problems'] = token_problems(facts, protocols)
+    facts['smtp_rbac'] = bool(smtp_rbac)
+    facts['missing_roles'] = sorted(required_roles(protocols, smtp_rbac) - set(facts['roles']))
+    facts['problems'] = token_problems(facts, [p for p in protocols if REQUIRED_ROLE[p] in required_roles(protocols, smtp_rbac)])
     return facts
 
 
@@ -73,7 +85,9 @@ def token_problems(facts, protocols):
         problems.append('token_expired')
     if not facts['audience_ok']:
         problems.append('wrong_audience')
-    if not facts['has_roles_claim'] or not facts['roles']:
+    if facts.get('smtp_rbac') and not protocols:
+        pass  # SMTP through RBAC only: a token without roles is what it should be
+    elif not facts['has_roles_claim'] or not facts['roles']:
         problems.append('consent_missing')
     elif facts['missing_roles'] and protocols:
         problems.append('role_missing')
@@ -85,6 +99,8 @@ def _token_cause(protocol, facts):
         return 'token_expired'
     if not facts['audience_ok']:
         return 'wrong_audience'
+    if protocol == 'smtp' and facts.get('smtp_rbac'):
+        return None
     if not facts['roles']:
         return 'consent_missing'
     if REQUIRED_ROLE[protocol] not in facts['roles']:
@@ -108,7 +124,10 @@ def diagnose(protocol, result, facts):
         cause = _token_cause(protocol, facts)
         if cause is None:
             answer = (result.get('answer') or '').lower()
-            cause = 'not_connected' if result['failure'] == 'access' or 'not connected' in answer else 'access_denied'
+            if protocol == 'smtp' and facts.get('smtp_rbac'):
+                cause = 'out_of_scope'
+            else:
+                cause = 'not_connected' if result['failure'] == 'access' or 'not connected' in answer else 'access_denied'
     text, retryable = CAUSES[cause]
     values = dict(result.get('context') or {})
     values.update(protocol=protocol.upper(), role=REQUIRED_ROLE[protocol], roles=', '.join(facts['roles']) or 'none',

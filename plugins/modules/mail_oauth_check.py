@@ -62,6 +62,29 @@ options:
     elements: str
     choices: [imap, pop, smtp]
     default: [imap]
+  expect_refused:
+    description:
+      - Mailboxes the app must B(not) reach - each is logged in to over every protocol in O(protocols), and the check passes
+        only when the server refuses a token it accepts (cause V(access_denied), V(not_connected) or V(out_of_scope)); a
+        network, TLS or token problem proves nothing and fails the check.
+      - The proof that access is narrow, for example a mailbox outside the management scope of an app that sends through
+        RBAC for Applications (M(m365.mail_oauth.smtp_rbac)). A login that works is tried again until O(wait_timeout),
+        since a scope or permission removed less than 2 hours ago may still be cached.
+    type: list
+    elements: str
+    default: []
+  smtp_access:
+    description:
+      - How the app is allowed to send - V(full_access) (the token's C(SMTP.SendAsApp) role plus FullAccess on the mailbox)
+        or V(rbac) (RBAC for Applications - no role in the token, the mailbox in the management scope of the app's
+        C(Application SMTP.SendAsApp) assignment, M(m365.mail_oauth.smtp_rbac)).
+      - With V(rbac), a token without C(SMTP.SendAsApp) (or without any role) is what it should be, and a refused SMTP login
+        is diagnosed as V(out_of_scope).
+      - C(Test-ServicePrincipalAuthorization) (M(m365.mail_oauth.smtp_rbac) reads it) shows the scope at once; only this
+        login proves it.
+    type: str
+    choices: [full_access, rbac]
+    default: full_access
   imap_host:
     description: IMAP server; the cloud's (C(outlook.office365.com) for V(global)) when omitted.
     type: str
@@ -149,6 +172,17 @@ EXAMPLES = r'''
 - name: Show what to fix
   ansible.builtin.debug:
     msg: "{{ audit_mail.checks | rejectattr('ok') | map(attribute='diagnosis') | list }}"
+
+- name: A send-only app through RBAC - SMTP works for a mailbox in its scope and is refused for one outside it
+  m365.mail_oauth.mail_oauth_check:
+    tenant_id: contoso.onmicrosoft.com
+    client_id: "{{ printer_app.app_id }}"
+    client_secret: "{{ printer_secret }}"
+    protocols: [smtp]
+    smtp_access: rbac
+    mailboxes: [scanner@contoso.com]
+    expect_refused: [ceo@contoso.com]
+    wait_timeout: 7200
 '''
 
 RETURN = r'''
@@ -239,11 +273,17 @@ checks:
     cause:
       description:
         - V(ok), V(token_expired), V(wrong_audience), V(consent_missing), V(role_missing), V(smtp_auth_disabled),
-          V(not_connected), V(access_denied), V(unreachable), V(tls_error) or V(protocol_error).
+          V(not_connected), V(access_denied), V(out_of_scope), V(unreachable), V(tls_error) or V(protocol_error).
       type: str
     diagnosis:
       description: What the cause means and what to fix.
       type: str
+    expected:
+      description: V(login) for O(mailboxes), V(refused) for O(expect_refused) (whose C(ok) means the refusal was proven).
+      type: str
+    logged_in:
+      description: For V(refused) checks, whether the login worked anyway.
+      type: bool
     attempts:
       description: Logins tried.
       type: int
@@ -277,6 +317,8 @@ ARGUMENT_SPEC = dict(
     wait_timeout=dict(type='int', default=300),
     login_timeout=dict(type='int', default=30),
     fail_on_error=dict(type='bool', default=True),
+    expect_refused=dict(type='list', elements='str', default=[]),
+    smtp_access=dict(type='str', choices=['full_access', 'rbac'], default='full_access'),
 )
 
 

@@ -27,6 +27,8 @@ BIN = os.path.dirname(sys.executable)
 GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000'
 USER_READ = 'e1fe6dd8-ba31-4d61-89e7-88639da4683d'
 APP_UNIQUE_NAME = 'demo-mail-reader'
+# A send-only app beside it (a scanner): SMTP through Exchange's RBAC for Applications, no FullAccess, no Entra SMTP.SendAsApp.
+SENDER_UNIQUE_NAME = 'demo-scanner'
 ADMIN_UNIQUE_NAME = 'demo-admin'
 OUTPUT = threading.Lock()
 PROMPT = re.compile(r'open the page (\S+) and enter the code ([A-Z0-9]+) to authenticate')
@@ -124,6 +126,19 @@ def write_inventory(sandbox, work, handover, identities, mail=None):
         # The identity bootstrap created, not the sandbox's seeded admin app.
         hosts[name].update(identities[index])
         print('%s: %s (%s), mailboxes: %s' % (name, tenant['tenant_id'], tenant['domain'], ', '.join(tenant['mailboxes'])))
+    # One more inventory host for tenant 1: the send-only app, scoped to its first two mailboxes.
+    tenant = sandbox.tenant(0)
+    hosts['tenant1-scanner'] = tenant_vars(sandbox, 0, handover, mailbox_access_app_unique_name=SENDER_UNIQUE_NAME,
+                                           mailbox_access_app_display_name='Demo scanner (send only)',
+                                           mailbox_access_protocols=['smtp'], mailbox_access_smtp_access='rbac',
+                                           mailbox_access_mailboxes=tenant['mailboxes'][:2],
+                                           mailbox_access_handover_dest=os.path.join(handover, 'tenant1-scanner-mail-app.json'),
+                                           mailbox_access_exchange_host='exchange-admin',
+                                           # The mailboxes' protocol switches are settings of the mailbox, set by the reader's
+                                           # run (IMAP, POP, SMTP); a second app with other protocols would switch them back.
+                                           mailbox_access_configure_protocols=False)
+    hosts['tenant1-scanner'].update(identities[0])
+    print('tenant1-scanner: send-only app in tenant1, SMTP through RBAC for Applications as %s' % ', '.join(tenant['mailboxes'][:2]))
     inventory = {'tenants': {'hosts': hosts}, 'windows': {'hosts': {'exchange-admin': windows_host(sandbox)}}}
     path = os.path.join(work, 'inventory.yml')
     with open(path, 'w') as handle:
@@ -138,6 +153,22 @@ def show_handover(handover, hosts):
             data = json.load(handle)
         data['client_secret'] = data['client_secret'][:3] + '*' * 8
         print('%s (mode %o):\n%s' % (os.path.relpath(path, REPO), os.stat(path).st_mode & 0o777, json.dumps(data, indent=2)))
+
+
+def show_sender(sandbox):
+    """What the send-only app holds in Exchange: a scope and a role assignment, and no FullAccess anywhere."""
+    tenant = sandbox.tenant(0)
+    app = [a for a in sandbox.state(tenant['tenant_id'])['applications'] if a.get('uniqueName') == SENDER_UNIQUE_NAME][0]
+    exchange = sandbox.control('GET', 'tenants/%s/exchange' % tenant['tenant_id'])
+    principal = [sp for sp in exchange['service_principals'] if sp['AppId'] == app['appId']][0]
+    for scope in exchange['management_scopes']:
+        print('management scope %s: %s' % (scope['Name'], ', '.join(scope['Members'])))
+    for assignment in exchange['role_assignments']:
+        print('role assignment %s: %s, scope %s' % (assignment['Name'], assignment['Role'], assignment['CustomResourceScope']))
+    full = [upn for upn, mailbox in exchange['mailboxes'].items()
+            if any(p['User'] == principal['ObjectId'] and 'FullAccess' in p['AccessRights'] for p in mailbox['permissions'])]
+    print('%s (send only): FullAccess on %d mailboxes; SMTP as: %s' % (
+        SENDER_UNIQUE_NAME, len(full), ', '.join(exchange['smtp_rbac'].get(principal['Identity'], []))))
 
 
 def make_drift(sandbox):
@@ -218,6 +249,7 @@ def main():
         playbook(inventory, 'provision.yml')
         banner('Handover files for the mail client (secret masked here)')
         show_handover(handover, hosts)
+        show_sender(sandbox)
         banner('Run it again: nothing to change (changed=0)')
         playbook(inventory, 'provision.yml')
         banner('Drift behind Ansible\'s back')

@@ -135,6 +135,40 @@ OPERATIONS.update({
                                     write=True, confirm=True),
 })
 
+# -- RBAC for Applications (SMTP without FullAccess; plugin_utils/exchange/smtp_rbac_plan.py) ----------------------
+# Appended as one block. Learn: New-ManagementScope, New-ManagementRoleAssignment (-App, -CustomResourceScope),
+# Test-ServicePrincipalAuthorization; the role is the one RBAC role for SMTP (smtp-app-rbac-onboarding).
+SMTP_RBAC_ROLES = ('Application SMTP.SendAsApp',)
+# A RecipientRestrictionFilter names every listed address, so it may be far longer than a name; Learn documents no
+# limit, this one keeps a payload sane (about 1,400 addresses) and the module says so before anything is written.
+MAX_FILTER = 65536
+SCOPE_SELECT = ('Identity', 'Name', 'RecipientFilter', 'ScopeRestrictionType', 'Exclusive')
+ROLE_ASSIGNMENT_SELECT = ('Identity', 'Name', 'Role', 'RoleAssignee', 'RoleAssigneeName', 'RoleAssigneeType',
+                          'CustomResourceScope', 'Enabled')
+AUTHORIZATION_SELECT = ('RoleName', 'GrantedPermissions', 'AllowedResourceScope', 'ScopeType', 'InScope')
+
+OPERATIONS.update({
+    'get_management_scope': _op('Get-ManagementScope', {'Identity': _p('identity', True)}, select=SCOPE_SELECT),
+    'new_management_scope': _op('New-ManagementScope', {
+        'Name': _p('string', True), 'RecipientRestrictionFilter': dict(_p('string', True), max=MAX_FILTER)},
+        write=True, select=SCOPE_SELECT),
+    'set_management_scope': _op('Set-ManagementScope', {
+        'Identity': _p('identity', True), 'RecipientRestrictionFilter': dict(_p('string', True), max=MAX_FILTER)},
+        write=True),
+    'remove_management_scope': _op('Remove-ManagementScope', {'Identity': _p('identity', True)}, write=True, confirm=True),
+    'get_management_role_assignment': _op('Get-ManagementRoleAssignment', {'Identity': _p('identity', True)},
+                                          select=ROLE_ASSIGNMENT_SELECT),
+    'new_management_role_assignment': _op('New-ManagementRoleAssignment', {
+        'Name': _p('string', True), 'App': _p('guid', True), 'Role': _p('enum', True, SMTP_RBAC_ROLES),
+        'CustomResourceScope': _p('identity', True)},
+        write=True, select=ROLE_ASSIGNMENT_SELECT),
+    'remove_management_role_assignment': _op('Remove-ManagementRoleAssignment', {'Identity': _p('identity', True)},
+                                             write=True, confirm=True),
+    # Bypasses the 30 min - 2 h cache real logins go through: a fast check of the scope, never the proof of a login.
+    'test_service_principal_authorization': _op('Test-ServicePrincipalAuthorization', {
+        'Identity': _p('identity', True), 'Resource': _p('identity')}, select=AUTHORIZATION_SELECT, bulk='Resource'),
+})
+
 CMDLETS = sorted(set(op['cmdlet'] for op in OPERATIONS.values()) | {'Get-EXOMailbox'})
 
 
@@ -142,11 +176,11 @@ class InvalidOperation(ValueError):
     """An operation or parameter that the allow-list refuses."""
 
 
-def _check_string(op, name, value):
+def _check_string(op, name, value, limit=MAX_STRING):
     # The one rule for names (module_utils/names.py): the role and the Graph modules apply it before their first write.
     if not isinstance(value, str):
         raise InvalidOperation('%s: parameter %s must be a string, got %s' % (op, name, type(value).__name__))
-    problem = text_problem(value, MAX_STRING)
+    problem = text_problem(value, limit)
     if problem:
         raise InvalidOperation('%s: parameter %s %r cannot be used: %s' % (op, name, value, problem))
     return value
@@ -156,7 +190,7 @@ def check_value(op, name, spec, value):
     """Return the value if it fits the parameter spec, else raise InvalidOperation."""
     kind = spec['type']
     if kind in ('identity', 'string'):
-        return _check_string(op, name, value)
+        return _check_string(op, name, value, spec.get('max', MAX_STRING))
     if kind == 'guid':
         _check_string(op, name, value)
         if not GUID_RE.match(value):

@@ -11,7 +11,6 @@ removal finds the principal the same way.
 """
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.operations import is_not_found
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.plan import Report
 
 BY_APP_ID, BY_OBJECT_ID = 0, 1
@@ -52,15 +51,7 @@ def record_reads(app_id, object_id):
 def principal_rows(answer, index, what, cmdlet='Get-ServicePrincipal'):
     """The rows a single read (Get-ServicePrincipal unless named) answered ([] when Exchange has no such entry); other errors
     raise: a failed read is never an empty answer."""
-    calls = answer.calls(index)
-    if not calls:
-        return []
-    call = calls[0]
-    if not call.get('ok'):
-        if is_not_found(call.get('error')):
-            return []
-        raise ConfigError('%s %s failed: %s' % (cmdlet, what, (call.get('error') or {}).get('message')))
-    return call.get('output') or []
+    return answer.found_rows(index, '%s %s' % (cmdlet, what))
 
 
 def record_of(answer, app_id, object_id):

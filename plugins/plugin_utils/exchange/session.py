@@ -17,7 +17,7 @@ with writes conditional on what the reads found.
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, ExchangeError
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange import progress, runner_protocol, transport
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.operations import is_write
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.operations import is_not_found, is_write
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.payload import (
     SECRET_SETTINGS, build_payload, connection_payload, sessions_payload)
 
@@ -57,6 +57,19 @@ class ExchangeResult(object):
 
     def by_key(self, op_index):
         return dict((r.get('key'), r) for r in self.calls(op_index))
+
+    def found_rows(self, op_index, what):
+        """Rows of a single read; [] when Exchange says the object does not exist. Any other failure raises ConfigError
+        naming ``what``: a failed read is not an empty answer."""
+        calls = self.calls(op_index)
+        if not calls:
+            return []
+        call = calls[0]
+        if not call.get('ok'):
+            if is_not_found(call.get('error')):
+                return []
+            raise ConfigError('%s failed: %s' % (what, (call.get('error') or {}).get('message')))
+        return call.get('output') or []
 
     def errors(self):
         return [r for r in self.results if not r.get('ok')]

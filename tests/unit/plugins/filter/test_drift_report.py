@@ -234,3 +234,49 @@ def test_not_a_dict_fails_clearly():
 
 def test_registered_as_drift_report():
     assert FilterModule().filters() == {'drift_report': drift_report}
+
+
+SCOPE = 'm365-mail_oauth-smtp-' + APP_ID
+RBAC_AFTER = {'scope': {'name': SCOPE, 'mailboxes': MAILBOXES},
+              'assignment': {'name': SCOPE, 'role': 'Application SMTP.SendAsApp', 'scope': SCOPE}}
+
+
+def rbac_result(before, actions=(), out_of_scope=()):
+    result = clean_result()
+    result.update(smtp_access='rbac', full_access=False,
+                  smtp_rbac={'changed': bool(actions), 'actions': list(actions), 'principal': {'app_id': APP_ID},
+                             'before': before, 'after': copy.deepcopy(RBAC_AFTER), 'out_of_scope': list(out_of_scope)})
+    return result
+
+
+def test_rbac_in_sync_is_no_drift():
+    report = report_of(rbac_result(copy.deepcopy(RBAC_AFTER)))
+    assert report['drift'] is False and report['smtp_rbac']['assignment'] == 'ok'
+
+
+def test_rbac_scope_and_assignment_drift_is_reported():
+    before = {'scope': {'name': SCOPE, 'mailboxes': ['a@contoso.com', 'x@contoso.com']},
+              'assignment': {'name': SCOPE, 'role': 'Application SMTP.SendAsApp', 'scope': 'Everyone'}}
+    report = report_of(rbac_result(before, ['set_management_scope', 'remove_management_role_assignment',
+                                            'new_management_role_assignment']))
+    assert report['drift'] is True
+    text = ' | '.join(report['findings'])
+    assert 'does not cover listed mailboxes: b@contoso.com' in text
+    assert 'covers mailboxes not listed: x@contoso.com' in text
+    assert 'with scope Everyone, should be Application SMTP.SendAsApp with scope ' + SCOPE in text
+    missing = report_of(rbac_result({'scope': None, 'assignment': None}, ['new_management_scope', 'new_management_role_assignment']))
+    assert any('does not exist (New-ManagementScope' in f for f in missing['findings'])
+    assert missing['smtp_rbac']['assignment'] == 'missing'
+
+
+def test_a_listed_mailbox_outside_the_scope_is_drift():
+    report = report_of(rbac_result(copy.deepcopy(RBAC_AFTER), out_of_scope=['b@contoso.com']))
+    assert report['drift'] is True
+    assert report['findings'] == ['listed mailboxes outside the SMTP management scope (Test-ServicePrincipalAuthorization): b@contoso.com']
+
+
+def test_full_access_the_rbac_app_no_longer_needs_is_named_as_such():
+    result = rbac_result(copy.deepcopy(RBAC_AFTER))
+    result['mailbox_permission']['removed'] = {'FullAccess': ['a@contoso.com']}
+    assert report_of(result)['findings'] == [
+        'mailboxes with FullAccess the app does not need (SMTP through RBAC): a@contoso.com']

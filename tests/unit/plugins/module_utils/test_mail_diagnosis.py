@@ -81,3 +81,26 @@ def test_every_cause_template_uses_only_known_values():
 def test_diagnosis_without_context_names_a_placeholder_mailbox():
     cause, text = diagnose('imap', dict(ok=False, stage='authenticate', answer='NO', failure='auth'), facts())[:2]
     assert cause == 'access_denied' and '<mailbox>' in text
+
+
+def rbac_facts(protocols=('smtp',), **claims):
+    base = dict(aud=EXCHANGE, exp=NOW + 3599, appid='app', tid='tenant', oid='sp-object-id')
+    base.update(claims)
+    base = dict((k, v) for k, v in base.items() if v is not None)
+    return token_facts(decode_jwt_claims(jwt(base)), EXCHANGE, list(protocols), NOW, smtp_rbac=True)
+
+
+def test_smtp_through_rbac_needs_no_role_in_the_token():
+    # Learn (smtp-app-rbac-onboarding): no Entra permission for SMTP through RBAC; IMAP and POP still need theirs.
+    assert rbac_facts()['problems'] == [] and rbac_facts()['missing_roles'] == []
+    assert rbac_facts(protocols=('imap', 'smtp'))['problems'] == ['consent_missing']
+    assert rbac_facts(protocols=('imap', 'smtp'), roles=['IMAP.AccessAsApp'])['missing_roles'] == []
+    assert facts(roles=None, protocols=['smtp'])['problems'] == ['consent_missing']
+
+
+def test_a_refused_smtp_login_through_rbac_is_out_of_scope_not_consent():
+    cause, text, retryable = diagnose('smtp', failed(answer='535 5.7.3 Authentication unsuccessful', mailbox='ceo@x'), rbac_facts())
+    assert (cause, retryable) == ('out_of_scope', True)
+    assert 'management scope' in text and 'ceo@x' in text and 'Test-ServicePrincipalAuthorization' in text
+    # IMAP in the same app keeps its own rules.
+    assert diagnose('imap', failed(), rbac_facts(protocols=('imap', 'smtp'), roles=None))[0] == 'consent_missing'
