@@ -34,6 +34,10 @@ MODULES = {
 DOMAIN = 'contoso.onmicrosoft.com'
 MAILBOX = 'user1@' + DOMAIN
 APP, SP = '11111111-2222-4333-8444-555555555555', '66666666-7777-4888-8999-000000000000'
+# What the role-group and RBAC cmdlets act on: a group, a scope an assignment uses, and a scope nothing uses (Exchange
+# refuses to remove a scope in use: the model's Remove-ManagementScope says so).
+GROUP, SCOPE, FREE_SCOPE, ASSIGNMENT = 'm365 group', 'm365 scope', 'm365 free scope', 'm365 assignment'
+FILTER = "PrimarySmtpAddress -eq '%s'" % MAILBOX
 LIST_COMMANDS = """
 $ErrorActionPreference = 'Stop'
 $module = Import-Module -Name $env:M365_FAKE_MODULE -PassThru -Force -DisableNameChecking
@@ -105,15 +109,39 @@ class ReadLog(dict):
 def _value(cmdlet, name, spec):
     """A value Exchange would accept for this parameter, in a tenant with MAILBOX and the service principal SP."""
     kind = spec['type']
-    if name in ('User', 'Trustee'):
+    if name in ('User', 'Trustee', 'Member'):
         return SP
     if name == 'Identity':
-        return SP if 'ServicePrincipal' in cmdlet else MAILBOX
+        for noun, identity in (('ServicePrincipal', SP), ('RoleGroup', GROUP), ('ManagementScope', FREE_SCOPE),
+                               ('ManagementRoleAssignment', ASSIGNMENT)):
+            if noun in cmdlet:
+                return identity
+        return MAILBOX
+    if name == 'App':
+        return APP
+    if name == 'CustomResourceScope':
+        return SCOPE
+    if name == 'RecipientRestrictionFilter':
+        return FILTER
+    if name == 'Resource':
+        return MAILBOX
     if kind == 'guid':
         return {'AppId': '22222222-2222-4222-8222-222222222222'}.get(name, '33333333-3333-4333-8333-333333333333')
     if kind in ('enum', 'enum_list'):
         return spec['choices'][0] if kind == 'enum' else spec['choices'][:1]
     return {'result_size': 'Unlimited', 'bool': True, 'nullable_bool': True}.get(kind, 'renamed')
+
+
+def _prepare(org):
+    """The objects the allowed calls act on: the app's service principal, a role group, two scopes, an assignment."""
+    CMDLETS['New-ServicePrincipal'](org, {'AppId': APP, 'ObjectId': SP, 'DisplayName': 'mail app'})
+    if 'New-RoleGroup' in CMDLETS:
+        CMDLETS['New-RoleGroup'](org, {'Name': GROUP, 'Roles': [OPERATIONS['new_role_group']['params']['Roles']['choices'][0]]})
+    if 'New-ManagementScope' in CMDLETS:
+        for scope in (SCOPE, FREE_SCOPE):
+            CMDLETS['New-ManagementScope'](org, {'Name': scope, 'RecipientRestrictionFilter': FILTER})
+        role = OPERATIONS['new_management_role_assignment']['params']['Role']['choices'][0]
+        CMDLETS['New-ManagementRoleAssignment'](org, {'Name': ASSIGNMENT, 'App': APP, 'Role': role, 'CustomResourceScope': SCOPE})
 
 
 def model_commands():
@@ -128,7 +156,7 @@ def model_commands():
         # All parameters at once, then each optional one alone (-ResultSize is not read beside -Identity, and need not be).
         for call in [params] + [dict(required, **{name: value}) for name, value in params.items() if name not in required]:
             org = ExchangeOrg('tid', DOMAIN, [MAILBOX, 'user2@' + DOMAIN])
-            CMDLETS['New-ServicePrincipal'](org, {'AppId': APP, 'ObjectId': SP, 'DisplayName': 'mail app'})
+            _prepare(org)
             if cmdlet.startswith('Remove-') and cmdlet.replace('Remove-', 'Add-') in CMDLETS:
                 CMDLETS[cmdlet.replace('Remove-', 'Add-')](org, dict(params))  # something to remove
             log = ReadLog(call)
