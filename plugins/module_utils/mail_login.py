@@ -92,100 +92,104 @@ class _Responder:
         return self.raw
 
 
+class _Attempt:
+    """One login: the secrets every answer is cleaned of, the stage it reached (named in the result), the client to close."""
+
+    def __init__(self, user, token):
+        self.raw = xoauth2_string(user, token).encode('utf-8')
+        self.b64 = base64.b64encode(self.raw).decode('ascii')
+        self.secrets = (token, self.b64)
+        self.stage = 'connect'
+        self.client = None
+
+    def fail(self, answer, kind, code=None):
+        return LoginResult(False, self.stage, redact(answer, self.secrets), kind, code)
+
+
+def _attempt(steps, user, token, goodbye, fallback=None, library_error=(), access_stage=None):
+    """Run one protocol's steps. The library's own error is 'access' at access_stage (the login worked, the mailbox did
+    not) and 'protocol' before it; any other error is classified by _failure. The session always ends politely."""
+    attempt = _Attempt(user, token)
+    try:
+        return steps(attempt)
+    except library_error as exc:  # pylint: disable=catching-non-exception
+        return attempt.fail(exc.args[0] if exc.args else exc, 'access' if attempt.stage == access_stage else 'protocol')
+    except Exception as exc:  # pylint: disable=broad-except
+        return _failure(attempt.stage, exc, attempt.secrets)
+    finally:
+        _goodbye(attempt.client, goodbye, fallback)
+
+
 def check_imap(host, port, user, token, context, timeout):
     """AUTHENTICATE XOAUTH2, SELECT INBOX (read-only), LOGOUT."""
-    raw = xoauth2_string(user, token).encode('utf-8')
-    secrets = (token, base64.b64encode(raw).decode('ascii'))
-    stage = 'connect'
-    client = None
-    try:
-        client = imaplib.IMAP4_SSL(host, port, ssl_context=context, timeout=timeout)
-        stage = 'authenticate'
+    def steps(attempt):
+        client = attempt.client = imaplib.IMAP4_SSL(host, port, ssl_context=context, timeout=timeout)
+        attempt.stage = 'authenticate'
         if 'AUTH=XOAUTH2' not in client.capabilities:
-            return LoginResult(False, stage, 'the server does not offer AUTH=XOAUTH2 (capabilities: %s)' % ' '.join(client.capabilities),
-                               'protocol')
+            return LoginResult(False, attempt.stage, 'the server does not offer AUTH=XOAUTH2 (capabilities: %s)'
+                               % ' '.join(client.capabilities), 'protocol')
         try:
-            typ, data = client.authenticate('XOAUTH2', _Responder(raw))
+            client.authenticate('XOAUTH2', _Responder(attempt.raw))
         except imaplib.IMAP4.error as exc:
-            return LoginResult(False, stage, redact(exc, secrets), 'auth')
-        stage = 'select'
+            return attempt.fail(exc, 'auth')
+        attempt.stage = 'select'
         typ, data = client.select('INBOX', readonly=True)
         if typ != 'OK':
-            return LoginResult(False, stage, redact(b' '.join(d for d in data if d), secrets), 'access')
-        return LoginResult(True, stage, redact('SELECT INBOX: %s messages' % data[0].decode('ascii', 'replace'), secrets))
-    except imaplib.IMAP4.error as exc:
-        return LoginResult(False, stage, redact(exc, secrets), 'access' if stage == 'select' else 'protocol')
-    except Exception as exc:  # pylint: disable=broad-except
-        return _failure(stage, exc, secrets)
-    finally:
-        _goodbye(client, 'logout')
+            return attempt.fail(b' '.join(d for d in data if d), 'access')
+        return LoginResult(True, attempt.stage, redact('SELECT INBOX: %s messages' % data[0].decode('ascii', 'replace'), attempt.secrets))
+    return _attempt(steps, user, token, 'logout', library_error=imaplib.IMAP4.error, access_stage='select')
 
 
 def check_pop(host, port, user, token, context, timeout):
     """AUTH XOAUTH2 (continuation form, as Exchange documents it), STAT, QUIT."""
-    b64 = xoauth2_base64(user, token)
-    secrets = (token, b64)
-    stage = 'connect'
-    client = None
-    try:
-        client = poplib.POP3_SSL(host, port, context=context, timeout=timeout)
-        stage = 'authenticate'
+    def steps(attempt):
+        client = attempt.client = poplib.POP3_SSL(host, port, context=context, timeout=timeout)
+        attempt.stage = 'authenticate'
         # poplib has no SASL helper; these are its own line primitives.
         client._putcmd('AUTH XOAUTH2')  # pylint: disable=protected-access
         line = client._getline()[0]  # pylint: disable=protected-access
         if not line.startswith(b'+'):
-            return LoginResult(False, stage, redact(line, secrets), 'protocol')
-        client._putcmd(b64)  # pylint: disable=protected-access
+            return attempt.fail(line, 'protocol')
+        client._putcmd(attempt.b64)  # pylint: disable=protected-access
         line = client._getline()[0]  # pylint: disable=protected-access
         if line.startswith(b'+ ') or line == b'+':
             # An error challenge (JSON); an empty line brings the final answer.
             client._putcmd('')  # pylint: disable=protected-access
             line = client._getline()[0]  # pylint: disable=protected-access
         if not line.startswith(b'+OK'):
-            return LoginResult(False, stage, redact(line, secrets), 'auth')
-        stage = 'stat'
+            return attempt.fail(line, 'auth')
+        attempt.stage = 'stat'
         count, size = client.stat()
-        return LoginResult(True, stage, 'STAT: %d messages, %d bytes' % (count, size))
-    except poplib.error_proto as exc:
-        return LoginResult(False, stage, redact(exc.args[0] if exc.args else exc, secrets), 'access' if stage == 'stat' else 'protocol')
-    except Exception as exc:  # pylint: disable=broad-except
-        return _failure(stage, exc, secrets)
-    finally:
-        _goodbye(client, 'quit')
+        return LoginResult(True, attempt.stage, 'STAT: %d messages, %d bytes' % (count, size))
+    return _attempt(steps, user, token, 'quit', library_error=poplib.error_proto, access_stage='stat')
 
 
 def check_smtp(host, port, user, token, context, timeout):
     """EHLO, STARTTLS, EHLO, AUTH XOAUTH2, QUIT. No MAIL command is ever sent."""
-    b64 = xoauth2_base64(user, token)
-    secrets = (token, b64)
-    stage = 'connect'
-    client = None
-    try:
-        client = smtplib.SMTP(host, port, timeout=timeout)
-        stage = 'starttls'
+    def steps(attempt):
+        client = attempt.client = smtplib.SMTP(host, port, timeout=timeout)
+        attempt.stage = 'starttls'
         client.ehlo()
         if not client.has_extn('starttls'):
-            return LoginResult(False, stage, 'the server does not offer STARTTLS', 'protocol')
+            return LoginResult(False, attempt.stage, 'the server does not offer STARTTLS', 'protocol')
         code, answer = client.starttls(context=context)
         if code != 220:
-            return LoginResult(False, stage, redact('%d %s' % (code, answer.decode('utf-8', 'replace')), secrets), 'protocol', code)
+            return attempt.fail('%d %s' % (code, answer.decode('utf-8', 'replace')), 'protocol', code)
         client.ehlo()
-        stage = 'authenticate'
+        attempt.stage = 'authenticate'
         mechanisms = (client.esmtp_features.get('auth') or '').upper().split()
         if 'XOAUTH2' not in mechanisms:
-            return LoginResult(False, stage, 'the server offers AUTH %s, not XOAUTH2' % (' '.join(mechanisms) or 'nothing'), 'protocol')
-        code, answer = client.docmd('AUTH', 'XOAUTH2 ' + b64)
+            return LoginResult(False, attempt.stage, 'the server offers AUTH %s, not XOAUTH2' % (' '.join(mechanisms) or 'nothing'),
+                               'protocol')
+        code, answer = client.docmd('AUTH', 'XOAUTH2 ' + attempt.b64)
         if code == 334:
             # An error challenge (JSON); an empty line brings the final answer.
             code, answer = client.docmd('')
-        text = redact('%d %s' % (code, answer.decode('utf-8', 'replace')), secrets)
+        text = redact('%d %s' % (code, answer.decode('utf-8', 'replace')), attempt.secrets)
         if code != 235:
-            return LoginResult(False, stage, text, 'auth', code)
-        return LoginResult(True, stage, text, code=code)
-    except Exception as exc:  # pylint: disable=broad-except
-        return _failure(stage, exc, secrets)
-    finally:
-        _goodbye(client, 'quit', fallback='close')
+            return LoginResult(False, attempt.stage, text, 'auth', code)
+        return LoginResult(True, attempt.stage, text, code=code)
+    return _attempt(steps, user, token, 'quit', fallback='close')
 
 
 LOGINS = {'imap': check_imap, 'pop': check_pop, 'smtp': check_smtp}
