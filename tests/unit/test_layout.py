@@ -26,7 +26,6 @@ def _module_of(relative):
     return None
 
 
-
 def test_every_unit_test_sits_where_its_module_is():
     misplaced = []
     for folder, _dirs, files in os.walk(os.path.join(HERE, 'plugins')):
