@@ -73,6 +73,9 @@ options:
       - A run that fails after its new secret is in O(dest) (removing the old ones failed) says so and gives the lease back
         expired with its record; the next run removes the secrets that record names as being removed at once, never one its
         O(dest) holds. The marker stays while the lease could not be given back.
+      - Both files are written through a temporary file beside them (C(.<name>.<host>-<pid>-<start>.<random>)) that is
+        renamed over them. A run killed before the rename (SIGKILL, a power cut) leaves it; the next run that writes
+        O(dest) removes the ones whose process on this host has ended, never one a running process is writing.
       - For O(type=certificate), the same document with the certificate's thumbprint instead of a secret, written when
         the certificate is added or the file is missing.
     type: path

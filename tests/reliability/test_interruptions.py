@@ -19,3 +19,6 @@ def test_interrupted_run_converges(rel, tmp_path, point):
     assert not entry['problems'], '\n'.join(entry['problems'])
     assert entry['converged'] and entry['duplicates'] == 0 and entry['lost_secrets'] == 0, entry
     assert entry['leaked_secret_bytes'] == 0, entry['leaks']
+    if (point.failpoint or '').startswith('rename:'):
+        # The point did what it says: the kill left a temporary file, which the next run removed.
+        assert entry['temporaries_left_by_kill'], entry

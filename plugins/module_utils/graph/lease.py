@@ -27,7 +27,7 @@ import stat
 import time
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, M365Error
-from ansible_collections.m365.mail_oauth.plugins.module_utils.secret_file import trusted_directory, write_private_file
+from ansible_collections.m365.mail_oauth.plugins.module_utils.secret_file import process_start, trusted_directory, write_private_file
 
 PREFIX = 'm365.mail_oauth.lease:'
 # Graph documents no length for a tag; 256 keeps well inside what the portal shows and accepts.
@@ -101,14 +101,6 @@ def holder_of(token):
     return hashlib.sha256(token.encode('ascii')).hexdigest()[:16]
 
 
-def _process_start(pid):
-    try:
-        with open('/proc/%d/stat' % pid, 'r') as handle:
-            return handle.read().rsplit(')', 1)[1].split()[19]
-    except (IOError, OSError, IndexError):
-        return None
-
-
 class Marker(object):
     """<dest>.pending: this controller's proof that it holds (or held, before it was killed) the application's lease."""
 
@@ -146,14 +138,14 @@ class Marker(object):
         if record.get('host') != socket.gethostname():
             return False
         pid = record.get('pid')
-        return not isinstance(pid, int) or _process_start(pid) != record.get('start')
+        return not isinstance(pid, int) or process_start(pid) != record.get('start')
 
     def write(self, token):
         if not self.path:
             return
         self.token = token
         write_private_file(self.path, json.dumps({'token': token, 'host': socket.gethostname(), 'pid': os.getpid(),
-                                                  'start': _process_start(os.getpid())}) + '\n')
+                                                  'start': process_start(os.getpid())}) + '\n')
 
     def remove(self):
         if self.path and self.token and os.path.exists(self.path):

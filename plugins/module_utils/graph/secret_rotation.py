@@ -21,6 +21,7 @@ from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import mail_
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph import lease as lease_mod
 from ansible_collections.m365.mail_oauth.plugins.module_utils.graph.lease import short as lease_short
 from ansible_collections.m365.mail_oauth.plugins.module_utils.handover import handover_document, write_handover
+from ansible_collections.m365.mail_oauth.plugins.module_utils.secret_file import remove_stale_temporaries
 
 
 def held_key_id(params, same):
@@ -153,6 +154,9 @@ def ensure_password(module, client, app, result):
     add, old, current, msg = plan(params, same, now)
     marker = lease_mod.Marker(module, params['dest'])
     marker.inspect()
+    if params['dest'] and not module.check_mode:
+        # A run killed while writing the handover file or the marker left its temporary file; ours to clear now.
+        remove_stale_temporaries(params['dest'])
     lease = lease_mod.Lease.parse(app.get('tags'))
     # An abandoned lease first: its orphan may look like the current secret until it is removed under the lease.
     abandoned = lease and (lease.expiry <= time.time() or marker.predecessor_is_dead(lease))

@@ -3,13 +3,31 @@
 M365_FAILPOINT=<url suffix>:<flag file>: after the first answer to a request whose URL ends with the suffix, touch the
 flag file and hang, so the test kills the run exactly between "Graph did it" and "the module acted on the answer"
 (the one moment a secret can exist on the app with its value nowhere).
+
+M365_FAILPOINT=rename:<file name suffix>:<flag file>: before the first os.replace onto a file whose name ends with the
+suffix, touch the flag file and hang: the run is killed with its temporary file written and not yet renamed.
 """
 
 import os
 
 FAILPOINT = os.environ.get('M365_FAILPOINT')
 
-if FAILPOINT:
+if FAILPOINT and FAILPOINT.startswith('rename:'):
+    import time
+
+    _RENAME_SUFFIX, _RENAME_FLAG = FAILPOINT[len('rename:'):].split(':', 1)
+    _REPLACE = os.replace
+
+    def replace(src, dst, *args, **kwargs):
+        if str(dst).endswith(_RENAME_SUFFIX):
+            with open(_RENAME_FLAG, 'w', encoding='utf-8'):
+                pass
+            time.sleep(600)
+        return _REPLACE(src, dst, *args, **kwargs)
+
+    os.replace = replace
+
+elif FAILPOINT:
     import time
 
     import requests

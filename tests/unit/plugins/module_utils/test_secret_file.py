@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
+from ansible_collections.m365.mail_oauth.plugins.module_utils import secret_file
 from ansible_collections.m365.mail_oauth.plugins.module_utils.secret_file import check_destination, write_private_file
 from ansible_collections.m365.mail_oauth.plugins.module_utils.vault import vault_encrypt
 
@@ -38,3 +39,43 @@ def test_vault_text_decrypts_with_real_ansible_vault(tmp_path, vault_id):
     out = subprocess.run([vault_bin, 'view', '--vault-password-file', str(password), str(vaulted)],
                          capture_output=True, text=True, check=True)
     assert out.stdout == '{"client_secret": "abc8Q~xyz"}\n'
+
+
+def _writer_tag(pid, start):
+    return '%s-%d-%s' % (secret_file._host_tag(), pid, start)  # pylint: disable=protected-access
+
+
+def test_a_killed_writers_temporary_file_is_removed_by_the_next_write(tmp_path):
+    dest = tmp_path / 'secret.json'
+    child = subprocess.Popen([sys.executable, '-c', 'pass'])
+    child.wait()
+    # The name a writer killed between create and rename leaves: its pid is gone now.
+    dead = tmp_path / ('.secret.json.%s.ab12cd' % _writer_tag(child.pid, secret_file.process_start(os.getpid())))
+    dead.write_text('{"client_secret": "left by a killed run"}')
+    write_private_file(str(dest), 'new value')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['secret.json']
+
+
+def test_a_running_writers_temporary_file_and_foreign_files_are_kept(tmp_path):
+    dest = tmp_path / 'secret.json'
+    kept = [
+        '.secret.json.%s.ab12cd' % _writer_tag(os.getpid(), secret_file.process_start(os.getpid())),  # writing now
+        '.secret.json.%s.ab12cd' % _writer_tag(os.getpid(), 'x'),  # a writer without /proc that still runs
+        '.secret.json.0000000z-1-1.ab12cd',  # not a name we write
+        '.secret.json.ab12cd',  # the old naming: whose it is cannot be told
+        '.other.json.%s.ab12cd' % _writer_tag(999999999, '1'),  # another file's
+    ]
+    for name in kept:
+        (tmp_path / name).write_text('x')
+    assert secret_file.remove_stale_temporaries(str(dest)) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(kept)
+
+
+def test_another_hosts_temporary_file_is_kept(tmp_path, monkeypatch):
+    dest = tmp_path / 'secret.json'
+    name = '.secret.json.%s.ab12cd' % _writer_tag(999999999, '1')
+    (tmp_path / name).write_text('x')
+    monkeypatch.setattr(secret_file.socket, 'gethostname', lambda: 'another-controller')
+    assert secret_file.remove_stale_temporaries(str(dest)) == []
+    monkeypatch.undo()
+    assert secret_file.remove_stale_temporaries(str(dest)) == [name]

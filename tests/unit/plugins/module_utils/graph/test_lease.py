@@ -124,7 +124,7 @@ def test_a_live_run_of_this_controller_keeps_its_lease(graph, clock, private_dir
     graph.set_lease(lease_mod.holder_of(token), 600, [])
     with open(dest + '.pending', 'w') as handle:
         json.dump({'token': token, 'host': socket.gethostname(), 'pid': os.getpid(),
-                   'start': lease_mod._process_start(os.getpid())}, handle)  # pylint: disable=protected-access
+                   'start': lease_mod.process_start(os.getpid())}, handle)
     os.chmod(dest + '.pending', 0o600)
     with pytest.raises(ConfigError):
         holder(graph, FakeModule(), dest=dest, wait_seconds=0).acquire(before_of)
