@@ -15,26 +15,30 @@ class ExchangeMirror(threading.Thread):
 
     def __init__(self, sandbox, servers, app_unique_name, lag=1.0):
         super().__init__(daemon=True, name='exchange-mirror')
-        self.sandbox, self.servers, self.app, self.lag = sandbox, servers, app_unique_name, lag
+        # One app's unique name, or several: the FullAccess allow-list is one for all of them (Dovecot's role check
+        # runs first, so an app without IMAP/POP/SMTP roles, like a send-only app under RBAC, never reaches it).
+        names = [app_unique_name] if isinstance(app_unique_name, str) else list(app_unique_name)
+        self.sandbox, self.servers, self.apps, self.lag = sandbox, servers, names, lag
         self.stopped = threading.Event()
 
     def sync(self):
         allowed, rbac = set(), {}
         for index in range(len(self.sandbox.tenants)):
             tenant_id = self.sandbox.tenant(index)['tenant_id']
-            apps = [a for a in self.sandbox.state(tenant_id)['applications'] if a.get('uniqueName') == self.app]
+            apps = [a for a in self.sandbox.state(tenant_id)['applications'] if a.get('uniqueName') in self.apps]
             if not apps:
                 continue
-            self.servers.trust_client(apps[0]['appId'])
             exchange = self.sandbox.control('GET', 'tenants/%s/exchange' % tenant_id)
-            ids = set(sp['ObjectId'] for sp in exchange['service_principals'] if sp['AppId'] == apps[0]['appId'])
-            allowed.update(upn for upn, mailbox in exchange['mailboxes'].items()
-                           if any(p['User'] in ids and 'FullAccess' in p['AccessRights'] for p in mailbox['permissions']))
-            # RBAC for Applications: the mailboxes an "Application SMTP.SendAsApp" assignment of the app's service
-            # principal covers now (the emulated Exchange evaluates the scope's filter); SMTP only, see exchange_rbac.lua.
-            covered = rbac.setdefault(apps[0]['appId'], set())
-            for identity in ids:
-                covered.update(exchange['smtp_rbac'].get(identity, ()))
+            for app in apps:
+                self.servers.trust_client(app['appId'])
+                ids = set(sp['ObjectId'] for sp in exchange['service_principals'] if sp['AppId'] == app['appId'])
+                allowed.update(upn for upn, mailbox in exchange['mailboxes'].items()
+                               if any(p['User'] in ids and 'FullAccess' in p['AccessRights'] for p in mailbox['permissions']))
+                # RBAC for Applications: the mailboxes an "Application SMTP.SendAsApp" assignment of the app's service
+                # principal covers now (the emulated Exchange evaluates the scope's filter); SMTP only, see exchange_rbac.lua.
+                covered = rbac.setdefault(app['appId'], set())
+                for identity in ids:
+                    covered.update(exchange['smtp_rbac'].get(identity, ()))
         self.servers.allow(sorted(allowed))
         self.servers.allow_smtp_rbac(dict((app, sorted(mailboxes)) for app, mailboxes in rbac.items()))
 

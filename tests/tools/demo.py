@@ -136,9 +136,12 @@ def write_inventory(sandbox, work, handover, identities, mail=None):
                                            mailbox_access_exchange_host='exchange-admin',
                                            # The mailboxes' protocol switches are settings of the mailbox, set by the reader's
                                            # run (IMAP, POP, SMTP); a second app with other protocols would switch them back.
-                                           mailbox_access_configure_protocols=False)
+                                           mailbox_access_configure_protocols=False,
+                                           # The proof: it sends as its two mailboxes, and is refused as a third.
+                                           **dict(login, mailbox_access_verify_refused=tenant['mailboxes'][2:3] if login else []))
     hosts['tenant1-scanner'].update(identities[0])
-    print('tenant1-scanner: send-only app in tenant1, SMTP through RBAC for Applications as %s' % ', '.join(tenant['mailboxes'][:2]))
+    print('tenant1-scanner: send-only app in tenant1, SMTP through RBAC for Applications as %s%s' % (
+        ', '.join(tenant['mailboxes'][:2]), ' (and refused as %s)' % tenant['mailboxes'][2] if login else ''))
     inventory = {'tenants': {'hosts': hosts}, 'windows': {'hosts': {'exchange-admin': windows_host(sandbox)}}}
     path = os.path.join(work, 'inventory.yml')
     with open(path, 'w') as handle:
@@ -230,7 +233,7 @@ def main():
         mail = mail_servers(sandbox)
         if mail is not None:
             stack.enter_context(mail)
-            stack.enter_context(ExchangeMirror(sandbox, mail, APP_UNIQUE_NAME))
+            stack.enter_context(ExchangeMirror(sandbox, mail, [APP_UNIQUE_NAME, SENDER_UNIQUE_NAME]))
             print('Dovecot (IMAP %d, POP3 %d) and Postfix (submission %d) accept the app\'s tokens for the mailboxes '
                   'Exchange gives it FullAccess to' % (mail.imap_port, mail.pop_port, mail.smtp_port))
         banner('Bootstrap: a person with Global Administrator signs in once per tenant (device code) and bootstrap.yml creates '
