@@ -101,6 +101,10 @@ def _killer(suite, tmp_path, point, flag):
     return kill_when(lambda: point.counter(sandbox) >= point.at, point.signum)
 
 
+def _temporaries(folder, case):
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith('.' + case.handover.name + '.'))
+
+
 def run_point(suite, tmp_path, point):
     sandbox = suite.sandbox
     case = Case(suite, tmp_path, 'kill ' + point.name)
@@ -118,11 +122,9 @@ def run_point(suite, tmp_path, point):
         problems.append('processes of the killed run still running: %s' % killed.leftover_processes)
     # A SIGKILL between a temporary file's creation and its rename leaves it (nothing can prevent that); the next
     # run must remove it, so what counts is what is left after the converging run.
-    def temporaries():
-        return sorted(p.name for p in tmp_path.iterdir() if p.name.startswith('.' + case.handover.name + '.'))
-    left_by_kill = temporaries()
+    left_by_kill = _temporaries(tmp_path, case)
     converge = case.run('converge')
-    leftovers = temporaries()
+    leftovers = _temporaries(tmp_path, case)
     if converge.rc != 0:
         problems.append('the rerun after the kill failed: %r' % converge)
     orphans = [r.get('orphans_removed') or [] for r in converge.results().get('Ensure the client secret (written to the handover file '
@@ -141,4 +143,5 @@ def run_point(suite, tmp_path, point):
         killed_after_seconds=round(killed.seconds, 1), converged=result['converged'] and final.rc == 0 and not final.changed,
         duplicates=result['duplicates'], lost_secrets=result['lost_secrets'], orphans_removed=sum(len(o) for o in orphans),
         leaked_secret_bytes=sum(s for _w, _k, s in leaks), leaks=[list(leak) for leak in leaks][:20], problems=problems,
-        leftover_processes=len(killed.leftover_processes), temporaries_left_by_kill=left_by_kill, runs=len(case.runs), seconds=round(sum(r.seconds for r in case.runs), 1))
+        leftover_processes=len(killed.leftover_processes), temporaries_left_by_kill=left_by_kill, runs=len(case.runs),
+        seconds=round(sum(r.seconds for r in case.runs), 1))
