@@ -6,11 +6,13 @@
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.action import ExchangeAction
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.args import PRINCIPAL_SPEC
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.service_principal_plan import RecordRemovalPlan, ServicePrincipalPlan
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.smtp_rbac_plan import default_name
 
 SPEC = dict(
     PRINCIPAL_SPEC,
     display_name=dict(type='str'),
     state=dict(type='str', choices=['present', 'absent'], default='present'),
+    report_smtp_rbac=dict(type='bool', default=False),
 )
 
 
@@ -24,4 +26,5 @@ class ActionModule(ExchangeAction):
         principal = self.principal(params.get('app_id'), params.get('object_id'), missing_ok=params['state'] == 'absent')
         if principal is None:
             return self.converge(RecordRemovalPlan(params.get('app_id'), params.get('object_id')))
-        return self.converge(ServicePrincipalPlan(principal, params.get('display_name'), params['state']))
+        smtp_rbac = default_name(principal['app_id']) if params['report_smtp_rbac'] else None
+        return self.converge(ServicePrincipalPlan(principal, params.get('display_name'), params['state'], smtp_rbac))

@@ -35,7 +35,8 @@ RETURN = r'''
 _value:
   description: >-
     C(drift) (bool), C(findings) (list of strings), and per area C(app), C(credential), C(permissions), C(exchange),
-    C(mailboxes), C(smtp_rbac) (the SMTP management scope and role assignment, with C(out_of_scope) mailboxes).
+    C(mailboxes), C(smtp_rbac) (the SMTP management scope and role assignment, with C(out_of_scope) mailboxes; with
+    C(smtp_access=full_access), C(leftover) names the assignment an earlier C(rbac) run left).
   type: dict
 '''
 
@@ -204,6 +205,12 @@ def drift_report(results, expiry_days=30, now=None):
     report['exchange'] = _exchange(results.get('exchange_service_principal') or {}, results.get('mailbox_protocols') or {}, findings)
     report['mailboxes'] = _mailboxes(results.get('mailbox_permission') or {}, findings, results.get('full_access', True) is not False)
     report['smtp_rbac'] = _smtp_rbac(results.get('smtp_rbac') or {}, findings)
+    leftover = results.get('smtp_rbac_leftover') or {}
+    if _ran(leftover) and leftover.get('changed'):
+        # smtp_access is full_access, yet the app still holds the scope and assignment an earlier rbac run made.
+        report['smtp_rbac'] = {'leftover': leftover.get('assignment_name')}
+        findings.append('SMTP RBAC role assignment %s (and its scope) left by an earlier rbac run: the app may still send as '
+                        'the mailboxes it names' % leftover.get('assignment_name'))
     report['login_check'] = _logins(results.get('login_check') or {}, findings)
     if results.get('exchange_skipped'):
         findings.append('Exchange Online steps not checked (no mailbox_access_exchange_host)')

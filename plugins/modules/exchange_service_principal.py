@@ -40,6 +40,15 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  report_smtp_rbac:
+    description:
+      - Also read, in the same connection, whether the app holds the role assignment M(m365.mail_oauth.smtp_rbac) makes by
+        default (C(m365-mail_oauth-smtp-<app id>)) and return its name as RV(smtp_rbac_assignment).
+      - The role C(m365.mail_oauth.mailbox_access) sets it with C(mailbox_access_smtp_access=full_access), so that an app
+        switched back from C(rbac) loses the scope and assignment it no longer needs.
+      - One more read cmdlet, no more round trips. A read that fails fails the task; it is never taken for "none".
+    type: bool
+    default: false
 extends_documentation_fragment:
   - m365.mail_oauth.graph_auth
   - m365.mail_oauth.exchange_connection
@@ -98,6 +107,11 @@ recreated:
   description: Whether an entry with wrong ids was removed and created again.
   returned: always
   type: bool
+smtp_rbac_assignment:
+  description: The name of the app's SMTP RBAC role assignment (made by M(m365.mail_oauth.smtp_rbac)), or V(null) when it has none.
+  returned: with O(report_smtp_rbac=true) and O(state=present)
+  type: str
+  sample: m365-mail_oauth-smtp-00000000-0000-0000-0000-000000000001
 source:
   description: V(exchange) when the ids came from Exchange Online's own record because Graph no longer knows the application.
   returned: with O(state=absent) when Graph has no service principal for the id

@@ -99,6 +99,33 @@ def test_switching_a_full_access_app_to_rbac_removes_what_it_no_longer_needs(ten
     assert again.rc == 0 and again.changed == 0, again
 
 
+def test_switching_an_rbac_app_back_to_full_access_removes_scope_and_assignment(tenant, tmp_path):
+    mailboxes = tenant.tenant(0)['mailboxes'][:3]
+    rbac = write_inventory(tmp_path / 'rbac.json', tenant, tmp_path, tenants=1, exchange=True, **RBAC)
+    first = run_playbook(tmp_path, PROVISION, 'back-rbac', inventory=rbac)
+    assert first.rc == 0, first
+    assert len(exchange_state(tenant)['role_assignments']) == 1
+
+    full = write_inventory(tmp_path / 'full.json', tenant, tmp_path, tenants=1, exchange=True, mailbox_access_protocols=['smtp'])
+    reports = tmp_path / 'reports'
+    audit = run_playbook(tmp_path, AUDIT, 'back-audit', inventory=full, check=True, diff=True,
+                         env={'M365_AUDIT_REPORT_DIR': str(reports)})
+    assert audit.rc == 0, audit
+    report = json.loads((reports / 'tenant1.json').read_text())
+    assert report['drift'] is True and report['smtp_rbac'].get('leftover', '').startswith('m365-mail_oauth-smtp-'), report
+    assert len(exchange_state(tenant)['role_assignments']) == 1  # the audit changed nothing
+
+    switched = run_playbook(tmp_path, PROVISION, 'back-full', inventory=full)
+    assert switched.rc == 0, switched
+    _app, principal, state = app_and_principal(tenant)
+    exchange = exchange_state(tenant)
+    assert exchange['management_scopes'] == [] and exchange['role_assignments'] == []
+    assert full_access(exchange, principal['id']) == sorted(mailboxes)
+    assert len(entra_smtp(state, principal['id'])) == 1
+    again = run_playbook(tmp_path, PROVISION, 'back-rerun', inventory=full)
+    assert again.rc == 0 and again.changed == 0, again
+
+
 def test_imap_and_smtp_through_rbac_keep_full_access_for_imap(tenant, tmp_path):
     mailboxes = tenant.tenant(0)['mailboxes'][:2]
     inventory = write_inventory(tmp_path / 'mixed.json', tenant, tmp_path, tenants=1, exchange=True, mailbox_access_mailboxes=mailboxes,

@@ -13,7 +13,7 @@ removal finds the principal the same way.
 from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.plan import Report
 
-BY_APP_ID, BY_OBJECT_ID = 0, 1
+BY_APP_ID, BY_OBJECT_ID, SMTP_RBAC_ASSIGNMENT = 0, 1, 2
 
 
 def _named(app_id, object_id):
@@ -75,7 +75,7 @@ class ServicePrincipalPlan(object):
     # A stopped run fails the task with the runner's own error (what was done and skipped), not a partial result.
     KEEP_PARTIAL = False
 
-    def __init__(self, principal, display_name=None, state='present'):
+    def __init__(self, principal, display_name=None, state='present', smtp_rbac_assignment=None):
         self.app_id, self.object_id = principal['app_id'], principal['object_id']
         self.display_name = display_name or principal['display_name'] or self.app_id
         self.state = state
@@ -84,6 +84,11 @@ class ServicePrincipalPlan(object):
             raise ConfigError('internal error: both ids are needed before Exchange is asked')
         self.reads = [{'op': 'get_service_principal', 'params': {'Identity': self.app_id}},
                       {'op': 'get_service_principal', 'params': {'Identity': self.object_id}}]
+        # The SMTP RBAC assignment an earlier rbac run made, read in the same connection (one read cmdlet, no second
+        # round trip), so that a switch back to full_access can remove it and the audit can report it.
+        self.smtp_rbac_assignment = smtp_rbac_assignment if state == 'present' else None
+        if self.smtp_rbac_assignment:
+            self.reads.append({'op': 'get_management_role_assignment', 'params': {'Identity': self.smtp_rbac_assignment}})
         self.writes = self._writes()
 
     def _writes(self):
@@ -135,6 +140,10 @@ class ServicePrincipalPlan(object):
         actions = [op for op, _key in report.expected]
         report.values = {'changed': bool(actions), 'app_id': self.app_id, 'object_id': self.object_id, 'display_name': self.display_name,
                          'actions': actions, 'recreated': 'remove_service_principal' in actions and self.state == 'present'}
+        if self.smtp_rbac_assignment:
+            # A failed read raises (found_rows): "none" is only ever Exchange's own "not found".
+            rows = principal_rows(answer, SMTP_RBAC_ASSIGNMENT, self.smtp_rbac_assignment, 'Get-ManagementRoleAssignment')
+            report.values['smtp_rbac_assignment'] = (rows[0].get('Name') or self.smtp_rbac_assignment) if rows else None
         return report
 
 

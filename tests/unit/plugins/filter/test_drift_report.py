@@ -280,3 +280,15 @@ def test_full_access_the_rbac_app_no_longer_needs_is_named_as_such():
     result['mailbox_permission']['removed'] = {'FullAccess': ['a@contoso.com']}
     assert report_of(result)['findings'] == [
         'mailboxes with FullAccess the app does not need (SMTP through RBAC): a@contoso.com']
+
+
+def test_an_assignment_an_earlier_rbac_run_left_is_drift_under_full_access():
+    result = clean_result()
+    result['smtp_rbac_leftover'] = {'changed': True, 'actions': ['remove_management_role_assignment', 'remove_management_scope'],
+                                    'assignment_name': SCOPE}
+    report = report_of(result)
+    assert report['drift'] is True and report['smtp_rbac'] == {'leftover': SCOPE}
+    assert report['findings'] == ['SMTP RBAC role assignment %s (and its scope) left by an earlier rbac run: the app may still '
+                                  'send as the mailboxes it names' % SCOPE]
+    result['smtp_rbac_leftover'] = {'skipped': True}
+    assert report_of(result)['drift'] is False
