@@ -315,7 +315,8 @@ def get_management_role_assignment(org, params):
         role = application_role(params['Role'])
         rows = [a for a in rows if a['role'] == role]
     if params.get('RoleAssignee'):
-        rows = [a for a in rows if _assigned_to(org, a, params['RoleAssignee'])]
+        assigned = _assignee(org, params['RoleAssignee'])
+        rows = [a for a in rows if assigned(a)]
     if params.get('RoleAssigneeType'):
         kind = params['RoleAssigneeType'].lower()
         rows = [a for a in rows if kind == ('rolegroup' if a.get('group') else 'serviceprincipal')]
@@ -325,14 +326,14 @@ def get_management_role_assignment(org, params):
     return [assignment_row(org, a) for a in rows], []
 
 
-def _assigned_to(org, assignment, assignee):
-    """Whether -RoleAssignee names the assignment's assignee: a role group by name, else a service principal.
-    An assignee that is neither raises not-found (weak: the wording for a -RoleAssignee Exchange cannot resolve)."""
+def _assignee(org, assignee):
+    """A test of an assignment: is -RoleAssignee its assignee (a role group by name, else a service principal)? An
+    assignee that is neither raises not-found, rows or none (weak: the wording for a -RoleAssignee Exchange cannot resolve)."""
     group = getattr(org, 'role_groups', {}).get(str(assignee).strip().lower())
     if group is not None:
-        return (assignment.get('group') or '').lower() == group.name.lower()
+        return lambda assignment: (assignment.get('group') or '').lower() == group.name.lower()
     sp = org.find_service_principal(assignee)
-    return assignment.get('sp') == sp.key
+    return lambda assignment: assignment.get('sp') == sp.key
 
 
 def application_role(name):
