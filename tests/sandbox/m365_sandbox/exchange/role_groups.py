@@ -191,8 +191,10 @@ ROLE_GROUP_CMDLETS = {
 
 
 def replace_role_group(org, body):
-    """The control route's group (made again when it exists): as an admin would change it by hand."""
-    role_groups(org).pop(str(body['Name']).strip().lower(), None)
+    """The control route's group (made again when it exists): as an admin would change it by hand. A group made again
+    has lost its role assignments with the old one (Remove-RoleGroup)."""
+    if role_groups(org).pop(str(body['Name']).strip().lower(), None) is not None:
+        rbac.remove_group_assignments(org, str(body['Name']).strip())
     objects, _warnings = new_role_group(org, body)
     return objects[0]
 
