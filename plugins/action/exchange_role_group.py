@@ -11,13 +11,14 @@ from ansible_collections.m365.mail_oauth.plugins.module_utils.names import text_
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange import role_group_plan as plan
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.action import ExchangeAction
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.plan import check_plan
-from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.operations import MANAGEMENT_ROLES
+from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.operations import DELEGATED_ROLES, MANAGEMENT_ROLES
 
 SPEC = dict(
     name=dict(type='str', required=True),
     roles=dict(type='list', elements='str', choices=list(MANAGEMENT_ROLES)),
     members=dict(type='list', elements='str', default=[]),
     description=dict(type='str'),
+    delegating_roles=dict(type='list', elements='str', choices=list(DELEGATED_ROLES), default=[]),
     state=dict(type='str', choices=['present', 'absent'], default='present'),
 )
 # New-RoleGroup's Learn page: "The maximum length of the name is 64 characters."
@@ -39,27 +40,32 @@ class ActionModule(ExchangeAction):
         # Graph first: every member must be a service principal of this tenant before Exchange is touched.
         members = [self._member(app_id) for app_id in dict.fromkeys(m.strip().lower() for m in params['members'])] if present else []
         description = params.get('description')
-        reads, writes = plan.operations(name, roles, members, description, params['state'])
+        # state=absent: Remove-RoleGroup takes the group's assignments, delegating ones too; nothing to read for them.
+        delegating = sorted(set(params.get('delegating_roles') or [])) if present else []
+        reads, writes = plan.operations(name, roles, members, description, params['state'], delegating)
         answer = self.session().converge(reads, writes, check_mode=self.check_mode)
         if answer.failed:
             answer.raise_for_failure()
-        state = plan.read_state(answer, name, members)
-        before = plan.group_view(state['group'], state['members'])
-        planned, repair = plan.expected(state, roles, members, present)
+        state = plan.read_state(answer, name, members, delegating)
+        before = plan.group_view(state['group'], state['members'], state['delegating'])
+        planned, repair = plan.expected(state, roles, members, present, delegating)
         if not self.check_mode:
             check_plan(answer, planned)
             answer.raise_for_failure()
         actions = [op for op, _key in planned]
-        if repair and not self.check_mode:
-            repaired = self.session().converge([], plan.repair_operations(name, roles, members, description, repair))
-            repaired.raise_for_failure()
-        if repair:
-            actions += [w['op'] for w in plan.repair_operations(name, roles, members, description, repair)]
+        repair_writes = plan.repair_operations(name, roles, members, description, repair, delegating) if repair else []
+        if repair_writes and not self.check_mode:
+            self.session().converge([], repair_writes).raise_for_failure()
+        actions += [w['op'] for w in repair_writes]
         unknown = [m for m in members if not state['known'].get(m['object_id'])]
         after = {'name': name, 'roles': roles, 'members': sorted(m['object_id'] for m in members if m not in unknown)} if present else {}
+        if present and state['delegating'] is not None:
+            # The listed roles, and any other delegating assignment the group holds: left alone (not known to be ours).
+            after['delegating_roles'] = sorted(set(delegating) | set(state['delegating'] if not (repair and repair['recreate']) else []))
         result = {
             'changed': bool(actions), 'name': name, 'roles': roles if present else before.get('roles', []),
             'members': [{'app_id': m['app_id'], 'object_id': m['object_id']} for m in members], 'actions': actions,
+            'delegating_roles': after.get('delegating_roles', before.get('delegating_roles', [])),
             'recreated': bool(repair and repair['recreate']), 'organization': self.session().connection.get('organization'),
             'warnings': list(answer.warnings),
         }

@@ -10,7 +10,7 @@ from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.service_p
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.args import PRINCIPAL_SPEC
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.mailbox_identities import resolve_mailboxes
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.smtp_rbac_plan import (
-    SmtpRbacPlan, check_name, default_name, scope_addresses)
+    SMTP_ROLE, SmtpRbacPlan, check_name, default_name, scope_addresses)
 
 SPEC = dict(
     PRINCIPAL_SPEC,
@@ -102,6 +102,19 @@ class ActionModule(ExchangeAction):
                 answer.raise_for_failure()
             except M365Error as exc:
                 done = [r['op'] for r in answer.results if r['op_index'] >= answer.first_write and r.get('ok')]
-                result.update(failed=True, msg='%s (done before it: %s; the next run repairs the rest)'
-                              % (exc.msg, ', '.join(done) or 'nothing'))
+                result.update(failed=True, msg='%s (done before it: %s; the next run repairs the rest)%s'
+                              % (exc.msg, ', '.join(done) or 'nothing', _assignment_hint(answer)))
         return result
+
+
+# Exchange's wording for a caller without a delegating assignment is not documented, so the hint hangs on where the run
+# stopped, not on the text: assigning an application role is what a role group without one cannot do.
+DELEGATING_HINT = ('; to assign %s the caller needs a delegating assignment of it: an admin app whose Exchange role is a role '
+                   'group gets one through m365.mail_oauth.exchange_role_group delegating_roles (playbooks/bootstrap.yml '
+                   'with admin_identity_exchange_role=role_group makes it, as a Global Administrator or Exchange '
+                   'Administrator); see docs/permissions.md')
+
+
+def _assignment_hint(answer):
+    where = answer.raw.get('stopped_at') or {}
+    return DELEGATING_HINT % ("'%s'" % SMTP_ROLE) if where.get('op') == 'new_management_role_assignment' else ''

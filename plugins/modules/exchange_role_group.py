@@ -19,6 +19,11 @@ description:
     Exchange has no cmdlet that sets a role group's roles.
   - O(roles) accepts only the management roles the collection's playbooks need and their read-only variants, so a typo
     cannot put a broader role into the group.
+  - O(delegating_roles) gives the group a delegating assignment of each listed application role
+    (C(New-ManagementRoleAssignment -Role <role> -SecurityGroup <group> -Delegating)), so its members may assign that role to
+    an application (C(New-ManagementRoleAssignment -App)), as M(m365.mail_oauth.smtp_rbac) does. Microsoft Learn, "Role
+    Based Access Control for Applications in Exchange Online" - the Organization Management role group has the delegating
+    role assignment for the Application RBAC roles; Role Management alone does not let a member assign them.
   - The caller needs the Role Management role in Exchange Online (the Organization Management role group, which Global
     Administrators and Exchange Administrators are in); playbooks/bootstrap.yml runs it as the signed-in person
     (its Exchange token from M(m365.mail_oauth.sign_in)'s token cache, C(Connect-ExchangeOnline -AccessToken -UserPrincipalName)).
@@ -49,8 +54,23 @@ options:
   description:
     description: Description of a new group (not compared on an existing one).
     type: str
+  delegating_roles:
+    description:
+      - Application roles the group holds a delegating assignment of, so that its members may assign them to applications.
+        Read with C(Get-ManagementRoleAssignment -RoleAssignee <group> -Delegating $true); a missing one is made with
+        C(New-ManagementRoleAssignment -Role <role> -SecurityGroup <group> -Delegating).
+      - A delegating assignment the group holds and this list does not name is left alone (nothing tells one this module
+        made from one an administrator made); remove it with C(Remove-ManagementRoleAssignment), or remove the group.
+      - Only the person running it needs a delegating assignment of these roles itself (Organization Management, that is
+        a Global Administrator or an Exchange Administrator, holds one of every role).
+      - Ignored with O(state=absent) - C(Remove-RoleGroup) removes every assignment of the group, delegating ones too.
+    type: list
+    elements: str
+    choices: [Application SMTP.SendAsApp]
+    default: []
+    version_added: 0.4.0
   state:
-    description: V(present) creates or repairs the group, V(absent) removes it (its memberships go with it).
+    description: V(present) creates or repairs the group, V(absent) removes it (its memberships and role assignments go with it).
     type: str
     choices: [present, absent]
     default: present
@@ -63,7 +83,8 @@ attributes:
     description: Reads the group in Exchange (one round trip, no writes) and reports what would change.
   diff_mode:
     support: full
-    description: Shows the group's roles and members (service principal object ids) before and after.
+    description: Shows the group's roles, members (service principal object ids) and, with O(delegating_roles), the roles of
+      its delegating assignments before and after.
 seealso:
   - module: m365.mail_oauth.exchange_service_principal
   - module: m365.mail_oauth.sign_in
@@ -83,6 +104,8 @@ EXAMPLES = r'''
     name: m365-mail-oauth-admin
     roles: [Mail Recipients, Role Management, View-Only Configuration]
     members: ["{{ admin_app.app_id }}"]
+    # Lets the admin app run m365.mail_oauth.smtp_rbac (New-ManagementRoleAssignment -App ... -Role 'Application SMTP.SendAsApp').
+    delegating_roles: [Application SMTP.SendAsApp]
   delegate_to: exchange-admin-host
 
 - name: Remove the group (its memberships go with it)
@@ -120,7 +143,15 @@ actions:
   returned: always
   type: list
   elements: str
-  sample: [new_role_group, add_role_group_member]
+  sample: [new_role_group, add_role_group_member, new_delegating_role_assignment]
+delegating_roles:
+  description:
+    - The application roles the group holds a delegating assignment of (after the run, or in check mode what it would hold),
+      those not listed in O(delegating_roles) included. Empty when O(delegating_roles) is empty (then they are not read).
+  returned: always
+  type: list
+  elements: str
+  sample: [Application SMTP.SendAsApp]
 recreated:
   description: Whether a group with other roles was removed and made again.
   returned: always

@@ -62,12 +62,13 @@ def service_principal(tenant, app_id):
     return [s for s in tenant.state(tenant.tenant()['tenant_id'])['servicePrincipals'] if s['appId'] == app_id][0]
 
 
-def identity_inventory(tenant, tmp_path, vars_file):
+def identity_inventory(tenant, tmp_path, vars_file, **more):
     """An inventory whose tenant host takes the identity's vars from the file bootstrap wrote, as a person would."""
     identity = yaml.safe_load(open(vars_file))
     host = dict(identity, mailbox_access_app_unique_name='boot-mail-app', mailbox_access_app_display_name='Boot mail app',
                 mailbox_access_protocols=['imap', 'smtp'], mailbox_access_handover_dest=str(tmp_path / 'handover.json'),
                 mailbox_access_mailboxes=tenant.tenant()['mailboxes'][:2], mailbox_access_exchange_host=WINDOWS)
+    host.update(more)
     inventory = {'tenants': {'hosts': {'tenant1': host}}, 'windows': {'hosts': {WINDOWS: windows_host(tenant)}},
                  'all': {'vars': {'ansible_python_interpreter': sys.executable}}}
     path = tmp_path / 'identity-inventory.json'
@@ -305,6 +306,50 @@ def test_the_role_group_repairs_a_group_with_other_roles_and_the_doctor_names_a_
     assert [(g['Roles'], g['Members']) for g in groups] == [(ROLE_GROUP_ROLES, [principal['id']])]
     again, _code = bootstrap_role_group(tenant, tmp_path, 'rg-repaired-again')
     assert again.rc == 0 and again.changed == 0, again
+
+
+SMTP_ROLE = 'Application SMTP.SendAsApp'
+
+
+def test_the_role_group_app_assigns_smtp_rbac_only_through_the_groups_delegating_assignment(tenant, tmp_path):
+    """Issue 26: the least-privilege admin app runs mailbox_access_smtp_access=rbac (New-ManagementRoleAssignment -App) once
+    the bootstrap gave its role group a delegating assignment of Application SMTP.SendAsApp, and is refused without it."""
+    tenant.config(device_code_interval=1)
+    first, _code = bootstrap_role_group(tenant, tmp_path, 'rg-no-delegating', admin_identity_exchange_application_roles=[])
+    assert first.rc == 0, first
+    assert [a for a in exchange_state(tenant)['role_assignments'] if a['RoleAssigneeType'] == 'RoleGroup'] == []
+    inventory = identity_inventory(tenant, tmp_path, str(tmp_path / 'identity' / (UNIQUE + '.vars.yml')),
+                                   mailbox_access_protocols=['smtp'], mailbox_access_smtp_access='rbac')
+    refused = run_playbook(tmp_path, PROVISION, 'rg-rbac-refused', inventory=inventory)
+    assert refused.rc != 0, refused
+    assert "delegating role assignment for the management role \"%s\"" % SMTP_ROLE in refused.output, refused.output
+    assert 'delegating_roles' in refused.output and 'Traceback' not in refused.output, refused.output
+    assert [a for a in exchange_state(tenant)['role_assignments'] if a['Role'] == SMTP_ROLE] == []
+
+    # The bootstrap as shipped (profile manage): the person gives the group the delegating assignment; check mode first.
+    check, _code = bootstrap_role_group(tenant, tmp_path, 'rg-delegating-check', check=True, diff=True)
+    assert check.rc == 0 and check.changed == 1, check
+    assert '"delegating_roles": [],' in check.output and '"%s"' % SMTP_ROLE in check.output, check  # the diff: none, then it
+    assert [a for a in exchange_state(tenant)['role_assignments'] if a['RoleAssigneeType'] == 'RoleGroup'] == []
+    made, _code = bootstrap_role_group(tenant, tmp_path, 'rg-delegating')
+    assert made.rc == 0 and made.changed == 1, made
+    delegating = [(a['Role'], a['RoleAssignee'], a['RoleAssignmentDelegationType'])
+                  for a in exchange_state(tenant)['role_assignments'] if a['RoleAssigneeType'] == 'RoleGroup']
+    assert delegating == [(SMTP_ROLE, UNIQUE, 'DelegatingOrgWide')]
+    again, _code = bootstrap_role_group(tenant, tmp_path, 'rg-delegating-again')
+    assert again.rc == 0 and again.changed == 0, again
+
+    provision = run_playbook(tmp_path, PROVISION, 'rg-rbac', inventory=inventory)
+    assert provision.rc == 0, provision
+    state = exchange_state(tenant)
+    app = [a for a in state['role_assignments'] if a['RoleAssigneeType'] == 'ServicePrincipal']
+    assert [a['Role'] for a in app] == [SMTP_ROLE], state['role_assignments']
+    assert sorted(state['smtp_rbac'][app[0]['RoleAssignee']]) == sorted(m.lower() for m in tenant.tenant()['mailboxes'][:2])
+
+    # absent: Remove-RoleGroup takes the group's delegating assignment with it.
+    gone, _code = bootstrap_role_group(tenant, tmp_path, 'rg-delegating-absent', admin_identity_state='absent')
+    assert gone.rc == 0, gone
+    assert [a for a in exchange_state(tenant)['role_assignments'] if a['RoleAssigneeType'] == 'RoleGroup'] == []
 
 
 def test_role_group_check_mode_on_an_existing_identity_changes_nothing(tenant, tmp_path):

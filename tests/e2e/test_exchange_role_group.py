@@ -86,3 +86,55 @@ def test_a_member_that_is_not_an_app_id_is_refused_naming_the_option(tenant, tmp
         'name': GROUP, 'roles': ROLES, 'members': ['helpdesk-app']}}], 'rg-bad-member')
     assert run.rc != 0 and 'members:' in run.output and 'helpdesk-app' in run.output, run.output
     assert 'Traceback' not in run.output and _groups(tenant) == []
+
+
+SMTP = 'Application SMTP.SendAsApp'
+
+
+def _delegating(tenant):
+    return [(a['Role'], a['RoleAssignee'], a['RoleAssignmentDelegationType'])
+            for a in exchange_state(tenant)['role_assignments'] if a['RoleAssigneeType'] == 'RoleGroup']
+
+
+def test_delegating_roles_check_mode_create_rerun_repair_and_absent(tenant, tmp_path):
+    app = mail_app(tenant, 'delegating-admin')
+    assert run_exchange(tmp_path, tenant, _sp_tasks(app), 'rgd-sp').rc == 0
+    task = _group_task([app], delegating_roles=[SMTP])
+    check = run_exchange(tmp_path, tenant, task, 'rgd-check', check=True, diff=True)
+    assert check.rc == 0 and check.changed == 1, check
+    result = check.results()['group']['localhost']
+    assert result['actions'] == ['new_role_group', 'add_role_group_member', 'new_delegating_role_assignment'], result
+    assert _groups(tenant) == [] and _delegating(tenant) == []
+    tenant.control('POST', 'exchange/stats/reset')
+
+    create = run_exchange(tmp_path, tenant, task, 'rgd-create', diff=True)
+    assert create.rc == 0 and create.changed == 1, create
+    assert create.results()['group']['localhost']['diff']['after']['role_group']['delegating_roles'] == [SMTP]
+    assert _delegating(tenant) == [(SMTP, GROUP, 'DelegatingOrgWide')]
+    assert exchange_stats(tenant)['exchange']['round_trips'] == 1  # group, member and delegating assignment at once
+    rerun = run_exchange(tmp_path, tenant, task, 'rgd-rerun')
+    assert rerun.rc == 0 and rerun.changed == 0, rerun
+
+    # The group made again by hand with other roles loses its assignments (Remove-RoleGroup); the repair makes it again.
+    tenant.control('POST', 'tenants/%s/exchange/role_groups' % tenant.tenant(0)['tenant_id'],
+                   {'Name': GROUP, 'Roles': ROLES[:2], 'Members': [app['sp_object_id']]})
+    assert _delegating(tenant) == []
+    repaired = run_exchange(tmp_path, tenant, task, 'rgd-repair')
+    assert repaired.rc == 0 and repaired.changed == 1 and repaired.results()['group']['localhost']['recreated'], repaired
+    assert _groups(tenant) == [(GROUP, ROLES, [app['sp_object_id']])] and _delegating(tenant) == [(SMTP, GROUP, 'DelegatingOrgWide')]
+
+    # Without the option the assignment is neither read nor touched.
+    plain = run_exchange(tmp_path, tenant, _group_task([app]), 'rgd-plain')
+    assert plain.rc == 0 and plain.changed == 0 and _delegating(tenant) == [(SMTP, GROUP, 'DelegatingOrgWide')], plain
+
+    gone = run_exchange(tmp_path, tenant, [{'name': 'group', 'm365.mail_oauth.exchange_role_group': {'name': GROUP, 'state': 'absent'}}],
+                        'rgd-absent')
+    assert gone.rc == 0 and gone.changed == 1, gone
+    assert _groups(tenant) == [] and _delegating(tenant) == []
+
+
+def test_a_delegating_role_that_is_no_application_role_is_refused_before_exchange_is_asked(tenant, tmp_path):
+    app = mail_app(tenant, 'broad-delegating')
+    run = run_exchange(tmp_path, tenant, _group_task([app], delegating_roles=['Role Management']), 'rgd-bad-role')
+    assert run.rc != 0 and 'delegating_roles' in run.output and SMTP in run.output, run.output
+    assert 'Traceback' not in run.output and exchange_stats(tenant)['exchange']['connections'] == 0

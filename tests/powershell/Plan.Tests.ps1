@@ -146,7 +146,7 @@ Describe 'allow-list type checks' {
 
     It 'knows every parameter type the allow-list uses' {
         $types = @((ConvertFrom-Json -InputObject $AllowListJson).PSObject.Properties | ForEach-Object { $_.Value.params.PSObject.Properties } | ForEach-Object { $_.Value.type } | Sort-Object -Unique)
-        $types | Should -Be @('bool', 'enum', 'enum_list', 'guid', 'identity', 'nullable_bool', 'result_size', 'string')
+        $types | Should -Be @('bool', 'enum', 'enum_list', 'guid', 'identity', 'nullable_bool', 'result_size', 'string', 'switch')
     }
 }
 

@@ -79,3 +79,60 @@ Describe 'role group operations' {
         @(Get-ExoCall 'Connect-ExchangeOnline').Count | Should -Be 0
     }
 }
+
+# Issue 26: the group's delegating assignment of an application role (role_group_plan.operations with delegating roles).
+Describe 'delegating role assignments of a role group' {
+    BeforeAll {
+        $Smtp = 'Application SMTP.SendAsApp'
+        function Get-DelegatingPlan {
+            '[{"op":"get_role_group","params":{"Identity":"' + $Group + '"}},' +
+            '{"op":"get_delegating_role_assignment","params":{"RoleAssignee":"' + $Group + '","Delegating":true}},' +
+            '{"op":"new_delegating_role_assignment","params":{"Role":"' + $Smtp + '","SecurityGroup":"' + $Group + '","Delegating":true},' +
+            '"when":{"read":1,"rows":"none","match":{"Role":"' + $Smtp + '"},"missing":"act"}}]'
+        }
+    }
+    BeforeEach {
+        Reset-ExoStub
+        Set-ExoHandler 'Get-RoleGroup' { param($p, $name) [pscustomobject]@{ Name = $p.Identity; Roles = @('Role Management') } }
+    }
+
+    It 'reads only delegating assignments and makes a missing one with -SecurityGroup and the -Delegating switch' {
+        Set-ExoHandler 'Get-ManagementRoleAssignment' { param($p, $name) }
+        $answer = Invoke-TestRunner -Operations (Get-DelegatingPlan)
+        $answer.failed | Should -BeFalse
+        $read = (Get-ExoCall 'Get-ManagementRoleAssignment')[0].Params
+        $read.RoleAssignee | Should -BeExactly 'admin group'
+        $read.Delegating | Should -BeOfType [bool]
+        $read.Delegating | Should -BeTrue
+        $new = (Get-ExoCall 'New-ManagementRoleAssignment')[0].Params
+        $new.Role | Should -BeExactly 'Application SMTP.SendAsApp'
+        $new.SecurityGroup | Should -BeExactly 'admin group'
+        [bool]$new.Delegating | Should -BeTrue
+        $new.ContainsKey('App') | Should -BeFalse
+    }
+
+    It 'makes none when a delegating assignment of the role is there, whatever the case Exchange shows' {
+        Set-ExoHandler 'Get-ManagementRoleAssignment' { param($p, $name) [pscustomobject]@{ Role = 'application smtp.sendasapp'; RoleAssignmentDelegationType = 'DelegatingOrgWide' } }
+        $answer = Invoke-TestRunner -Operations (Get-DelegatingPlan)
+        $answer.failed | Should -BeFalse
+        @(Get-ExoCall 'New-ManagementRoleAssignment').Count | Should -Be 0
+    }
+
+    It 'makes none over a read that failed for another reason than not-found' {
+        Set-ExoHandler 'Get-ManagementRoleAssignment' { param($p, $name) Write-ErrorMessage (New-ExoStubError -Kind Other -Object $p.RoleAssignee) }
+        $answer = Invoke-TestRunner -Operations (Get-DelegatingPlan)
+        @(Get-ExoCall 'New-ManagementRoleAssignment').Count | Should -Be 0
+    }
+
+    It 'refuses a -Delegating switch set to false, and a management role, before connecting' {
+        foreach ($params in @(
+                ('{"Role":"' + $Smtp + '","SecurityGroup":"g","Delegating":false}'),
+                '{"Role":"Mail Recipients","SecurityGroup":"g","Delegating":true}')) {
+            Reset-ExoStub
+            $refused = Invoke-TestRunner -Operations ('[{"op":"new_delegating_role_assignment","params":' + $params + '}]')
+            $refused.failed | Should -BeTrue
+            $refused.msg | Should -BeLike '*new_delegating_role_assignment: parameter *'
+            @(Get-ExoCall 'Connect-ExchangeOnline').Count | Should -Be 0
+        }
+    }
+}

@@ -169,6 +169,24 @@ OPERATIONS.update({
         'Identity': _p('identity', True), 'Resource': _p('identity')}, select=AUTHORIZATION_SELECT, bulk='Resource'),
 })
 
+# -- Delegating role assignments of a role group (issue 26: a least-privilege admin hands out the application roles) ---
+# Learn, application-rbac: "The Organization Management role group has the delegating role assignment for the new
+# Application RBAC roles"; a caller needs a delegating assignment of a role to assign it. New-ManagementRoleAssignment's
+# SecurityGroup parameter set takes -Delegating (a switch: the group "can delegate the role to other users or groups");
+# Get-ManagementRoleAssignment -RoleAssignee <group> -Delegating $true returns only that group's delegating assignments
+# (-Delegating <Boolean>: "To return only delegating role assignments, specify a value of $true").
+DELEGATED_ROLES = SMTP_RBAC_ROLES
+DELEGATING_ASSIGNMENT_SELECT = ('Identity', 'Name', 'Role', 'RoleAssignee', 'RoleAssigneeName', 'RoleAssigneeType',
+                                'RoleAssignmentDelegationType', 'Enabled')
+
+OPERATIONS.update({
+    'get_delegating_role_assignment': _op('Get-ManagementRoleAssignment', {
+        'RoleAssignee': _p('identity', True), 'Delegating': _p('bool', True)}, select=DELEGATING_ASSIGNMENT_SELECT),
+    'new_delegating_role_assignment': _op('New-ManagementRoleAssignment', {
+        'Role': _p('enum', True, DELEGATED_ROLES), 'SecurityGroup': _p('identity', True), 'Delegating': _p('switch', True)},
+        write=True, select=DELEGATING_ASSIGNMENT_SELECT),
+})
+
 CMDLETS = sorted(set(op['cmdlet'] for op in OPERATIONS.values()) | {'Get-EXOMailbox'})
 
 
@@ -203,6 +221,11 @@ def check_value(op, name, spec, value):
     if kind == 'bool':
         if not isinstance(value, bool):
             raise InvalidOperation('%s: parameter %s must be a boolean, got %r' % (op, name, value))
+        return value
+    if kind == 'switch':
+        # A switch the operation always sets (-Delegating): false would ask for something else, not for less.
+        if value is not True:
+            raise InvalidOperation('%s: parameter %s is a switch and must be true, got %r' % (op, name, value))
         return value
     if kind == 'nullable_bool':
         if value is not None and not isinstance(value, bool):

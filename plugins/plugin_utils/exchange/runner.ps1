@@ -191,6 +191,8 @@ function Assert-RunnerValue {
         }
         'result_size' { $bad = -not (($Value -is [string] -and $Value -eq 'Unlimited') -or (($Value -is [int] -or $Value -is [long]) -and $Value -gt 0)) }
         'bool' { $bad = $Value -isnot [bool] }
+        # A switch the operation always sets (-Delegating): false would ask for something else.
+        'switch' { $bad = ($Value -isnot [bool]) -or (-not $Value) }
         'nullable_bool' { $bad = ($null -ne $Value) -and ($Value -isnot [bool]) }
         'enum' { $bad = ($Value -isnot [string]) -or ($Spec.Choices -notcontains $Value) }
         'enum_list' {

@@ -378,6 +378,13 @@ class ExchangeHost:
             allowed = role_groups.cmdlets_of(self.org_for(tenant), app_id)
         return allowed or None
 
+    def role_group_caller(self, tenant, claims):
+        """The app id of an app token whose Exchange rights come from role groups alone, else None: what it may assign is
+        then decided by its groups' delegating assignments (role_groups.check_assignment)."""
+        if self.role_group_cmdlets(tenant, claims) is None:
+            return None
+        return (claims.get('appid') or claims.get('azp') or '').lower()
+
     def may_run(self, tenant, claims, cmdlet):
         """Whether the token's caller may run the cmdlet: its Entra Exchange role, or a role group holding the cmdlet."""
         allowed = self.role_group_cmdlets(tenant, claims)

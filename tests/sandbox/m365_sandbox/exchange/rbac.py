@@ -222,6 +222,15 @@ def scope_row(scope):
 
 
 def assignment_row(org, assignment):
+    if assignment.get('group'):
+        # A role group's assignment (issue 26: only delegating ones are made here). RoleAssigneeType RoleGroup and
+        # RoleAssignmentDelegationType are Get-ManagementRoleAssignment's (-RoleAssigneeType lists RoleGroup); the value
+        # DelegatingOrgWide for an unscoped delegating assignment is from public captures of Organization Management's (weak).
+        return {'Name': assignment['name'], 'Identity': assignment['name'], 'Role': assignment['role'],
+                'RoleAssigneeType': 'RoleGroup', 'RoleAssignee': assignment['group'], 'RoleAssigneeName': assignment['group'],
+                'AssignmentMethod': 'Direct', 'CustomResourceScope': None, 'RecipientWriteScope': 'Organization',
+                'CustomRecipientWriteScope': None, 'Enabled': True,
+                'RoleAssignmentDelegationType': 'DelegatingOrgWide' if assignment.get('delegating') else 'Regular'}
     sp = org.service_principals.get(assignment['sp'])
     assignee = sp.identity if sp else assignment['sp_identity']
     return {'Name': assignment['name'], 'Identity': assignment['name'], 'Role': assignment['role'],
@@ -303,17 +312,31 @@ def get_management_role_assignment(org, params):
     else:
         rows = sorted(org.role_assignments.values(), key=lambda a: a['name'].lower())
     if params.get('Role'):
-        role = _role(params['Role'])
+        role = application_role(params['Role'])
         rows = [a for a in rows if a['role'] == role]
     if params.get('RoleAssignee'):
-        sp = org.find_service_principal(params['RoleAssignee'])
-        rows = [a for a in rows if a['sp'] == sp.key]
+        assigned = _assignee(org, params['RoleAssignee'])
+        rows = [a for a in rows if assigned(a)]
     if params.get('RoleAssigneeType'):
-        rows = [a for a in rows if params['RoleAssigneeType'].lower() == 'serviceprincipal']
+        kind = params['RoleAssigneeType'].lower()
+        rows = [a for a in rows if kind == ('rolegroup' if a.get('group') else 'serviceprincipal')]
+    if params.get('Delegating') is not None:
+        # Learn, Get-ManagementRoleAssignment -Delegating: $true returns only delegating assignments, $false only regular ones.
+        rows = [a for a in rows if bool(a.get('delegating')) == bool(params['Delegating'])]
     return [assignment_row(org, a) for a in rows], []
 
 
-def _role(name):
+def _assignee(org, assignee):
+    """A test of an assignment: is -RoleAssignee its assignee (a role group by name, else a service principal)? An
+    assignee that is neither raises not-found, rows or none (weak: the wording for a -RoleAssignee Exchange cannot resolve)."""
+    group = getattr(org, 'role_groups', {}).get(str(assignee).strip().lower())
+    if group is not None:
+        return lambda assignment: (assignment.get('group') or '').lower() == group.name.lower()
+    sp = org.find_service_principal(assignee)
+    return lambda assignment: assignment.get('sp') == sp.key
+
+
+def application_role(name):
     for role in APPLICATION_ROLES:
         if role.lower() == str(name).strip().lower():
             return role
@@ -321,10 +344,13 @@ def _role(name):
 
 
 def new_management_role_assignment(org, params):
-    role = _role(params['Role'])
+    role = application_role(params['Role'])
+    if params.get('SecurityGroup') and not params.get('App'):
+        return new_group_assignment(org, role, params)
     if not params.get('App'):
-        # Only app assignments are emulated (weak: Exchange also takes -User, -SecurityGroup, -Policy).
-        raise CmdletError('The sandbox emulates role assignments to apps only: give -App.', exception='System.ArgumentException')
+        # App and role group assignments are emulated (weak: Exchange also takes -User, -Policy).
+        raise CmdletError('The sandbox emulates role assignments to apps and role groups only: give -App or -SecurityGroup.',
+                          exception='System.ArgumentException')
     sp = org.find_service_principal(params['App'])
     scope = find_scope(org, params['CustomResourceScope'])['name'] if params.get('CustomResourceScope') else None
     # Exchange's default name is the role's and the assignee's joined by a dash, cut to 64 characters (weak).
@@ -337,6 +363,40 @@ def new_management_role_assignment(org, params):
     assignment = {'name': name, 'role': role, 'sp': sp.key, 'sp_identity': sp.identity, 'scope': scope}
     org.role_assignments[name.lower()] = assignment
     return [assignment_row(org, assignment)], []
+
+
+def new_group_assignment(org, role, params):
+    """New-ManagementRoleAssignment -SecurityGroup <role group> -Delegating: a delegating assignment of an application role."""
+    if not params.get('Delegating'):
+        # Only delegating assignments of application roles to role groups are emulated (a regular one would grant the group
+        # the role's permissions, which no test needs): refused rather than stored as something it is not.
+        raise CmdletError('The sandbox emulates only delegating assignments (-Delegating) to role groups.',
+                          exception='System.ArgumentException')
+    groups = getattr(org, 'role_groups', {})
+    group = groups.get(str(params['SecurityGroup']).strip().lower())
+    if group is None:
+        raise not_found(params['SecurityGroup'])
+    # Exchange's default name: role, assignee and "-Delegating" for a delegating one, as Organization Management's are
+    # named (weak: public captures), cut to 64 characters.
+    name = params.get('Name') or ('%s-%s-Delegating' % (role, group.name))[:NAME_LIMIT]
+    if name.lower() in org.role_assignments:
+        raise _already_exists('management role assignment', name)
+    assignment = {'name': name, 'role': role, 'sp': None, 'sp_identity': None, 'scope': None, 'group': group.name,
+                  'delegating': True}
+    org.role_assignments[name.lower()] = assignment
+    return [assignment_row(org, assignment)], []
+
+
+def delegating_groups(org, role):
+    """Names (lower case) of the role groups holding a delegating assignment of the role."""
+    return {a['group'].lower() for a in org.role_assignments.values() if a.get('group') and a.get('delegating') and a['role'] == role}
+
+
+def remove_group_assignments(org, group_name):
+    """Remove-RoleGroup: "all the management role assignments that assign management roles to the role group are also
+    removed" (Learn, Remove-RoleGroup)."""
+    for key in [k for k, a in org.role_assignments.items() if (a.get('group') or '').lower() == group_name.lower()]:
+        del org.role_assignments[key]
 
 
 def remove_management_role_assignment(org, params):

@@ -15,7 +15,7 @@ import json
 import urllib.parse
 import uuid
 
-from . import cmdlets
+from . import cmdlets, role_groups
 from .host import AUDIENCES, ServiceDenied
 from .model import SERVER, CmdletError, user_not_found
 
@@ -134,12 +134,13 @@ def _invoke(sandbox, host, tenant_key, token, audience, command_id, document, qu
         headers = {'Retry-After': '1', 'Rate-Limit-Limit': str(host.faults.concurrency_limit), 'Rate-Limit-Remaining': '0'}
         return 429, {'error': {'code': 'TooManyRequests', 'message': message}}, _headers(request_id, headers)
     try:
-        return _run(sandbox, host, tenant, tenant_key, name, params, command_id, query, request_id)
+        return _run(sandbox, host, tenant, tenant_key, name, params, command_id, query, request_id,
+                    host.role_group_caller(tenant, claims))
     finally:
         host.leave(tenant.tenant_id)
 
 
-def _run(sandbox, host, tenant, tenant_key, name, params, command_id, query, request_id):
+def _run(sandbox, host, tenant, tenant_key, name, params, command_id, query, request_id, role_group_app=None):
     write = name in cmdlets.WRITES
     # Sleep outside the model lock: calls of other tasks (forks, tenants) wait on the service concurrently, as they do for real.
     host.latency('write' if write else 'read', name)
@@ -170,6 +171,8 @@ def _run(sandbox, host, tenant, tenant_key, name, params, command_id, query, req
             user = host.unresolved(params)
             if user is not None:
                 raise user_not_found(user, org.user_form)
+            if role_group_app:
+                role_groups.check_assignment(org, role_group_app, name, params)
             objects, warnings = cmdlets.invoke(org, name, params)
     except CmdletError as exc:
         if exc.status == 404:

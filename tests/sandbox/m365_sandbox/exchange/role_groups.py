@@ -9,6 +9,7 @@ The cmdlets (Get/New/Remove-RoleGroup, Get/Add/Remove-RoleGroupMember) take (org
 or raise CmdletError, like those in cmdlets.py, which registers them in its appended block.
 """
 
+from . import rbac
 from .model import CmdletError, not_found
 
 # Management role -> the cmdlets of the allow-list it holds (Get-ManagementRole -Cmdlet <name> answers the role).
@@ -71,14 +72,39 @@ def find_role_group(org, identity):
 
 def cmdlets_of(org, app_id):
     """The cmdlets an app may run through the role groups its service principal is a member of (empty: none)."""
+    allowed = set()
+    for group in groups_of(org, app_id):
+        for role in group.roles:
+            allowed.update(ROLE_CMDLETS.get(role, ()))
+    return allowed
+
+
+def groups_of(org, app_id):
+    """The role groups an app's service principal is a member of."""
     app_id = (app_id or '').lower()
     keys = {sp.key for sp in org.service_principals.values() if sp.app_id == app_id}
-    allowed = set()
-    for group in role_groups(org).values():
-        if keys & set(group.members):
-            for role in group.roles:
-                allowed.update(ROLE_CMDLETS.get(role, ()))
-    return allowed
+    return [group for group in role_groups(org).values() if keys & set(group.members)]
+
+
+def check_assignment(org, app_id, cmdlet, params):
+    """An app whose Exchange rights come from role groups assigns a role (New-ManagementRoleAssignment, to an app or as a
+    delegating assignment) only when one of its groups holds a delegating assignment of that role. Learn, "Role Based
+    Access Control for Applications in Exchange Online": "The Organization Management role group has the delegating role
+    assignment for the new Application RBAC roles"; a delegating assignment "give[s] the role assignee the ability to assign
+    this role" (Learn, built-in role pages, "Delegating assignment"). The error's wording is not documented (weak)."""
+    if cmdlet != 'New-ManagementRoleAssignment':
+        return
+    try:
+        role = rbac.application_role(params.get('Role'))
+    except CmdletError:
+        return  # the cmdlet answers a role it does not know itself
+    mine = {group.name.lower() for group in groups_of(org, app_id)}
+    if mine & rbac.delegating_groups(org, role):
+        return
+    assignee = params.get('App') or params.get('SecurityGroup')
+    raise CmdletError("You don't have a delegating role assignment for the management role \"%s\", so you can't assign it to "
+                      "\"%s\". A delegating assignment of the role to one of your role groups is needed." % (role, assignee),
+                      exception='Microsoft.Exchange.Management.RbacTasks.ExRbacNoDelegatingRoleAssignmentException')
 
 
 def _roles(params):
@@ -116,6 +142,7 @@ def new_role_group(org, params):
 def remove_role_group(org, params):
     group = find_role_group(org, params['Identity'])
     del role_groups(org)[group.name.lower()]
+    rbac.remove_group_assignments(org, group.name)
     return [], []
 
 
@@ -164,8 +191,10 @@ ROLE_GROUP_CMDLETS = {
 
 
 def replace_role_group(org, body):
-    """The control route's group (made again when it exists): as an admin would change it by hand."""
-    role_groups(org).pop(str(body['Name']).strip().lower(), None)
+    """The control route's group (made again when it exists): as an admin would change it by hand. A group made again
+    has lost its role assignments with the old one (Remove-RoleGroup)."""
+    if role_groups(org).pop(str(body['Name']).strip().lower(), None) is not None:
+        rbac.remove_group_assignments(org, str(body['Name']).strip())
     objects, _warnings = new_role_group(org, body)
     return objects[0]
 

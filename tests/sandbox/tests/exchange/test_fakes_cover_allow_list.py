@@ -119,6 +119,8 @@ def _value(cmdlet, name, spec):
         return MAILBOX
     if name == 'App':
         return APP
+    if name in ('SecurityGroup', 'RoleAssignee'):
+        return GROUP
     if name == 'CustomResourceScope':
         return SCOPE
     if name == 'RecipientRestrictionFilter':
@@ -129,7 +131,7 @@ def _value(cmdlet, name, spec):
         return {'AppId': '22222222-2222-4222-8222-222222222222'}.get(name, '33333333-3333-4333-8333-333333333333')
     if kind in ('enum', 'enum_list'):
         return spec['choices'][0] if kind == 'enum' else spec['choices'][:1]
-    return {'result_size': 'Unlimited', 'bool': True, 'nullable_bool': True}.get(kind, 'renamed')
+    return {'result_size': 'Unlimited', 'bool': True, 'nullable_bool': True, 'switch': True}.get(kind, 'renamed')
 
 
 def _prepare(org):

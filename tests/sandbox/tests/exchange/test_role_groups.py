@@ -145,3 +145,71 @@ def test_the_doctors_role_reads_name_a_group_missing_a_role_the_playbooks_need(h
     role_groups.replace_role_group(host.exchange.org(TENANT), {'Name': GROUP, 'Roles': ROLES, 'Members': [sp_id]})
     answer = host.run_runner(doctor_host.role_reads(app_id), access_token=host.token(appid=app_id))
     assert not answer.get('failed') and all(r.get('ok') or (r.get('error') or {}).get('not_found') for r in answer['results']), answer
+
+
+# -- delegating assignments (issue 26): who may assign an application role ---------------------------------------------
+
+SMTP = 'Application SMTP.SendAsApp'
+
+
+def _smtp_assignment(host, target_app, token):
+    """New-ManagementRoleAssignment -App <target> -Role 'Application SMTP.SendAsApp' over a scope of one mailbox."""
+    host.rest('New-ManagementScope', {'Name': 'one mailbox', 'RecipientRestrictionFilter': "PrimarySmtpAddress -eq '%s'" % MAILBOXES[0]})
+    return host.rest('New-ManagementRoleAssignment', {'Name': 'smtp ' + target_app, 'App': target_app, 'Role': SMTP,
+                                                      'CustomResourceScope': 'one mailbox'}, token=token)
+
+
+def _target(host):
+    seeded = control.seed_application(host.tenant(), {'displayName': 'mail app', '_service_principal': True, '_exchange_role': False})
+    app_id, sp_id = seeded['application']['appId'], seeded['servicePrincipal']['id']
+    assert host.rest('New-ServicePrincipal', {'AppId': app_id, 'ObjectId': sp_id, 'DisplayName': 'mail app'}).status_code == 200
+    return app_id
+
+
+def test_a_delegating_assignment_to_a_role_group_is_made_read_and_goes_with_the_group(host):
+    _app_id, sp_id = _app_without_entra_role(host)
+    _group(host, sp_id)
+    made = host.rest('New-ManagementRoleAssignment', {'Role': SMTP, 'SecurityGroup': GROUP, 'Delegating': True})
+    assert made.status_code == 200, made.text
+    row = made.json()['value'][0]
+    assert (row['Role'], row['RoleAssignee'], row['RoleAssigneeType'], row['RoleAssignmentDelegationType']) == (
+        SMTP, GROUP, 'RoleGroup', 'DelegatingOrgWide')
+    assert row['Name'] == '%s-%s-Delegating' % (SMTP, GROUP)
+    read = host.rest('Get-ManagementRoleAssignment', {'RoleAssignee': GROUP, 'Delegating': True}).json()['value']
+    assert [r['Role'] for r in read] == [SMTP]
+    assert host.rest('Get-ManagementRoleAssignment', {'RoleAssignee': GROUP, 'Delegating': False}).json()['value'] == []
+    again = host.rest('New-ManagementRoleAssignment', {'Role': SMTP, 'SecurityGroup': GROUP, 'Delegating': True})
+    assert again.status_code == 400 and 'already exists' in again.text
+    # Only delegating assignments to role groups are emulated; a regular one is refused, not stored as something else.
+    assert host.rest('New-ManagementRoleAssignment', {'Role': SMTP, 'SecurityGroup': GROUP}).status_code == 400
+    # Learn, Remove-RoleGroup: the group's role assignments are removed with it.
+    assert host.rest('Remove-RoleGroup', {'Identity': GROUP, 'Confirm': False}).status_code == 200
+    assert [a for a in host.exchange.org(TENANT).role_assignments.values() if a.get('group')] == []
+    missing = host.rest('Get-ManagementRoleAssignment', {'RoleAssignee': GROUP, 'Delegating': True})
+    assert missing.status_code == 404 and 'ManagementObjectNotFoundException' in missing.text
+
+
+def test_a_role_group_app_assigns_an_application_role_only_with_a_delegating_assignment_of_it(host):
+    app_id, sp_id = _app_without_entra_role(host)
+    token = host.token(appid=app_id)
+    _group(host, sp_id)
+    target = _target(host)
+    refused = _smtp_assignment(host, target, token)
+    assert refused.status_code == 400, refused.text
+    message = refused.json()['error']['details'][0]['message']
+    assert 'delegating role assignment' in message and SMTP in message, message
+    assert [a for a in host.exchange.org(TENANT).role_assignments.values() if not a.get('group')] == []
+    # Nor may it give itself the delegating assignment: that too is assigning the role.
+    itself = host.rest('New-ManagementRoleAssignment', {'Role': SMTP, 'SecurityGroup': GROUP, 'Delegating': True}, token=token)
+    assert itself.status_code == 400 and 'delegating role assignment' in itself.text
+    # The person (Organization Management) makes the group's delegating assignment; then the app may assign the role.
+    assert host.rest('New-ManagementRoleAssignment', {'Role': SMTP, 'SecurityGroup': GROUP, 'Delegating': True}).status_code == 200
+    allowed = _smtp_assignment(host, target, token)
+    assert allowed.status_code == 200, allowed.text
+    assert allowed.json()['value'][0]['RoleAssigneeType'] == 'ServicePrincipal'
+
+
+def test_organization_management_and_an_entra_exchange_role_assign_without_a_group(host):
+    # The default token: the seeded admin app, which holds an Entra Exchange role (Organization Management's rights).
+    target = _target(host)
+    assert _smtp_assignment(host, target, None).status_code == 200

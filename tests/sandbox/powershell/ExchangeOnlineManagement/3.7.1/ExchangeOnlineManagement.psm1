@@ -533,7 +533,8 @@ function Get-TransportConfig {
 
 # -- RBAC for Applications (issue 24): management scopes, role assignments to apps, Test-ServicePrincipalAuthorization.
 # Parameters as on each cmdlet's Learn page (only the recipient-filter parameter set of the scope cmdlets and the -App
-# parameter set of New-ManagementRoleAssignment); the service checks the filter and the names.
+# and -SecurityGroup parameter sets of New-ManagementRoleAssignment); the service checks the filter, the names and which
+# parameter set was given.
 
 function Get-ManagementScope {
     [CmdletBinding()]
@@ -564,14 +565,14 @@ function Remove-ManagementScope {
 function Get-ManagementRoleAssignment {
     [CmdletBinding()]
     param([Parameter(Position = 0)][string]$Identity, [string]$Role, [string]$RoleAssignee, [string]$RoleAssigneeType,
-        [switch]$GetEffectiveUsers)
+        [bool]$Delegating, [switch]$GetEffectiveUsers)
     Invoke-ExoCommand -Name 'Get-ManagementRoleAssignment' -Bound $PSBoundParameters
 }
 
 function New-ManagementRoleAssignment {
     [CmdletBinding(SupportsShouldProcess)]
-    param([Parameter(Position = 0)][string]$Name, [Parameter(Mandatory)][string]$Role, [Parameter(Mandatory)][string]$App,
-        [string]$CustomResourceScope)
+    param([Parameter(Position = 0)][string]$Name, [Parameter(Mandatory)][string]$Role, [string]$App,
+        [string]$CustomResourceScope, [string]$SecurityGroup, [switch]$Delegating)
     if ($PSCmdlet.ShouldProcess($Role)) { Invoke-ExoCommand -Name 'New-ManagementRoleAssignment' -Bound $PSBoundParameters }
 }
 
