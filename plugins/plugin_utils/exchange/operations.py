@@ -169,7 +169,7 @@ OPERATIONS.update({
         'Identity': _p('identity', True), 'Resource': _p('identity')}, select=AUTHORIZATION_SELECT, bulk='Resource'),
 })
 
-# -- Delegating role assignments of a role group (issue 26: a least-privilege admin hands out the application roles) ---
+# -- Delegating role assignments of a role group (issues 20 and 24: a least-privilege admin hands out the application roles) ---
 # Learn, application-rbac: "The Organization Management role group has the delegating role assignment for the new
 # Application RBAC roles"; a caller needs a delegating assignment of a role to assign it. New-ManagementRoleAssignment's
 # SecurityGroup parameter set takes -Delegating (a switch: the group "can delegate the role to other users or groups");

@@ -9,7 +9,7 @@ not asked for, cannot be told apart by a condition on the host; the controller s
 second round trip (repair_operations): the group is made again with the asked roles and members (Exchange has no
 Set-RoleGroup -Roles; a role is added to a group by a role assignment).
 
-Delegating roles (issue 26): for each application role asked, a delegating assignment of it to the group
+Delegating roles (issues 20 and 24): for each application role asked, a delegating assignment of it to the group
 (New-ManagementRoleAssignment -Role <role> -SecurityGroup <group> -Delegating), so the group's members may assign that
 role to an app (Learn, application-rbac: the delegating assignment of the Application roles is what lets Organization
 Management assign them; Role Management alone does not). It is read with Get-ManagementRoleAssignment -RoleAssignee

@@ -223,7 +223,7 @@ def scope_row(scope):
 
 def assignment_row(org, assignment):
     if assignment.get('group'):
-        # A role group's assignment (issue 26: only delegating ones are made here). RoleAssigneeType RoleGroup and
+        # A role group's assignment (issues 20 and 24: only delegating ones are made here). RoleAssigneeType RoleGroup and
         # RoleAssignmentDelegationType are Get-ManagementRoleAssignment's (-RoleAssigneeType lists RoleGroup); the value
         # DelegatingOrgWide for an unscoped delegating assignment is from public captures of Organization Management's (weak).
         return {'Name': assignment['name'], 'Identity': assignment['name'], 'Role': assignment['role'],

@@ -147,7 +147,7 @@ def test_the_doctors_role_reads_name_a_group_missing_a_role_the_playbooks_need(h
     assert not answer.get('failed') and all(r.get('ok') or (r.get('error') or {}).get('not_found') for r in answer['results']), answer
 
 
-# -- delegating assignments (issue 26): who may assign an application role ---------------------------------------------
+# -- delegating assignments (issues 20 and 24): who may assign an application role ---------------------------------------------
 
 SMTP = 'Application SMTP.SendAsApp'
 

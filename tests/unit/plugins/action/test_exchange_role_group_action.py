@@ -1,4 +1,4 @@
-"""exchange_role_group's action plugin against a stubbed Exchange session: delegating_roles (issue 26) planned, in check
+"""exchange_role_group's action plugin against a stubbed Exchange session: delegating_roles (issues 20 and 24) planned, in check
 mode and the diff, idempotent, a failed read, absent, the argument spec."""
 
 from exchange_action_stubs import APP_ID, NOT_FOUND, OBJECT_ID, SERVER_ERROR

@@ -80,7 +80,7 @@ def test_a_role_is_compared_by_its_name_whatever_form_exchange_shows(shown):
     assert plan.role_name(shown) == 'Mail Recipients'
 
 
-# -- delegating roles (issue 26) ------------------------------------------------------------------------------------------
+# -- delegating roles (issues 20 and 24) ------------------------------------------------------------------------------------------
 
 SMTP = 'Application SMTP.SendAsApp'
 
