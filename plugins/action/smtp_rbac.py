@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action for m365.mail_oauth.smtp_rbac; the documentation is in plugins/modules/smtp_rbac.py."""
 
-from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError, M365Error
+from ansible_collections.m365.mail_oauth.plugins.module_utils.errors import ConfigError
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.action import ExchangeAction
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.plan import check_plan
 from ansible_collections.m365.mail_oauth.plugins.plugin_utils.exchange.service_principal_plan import fallback_message, not_known_message
@@ -98,12 +98,10 @@ class ActionModule(ExchangeAction):
         if warnings:
             result['warnings'] = warnings
         if answer.stopped:
-            try:
-                answer.raise_for_failure()
-            except M365Error as exc:
-                done = [r['op'] for r in answer.results if r['op_index'] >= answer.first_write and r.get('ok')]
-                result.update(failed=True, msg='%s (done before it: %s; the next run repairs the rest)%s'
-                              % (exc.msg, ', '.join(done) or 'nothing', _assignment_hint(answer)))
+            # A failed run was raised above; a stopped one is said in the runner's shared wording, with what it did.
+            done = [r['op'] for r in answer.done()]
+            result.update(failed=True, msg='%s (done before it: %s; the next run repairs the rest)%s'
+                          % (answer.stop_message(), ', '.join(done) or 'nothing', _assignment_hint(answer)))
         return result
 
 

@@ -181,6 +181,16 @@ def _smtp_rbac(result, findings):
     return report
 
 
+def _smtp_rbac_leftover(result, findings):
+    """smtp_access is full_access, yet the app still holds the scope and assignment an earlier rbac run made
+    (m365.mail_oauth.smtp_rbac state=absent in check mode)."""
+    if not _ran(result) or not result.get('changed'):
+        return {}
+    findings.append('SMTP RBAC role assignment %s (and its scope) left by an earlier rbac run: the app may still send as '
+                    'the mailboxes it names' % result.get('assignment_name'))
+    return {'leftover': result.get('assignment_name')}
+
+
 def _logins(result, findings):
     if not _ran(result):
         return {}
@@ -205,12 +215,7 @@ def drift_report(results, expiry_days=30, now=None):
     report['exchange'] = _exchange(results.get('exchange_service_principal') or {}, results.get('mailbox_protocols') or {}, findings)
     report['mailboxes'] = _mailboxes(results.get('mailbox_permission') or {}, findings, results.get('full_access', True) is not False)
     report['smtp_rbac'] = _smtp_rbac(results.get('smtp_rbac') or {}, findings)
-    leftover = results.get('smtp_rbac_leftover') or {}
-    if _ran(leftover) and leftover.get('changed'):
-        # smtp_access is full_access, yet the app still holds the scope and assignment an earlier rbac run made.
-        report['smtp_rbac'] = {'leftover': leftover.get('assignment_name')}
-        findings.append('SMTP RBAC role assignment %s (and its scope) left by an earlier rbac run: the app may still send as '
-                        'the mailboxes it names' % leftover.get('assignment_name'))
+    report['smtp_rbac'].update(_smtp_rbac_leftover(results.get('smtp_rbac_leftover') or {}, findings))
     report['login_check'] = _logins(results.get('login_check') or {}, findings)
     if results.get('exchange_skipped'):
         findings.append('Exchange Online steps not checked (no mailbox_access_exchange_host)')
